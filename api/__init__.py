@@ -1,0 +1,1 @@
+"""HTTP: clerks submit bundles, departments decide, the public verifies a scanned QR."""

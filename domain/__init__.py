@@ -1,0 +1,1 @@
+"""The licensing domain: registrations, permits and themed bundle applications (no I/O)."""

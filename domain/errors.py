@@ -1,0 +1,38 @@
+"""Domain errors: each says what is wrong in words a clerk or a reviewer can act on."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+
+class DomainError(Exception):
+    """Base of every rule the domain refuses to break."""
+
+
+@dataclass(frozen=True)
+class InvalidParam:
+    """One input that is wrong: where it is (dotted path) and why."""
+
+    name: str
+    reason: str
+
+
+class ValidationFailed(DomainError):
+    """Input that breaks the rules of its own shape; nothing was written."""
+
+    def __init__(self, problems: list[InvalidParam]) -> None:
+        self.problems = list(problems)
+        summary = "; ".join(f"{p.name}: {p.reason}" for p in self.problems)
+        super().__init__(summary or "invalid input")
+
+
+class NotFound(DomainError):
+    """The thing asked for does not exist."""
+
+
+class Conflict(DomainError):
+    """The command does not fit the current state (e.g. deciding a decided task)."""
+
+
+class Forbidden(DomainError):
+    """The actor may not do this (e.g. a department deciding another's task)."""

@@ -1,0 +1,1 @@
+"""The application: commands and queries, catalogue, signing, configuration and the CLI."""

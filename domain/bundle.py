@@ -1,0 +1,166 @@
+"""The themed bundle application: one merged form, one task per permit, each decided by its department."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+from uuid import UUID
+
+from eventsourcing.domain import Aggregate, event
+
+from domain.actor import Actor
+from domain.errors import Conflict, Forbidden, NotFound
+
+TASK_QUEUED = "queued"
+TASK_APPROVED = "approved"
+TASK_REFUSED = "refused"
+TERMINAL_TASK_STATES = (TASK_APPROVED, TASK_REFUSED)
+
+IN_REVIEW = "in_review"
+DECIDED = "decided"
+
+
+@dataclass
+class Task:
+    """One permit of the bundle, routed to the department that decides it."""
+
+    permit_type: str
+    department: str
+    permit_id: UUID
+    state: str = TASK_QUEUED
+    decided_by: str | None = None
+    reason: str | None = None
+    legal_basis: str | None = None
+    permit_number: str | None = None
+
+
+class BundleApplication(Aggregate):
+    """A clerk's one submission for a theme; it is decided when every task is."""
+
+    @staticmethod
+    def create_id(application_id: UUID) -> UUID:
+        # Chosen by the command, so the permits' events can name it before it exists.
+        return application_id
+
+    class Submitted(Aggregate.Created):
+        application_id: UUID
+        theme: str
+        catalogue_version: str
+        uscc: str
+        registration_id: UUID
+        applicant: dict[str, Any]
+        answers: dict[str, Any]
+        tasks: list[dict[str, Any]]
+        actor: Actor
+
+    @event(Submitted)
+    def __init__(
+        self,
+        *,
+        application_id: UUID,
+        theme: str,
+        catalogue_version: str,
+        uscc: str,
+        registration_id: UUID,
+        applicant: dict[str, Any],
+        answers: dict[str, Any],
+        tasks: list[dict[str, Any]],
+        actor: Actor,
+    ) -> None:
+        self.theme = theme
+        self.catalogue_version = catalogue_version
+        self.uscc = uscc
+        self.registration_id = registration_id
+        self.applicant = dict(applicant)
+        self.answers = dict(answers)
+        self.tasks: dict[str, Task] = {
+            t["permit_type"]: Task(
+                permit_type=t["permit_type"],
+                department=t["department"],
+                permit_id=UUID(str(t["permit_id"])),
+            )
+            for t in tasks
+        }
+        self.submitted_by = actor.id
+        self.status = IN_REVIEW
+
+    def task(self, permit_type: str) -> Task:
+        try:
+            return self.tasks[permit_type]
+        except KeyError:
+            msg = f"application {self.id} has no task for permit {permit_type!r}"
+            raise NotFound(msg) from None
+
+    def _check_decidable(self, permit_type: str, actor: Actor) -> Task:
+        task = self.task(permit_type)
+        if actor.role != "department" or actor.department != task.department:
+            msg = (
+                f"the task for permit {permit_type} belongs to department {task.department}; "
+                f"{actor.department or actor.role} may not decide it"
+            )
+            raise Forbidden(msg)
+        if task.state != TASK_QUEUED:
+            msg = f"the task for permit {permit_type} is already {task.state}"
+            raise Conflict(msg)
+        return task
+
+    def approve(
+        self,
+        *,
+        permit_type: str,
+        actor: Actor,
+        permit_number: str,
+        reason: str,
+        legal_basis: str | None,
+    ) -> None:
+        self._check_decidable(permit_type, actor)
+        self._task_approved(
+            permit_type=permit_type,
+            actor=actor,
+            permit_number=permit_number,
+            reason=reason,
+            legal_basis=legal_basis,
+        )
+        self._decide_when_complete(actor)
+
+    @event("TaskApproved")
+    def _task_approved(
+        self,
+        *,
+        permit_type: str,
+        actor: Actor,
+        permit_number: str,
+        reason: str,
+        legal_basis: str | None,
+    ) -> None:
+        task = self.tasks[permit_type]
+        task.state = TASK_APPROVED
+        task.permit_number = permit_number
+        task.reason = reason
+        task.legal_basis = legal_basis
+        task.decided_by = actor.id
+
+    def refuse(self, *, permit_type: str, actor: Actor, reason: str, legal_basis: str) -> None:
+        self._check_decidable(permit_type, actor)
+        self._task_refused(
+            permit_type=permit_type, actor=actor, reason=reason, legal_basis=legal_basis
+        )
+        self._decide_when_complete(actor)
+
+    @event("TaskRefused")
+    def _task_refused(
+        self, *, permit_type: str, actor: Actor, reason: str, legal_basis: str
+    ) -> None:
+        task = self.tasks[permit_type]
+        task.state = TASK_REFUSED
+        task.reason = reason
+        task.legal_basis = legal_basis
+        task.decided_by = actor.id
+
+    def _decide_when_complete(self, actor: Actor) -> None:
+        if all(t.state in TERMINAL_TASK_STATES for t in self.tasks.values()):
+            self._decided(actor=actor)
+
+    @event("Decided")
+    def _decided(self, *, actor: Actor) -> None:
+        self.status = DECIDED

@@ -1,0 +1,444 @@
+"""Signing keys per purpose and the tokens they sign: QR pointers, status documents, access."""
+
+from __future__ import annotations
+
+import os
+import re
+import secrets
+import tempfile
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from joserfc import jws, jwt
+from joserfc.errors import (
+    BadSignatureError,
+    ClaimError,
+    ExpiredTokenError,
+    JoseError,
+    MissingClaimError,
+)
+from joserfc.jwk import ECKey, OctKey
+from joserfc.jwt import JWTClaimsRegistry
+
+from domain.actor import Actor
+
+__all__ = [
+    "ACCESS_TYP",
+    "MAX_TOKEN_LENGTH",
+    "POINTER_TYP",
+    "PURPOSES",
+    "STATUS_TYP",
+    "KeyRing",
+    "Pointer",
+    "TokenInvalid",
+    "mint_access_token",
+    "mint_pointer",
+    "new_secret",
+    "read_access_token",
+    "read_pointer",
+    "sign_status",
+]
+
+POINTER_TYP = "lic-ptr+jwt"
+STATUS_TYP = "licence-status+jwt"
+ACCESS_TYP = "at+jwt"
+
+# Pointer keys sign what is printed on paper and must verify for as long as the paper
+# exists; status keys sign documents that live for minutes. Separate keys per purpose
+# (reference §5.4) mean one token type can never be accepted as another.
+PURPOSES = ("pointer", "status")
+
+# A pointer is ~300 characters and a status document a few hundred more; anything far
+# longer is garbage or an attack, and we refuse it before parsing or verifying anything.
+MAX_TOKEN_LENGTH = 2048
+
+_SIGNING_ALG = "ES256"
+_ACCESS_ALG = "HS256"
+_MIN_SECRET_BYTES = 32
+_KID_LENGTH = 16
+_USCC = re.compile(r"[0-9A-Z]{18}")
+_CREATED_PREFIX = "Created: "
+
+
+class TokenInvalid(Exception):
+    """A token was refused; the message is a short reason safe to show or log."""
+
+
+@dataclass(frozen=True)
+class _SigningKey:
+    purpose: str
+    kid: str
+    created: int  # nanoseconds since the epoch; the newest key of a purpose signs
+    key: ECKey = field(repr=False)  # private material never reaches a log line
+
+
+class KeyRing:
+    """ES256 signing keys, several per purpose; the newest of a purpose signs, all verify.
+
+    Kids are the first 16 characters of the RFC 7638 thumbprint, so every kid belongs to
+    exactly one purpose; `purpose_of(kid)` says which. The published JWKS carries standard
+    members only, so any JOSE library can consume it.
+    """
+
+    def __init__(self, *, keys: list[_SigningKey], directory: Path | None = None) -> None:
+        self._directory = directory
+        self._by_kid: dict[str, _SigningKey] = {}
+        for signing_key in keys:
+            self._add(signing_key)
+
+    def __repr__(self) -> str:
+        # Never let a stray log line carry key material: show kids only.
+        return f"KeyRing(kids={sorted(self._by_kid)!r})"
+
+    @classmethod
+    def load_or_create(cls, directory: Path) -> KeyRing:
+        """Load `<purpose>-<kid>.pem` keys from `directory`; create any purpose's missing key."""
+        directory.mkdir(mode=0o700, parents=True, exist_ok=True)
+        # mkdir's mode is filtered by the umask; private keys live here, so insist.
+        os.chmod(directory, 0o700)
+        keys = [_read_key_file(path) for path in sorted(directory.glob("*.pem"))]
+        ring = cls(keys=keys, directory=directory)
+        for purpose in PURPOSES:
+            if not ring._keys_of(purpose):
+                ring.rotate(purpose)
+        return ring
+
+    def rotate(self, purpose: str) -> str:
+        """Add a key that signs `purpose` from now on (old ones still verify); return its kid."""
+        _check_purpose(purpose)
+        newest = max((k.created for k in self._keys_of(purpose)), default=0)
+        # Two rotations inside one clock tick must still order deterministically.
+        created = max(time.time_ns(), newest + 1)
+        key = ECKey.generate_key("P-256", parameters={"alg": _SIGNING_ALG, "use": "sig"})
+        kid = key.thumbprint()[:_KID_LENGTH]
+        signing_key = _SigningKey(
+            purpose=purpose, kid=kid, created=created, key=_with_kid(key, kid)
+        )
+        if self._directory is not None:
+            _write_key_file(self._directory, signing_key)
+        self._add(signing_key)
+        return kid
+
+    def purpose_of(self, kid: str) -> str:
+        """The purpose (`"pointer"` or `"status"`) whose key has this kid."""
+        try:
+            return self._by_kid[kid].purpose
+        except KeyError:
+            raise TokenInvalid("unknown key id") from None
+
+    def current_kid(self, purpose: str) -> str:
+        return self._current(purpose).kid
+
+    def jwks(self) -> dict[str, Any]:
+        """Every public key, active and retired, as a JWK Set (no private members)."""
+        return {
+            "keys": [
+                {
+                    "kty": "EC",
+                    "crv": k.key["crv"],
+                    "x": k.key["x"],
+                    "y": k.key["y"],
+                    "kid": k.kid,
+                    "alg": _SIGNING_ALG,
+                    "use": "sig",
+                }
+                for k in sorted(self._by_kid.values(), key=lambda k: (k.purpose, k.created))
+            ]
+        }
+
+    def sign(self, purpose: str, claims: dict[str, Any], *, typ: str) -> str:
+        """Compact JWS of `claims`, header {alg: ES256, kid, typ}, by the purpose's newest key."""
+        signing_key = self._current(purpose)
+        header = {"alg": _SIGNING_ALG, "kid": signing_key.kid, "typ": typ}
+        return jwt.encode(
+            header, claims, signing_key.key, algorithms=[_SIGNING_ALG], default_type=None
+        )
+
+    def verify(
+        self,
+        purpose: str,
+        token: str,
+        *,
+        typ: str,
+        leeway: int = 60,
+        now: int | None = None,
+    ) -> dict[str, Any]:
+        """Verify `token` against `purpose`'s keys only, and return its claims.
+
+        ES256 only; the key is chosen by kid among this purpose's keys, never from the
+        token's own contents; `typ` must match exactly; `exp` (if present) and `iat` are
+        checked with `leeway` seconds of clock skew.
+        """
+        _check_purpose(purpose)
+        header = _unverified_header(token)
+        if header.get("alg") != _SIGNING_ALG:
+            raise TokenInvalid(f"algorithm not allowed: expected {_SIGNING_ALG}")
+        kid = header.get("kid")
+        signing_key = self._by_kid.get(kid) if isinstance(kid, str) else None
+        if signing_key is None or signing_key.purpose != purpose:
+            raise TokenInvalid("unknown key id")
+        if header.get("typ") != typ:
+            raise TokenInvalid(f"wrong token type: expected {typ}")
+        claims = _decode(token, signing_key.key, algorithm=_SIGNING_ALG)
+        _check_times(claims, leeway=leeway, now=now, require_exp=False)
+        return claims
+
+    def _add(self, signing_key: _SigningKey) -> None:
+        if signing_key.kid in self._by_kid:
+            msg = f"duplicate key id {signing_key.kid}"
+            raise ValueError(msg)
+        self._by_kid[signing_key.kid] = signing_key
+
+    def _keys_of(self, purpose: str) -> list[_SigningKey]:
+        return [k for k in self._by_kid.values() if k.purpose == purpose]
+
+    def _current(self, purpose: str) -> _SigningKey:
+        _check_purpose(purpose)
+        keys = self._keys_of(purpose)
+        if not keys:
+            msg = f"no {purpose} key in the key ring"
+            raise LookupError(msg)
+        return max(keys, key=lambda k: k.created)
+
+
+# --- pointer tokens (the printed QR) -------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Pointer:
+    """What a printed QR asserts: this issuer printed copy `print_version` of licence `uscc`."""
+
+    issuer: str
+    uscc: str
+    print_version: int
+    issued_at: int
+
+
+def mint_pointer(
+    keyring: KeyRing, *, issuer: str, uscc: str, print_version: int, issued_at: int
+) -> str:
+    """Sign a printed licence's pointer: no status, no expiry, no personal data (§5.2, §5.8)."""
+    if not _USCC.fullmatch(uscc):
+        msg = f"not a USCC: {uscc!r}"
+        raise ValueError(msg)
+    if print_version < 1:
+        msg = "print_version must be positive"
+        raise ValueError(msg)
+    claims = {"iss": issuer, "sub": uscc, "qv": print_version, "iat": issued_at}
+    return keyring.sign("pointer", claims, typ=POINTER_TYP)
+
+
+def read_pointer(keyring: KeyRing, token: str, *, issuer: str) -> Pointer:
+    """Verify a pointer token and return what it asserts; anything else is TokenInvalid."""
+    claims = keyring.verify("pointer", token, typ=POINTER_TYP)
+    if claims.get("iss") != issuer:
+        raise TokenInvalid("wrong issuer")
+    uscc = claims.get("sub")
+    if not isinstance(uscc, str) or not _USCC.fullmatch(uscc):
+        raise TokenInvalid("subject is not a USCC")
+    print_version = claims.get("qv")
+    if not _is_int(print_version) or print_version < 1:
+        raise TokenInvalid("print version is not a positive integer")
+    issued_at = claims.get("iat")
+    if not _is_int(issued_at):
+        raise TokenInvalid("issued-at is missing")
+    return Pointer(issuer=issuer, uscc=uscc, print_version=print_version, issued_at=issued_at)
+
+
+# --- status documents (the verify endpoint's JSON) -----------------------------------
+
+
+def sign_status(
+    keyring: KeyRing,
+    doc: dict[str, Any],
+    *,
+    issuer: str,
+    subject: str,
+    ttl: int = 300,
+    now: int | None = None,
+) -> str:
+    """Sign a live status document that expires after `ttl` seconds (reference §5.3)."""
+    issued_at = int(time.time()) if now is None else now
+    claims = {"iss": issuer, "sub": subject, "iat": issued_at, "exp": issued_at + ttl, **doc}
+    return keyring.sign("status", claims, typ=STATUS_TYP)
+
+
+# --- access tokens (API bearer tokens) -----------------------------------------------
+
+
+def new_secret() -> str:
+    """A fresh shared secret for access tokens (64 URL-safe characters, 384 bits)."""
+    return secrets.token_urlsafe(48)
+
+
+def mint_access_token(
+    secret: str,
+    actor: Actor,
+    *,
+    issuer: str,
+    ttl: int = 8 * 3600,
+    now: int | None = None,
+) -> str:
+    """An HS256 bearer token naming `actor`, valid for `ttl` seconds."""
+    key = _access_key(secret)
+    issued_at = int(time.time()) if now is None else now
+    claims: dict[str, Any] = {"iss": issuer, "sub": actor.id, "role": actor.role}
+    if actor.department:
+        claims["dept"] = actor.department
+    if actor.district:
+        claims["district"] = actor.district
+    claims.update(iat=issued_at, exp=issued_at + ttl, jti=secrets.token_urlsafe(12))
+    header = {"alg": _ACCESS_ALG, "typ": ACCESS_TYP}
+    return jwt.encode(header, claims, key, algorithms=[_ACCESS_ALG], default_type=None)
+
+
+def read_access_token(
+    secret: str,
+    token: str,
+    *,
+    issuer: str,
+    leeway: int = 60,
+    now: int | None = None,
+) -> Actor:
+    """Verify a bearer token and return its actor; any doubt is TokenInvalid."""
+    key = _access_key(secret)
+    header = _unverified_header(token)
+    if header.get("alg") != _ACCESS_ALG:
+        raise TokenInvalid(f"algorithm not allowed: expected {_ACCESS_ALG}")
+    if header.get("typ") != ACCESS_TYP:
+        raise TokenInvalid(f"wrong token type: expected {ACCESS_TYP}")
+    claims = _decode(token, key, algorithm=_ACCESS_ALG)
+    _check_times(claims, leeway=leeway, now=now, require_exp=True)
+    if claims.get("iss") != issuer:
+        raise TokenInvalid("wrong issuer")
+    fields = {"sub": claims.get("sub"), "role": claims.get("role")}
+    fields |= {"dept": claims.get("dept"), "district": claims.get("district")}
+    if not all(v is None or isinstance(v, str) for v in fields.values()):
+        raise TokenInvalid("malformed token")
+    try:
+        return Actor(
+            id=fields["sub"] or "",
+            role=fields["role"] or "",
+            department=fields["dept"],
+            district=fields["district"],
+        )
+    except ValueError as exc:
+        # The actor's own validation names the bad role or missing department.
+        raise TokenInvalid(f"bad actor: {exc}") from None
+
+
+# --- helpers -------------------------------------------------------------------------
+
+
+def _check_purpose(purpose: str) -> None:
+    if purpose not in PURPOSES:
+        msg = f"unknown key purpose {purpose!r}; expected one of {', '.join(PURPOSES)}"
+        raise ValueError(msg)
+
+
+def _is_int(value: object) -> bool:
+    # JSON true would pass isinstance(int); a print version or a time is never a boolean.
+    return isinstance(value, int) and not isinstance(value, bool)
+
+
+def _with_kid(key: ECKey, kid: str) -> ECKey:
+    return ECKey.import_key(
+        key.as_pem(private=True), {"kid": kid, "alg": _SIGNING_ALG, "use": "sig"}
+    )
+
+
+def _access_key(secret: str) -> OctKey:
+    if len(secret.encode()) < _MIN_SECRET_BYTES:
+        # HS256 is only as strong as its secret; refuse rather than mint guessable tokens.
+        msg = f"access-token secret must be at least {_MIN_SECRET_BYTES} bytes; use new_secret()"
+        raise ValueError(msg)
+    return OctKey.import_key(secret)
+
+
+def _unverified_header(token: str) -> dict[str, Any]:
+    """The protected header, read only to pick algorithm and key; nothing in it is trusted yet."""
+    if not isinstance(token, str) or len(token) > MAX_TOKEN_LENGTH:
+        raise TokenInvalid("malformed token")
+    try:
+        header = jws.extract_compact(token.encode("ascii")).headers()
+    except (JoseError, ValueError, TypeError, KeyError):
+        raise TokenInvalid("malformed token") from None
+    if not isinstance(header, dict):
+        raise TokenInvalid("malformed token")
+    return header
+
+
+def _decode(token: str, key: ECKey | OctKey, *, algorithm: str) -> dict[str, Any]:
+    try:
+        claims = jwt.decode(token, key, algorithms=[algorithm]).claims
+    except BadSignatureError:
+        raise TokenInvalid("signature does not verify") from None
+    except (JoseError, ValueError, TypeError, KeyError):
+        raise TokenInvalid("malformed token") from None
+    if not isinstance(claims, dict):
+        raise TokenInvalid("malformed token")
+    return claims
+
+
+def _check_times(
+    claims: dict[str, Any], *, leeway: int, now: int | None, require_exp: bool
+) -> None:
+    options: dict[str, Any] = {"exp": {"essential": True}} if require_exp else {}
+    registry = JWTClaimsRegistry(now=now, leeway=leeway, **options)
+    try:
+        registry.validate(claims)
+    except ExpiredTokenError:
+        raise TokenInvalid("expired") from None
+    except MissingClaimError as exc:
+        raise TokenInvalid(f"missing claim: {exc.claim}") from None
+    except ClaimError as exc:
+        if exc.claim == "iat":
+            raise TokenInvalid("issued in the future") from None
+        raise TokenInvalid(f"bad claim: {exc.claim}") from None
+
+
+def _read_key_file(path: Path) -> _SigningKey:
+    purpose, _, kid = path.stem.partition("-")
+    _check_purpose(purpose)
+    text = path.read_bytes()
+    created = _created_of(text) or path.stat().st_mtime_ns
+    key = ECKey.import_key(text, {"kid": kid, "alg": _SIGNING_ALG, "use": "sig"})
+    if key.thumbprint()[:_KID_LENGTH] != kid:
+        # A renamed or swapped file must not sign under another key's identity.
+        msg = f"{path.name}: key does not match the kid in its file name"
+        raise ValueError(msg)
+    return _SigningKey(purpose=purpose, kid=kid, created=created, key=key)
+
+
+def _created_of(text: bytes) -> int | None:
+    # RFC 7468 §5.2: text before the PEM boundary is explanatory and ignored by parsers,
+    # so the creation time travels inside the key file itself.
+    first = text.split(b"\n", 1)[0].decode("ascii", "replace")
+    if first.startswith(_CREATED_PREFIX) and first[len(_CREATED_PREFIX) :].isdigit():
+        return int(first[len(_CREATED_PREFIX) :])
+    return None
+
+
+def _write_key_file(directory: Path, signing_key: _SigningKey) -> None:
+    preamble = f"{_CREATED_PREFIX}{signing_key.created}\n".encode()
+    body = preamble + signing_key.key.as_pem(private=True)
+    target = directory / f"{signing_key.purpose}-{signing_key.kid}.pem"
+    # mkstemp creates the file 0600; os.replace makes the key appear whole or not at all.
+    fd, tmp = tempfile.mkstemp(dir=directory, prefix=".", suffix=".tmp")
+    try:
+        with os.fdopen(fd, "wb") as handle:
+            handle.write(body)
+            handle.flush()
+            os.fsync(handle.fileno())
+        os.chmod(tmp, 0o600)
+        os.replace(tmp, target)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+    dir_fd = os.open(directory, os.O_RDONLY)
+    try:
+        os.fsync(dir_fd)
+    finally:
+        os.close(dir_fd)

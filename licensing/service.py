@@ -1,0 +1,371 @@
+"""Commands and queries over the event store: submit a themed bundle, decide a task."""
+
+from __future__ import annotations
+
+import random
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import date
+from decimal import Decimal
+from typing import Any, TypeVar
+from uuid import UUID, uuid4
+
+from eventsourcing.application import AggregateNotFoundError, Application
+from eventsourcing.persistence import IntegrityError, JSONTranscoder, Recording
+
+from domain.actor import Actor
+from domain.bundle import BundleApplication
+from domain.errors import Conflict, Forbidden, InvalidParam, NotFound, ValidationFailed
+from domain.permit import Permit
+from domain.registration import ENTITY_TYPES, BusinessRegistration
+from domain.status import PermitStatus
+from domain.uscc import validate_uscc
+from licensing.catalogue import Catalogue
+from licensing.persistence import ActorAsDict, DateAsISO
+
+BUSINESS_LICENCE = "business_licence"
+T = TypeVar("T")
+
+
+@dataclass(frozen=True)
+class BusinessDetails:
+    """What the 营业执照 records; the legal representative's details are personal data."""
+
+    uscc: str
+    name: str
+    entity_type: str
+    legal_representative: dict[str, Any]
+    domicile: str
+    business_scope: str
+    registered_capital: Decimal
+
+
+@dataclass(frozen=True)
+class Receipt:
+    """What a command hands back: the thing it touched and its position in the event log."""
+
+    id: UUID
+    uscc: str
+    position: int
+
+
+class Licensing(Application[UUID]):
+    """The 证照通 write side: every approval is an event, saved atomically with its permit."""
+
+    name = "Licensing"
+
+    def __init__(self, *, catalogue: Catalogue, env: dict[str, str] | None = None) -> None:
+        super().__init__(env=env)
+        self.catalogue = catalogue
+        self.listeners: list[Callable[[int], None]] = []
+
+    def register_transcodings(self, transcoder: JSONTranscoder) -> None:
+        super().register_transcodings(transcoder)
+        transcoder.register(DateAsISO())
+        transcoder.register(ActorAsDict())
+
+    def _notify(self, recordings: list[Recording[UUID]]) -> None:
+        super()._notify(recordings)
+        if recordings:
+            position = recordings[-1].notification.id
+            for listener in self.listeners:
+                listener(position)
+
+    # Commands.
+
+    def submit(
+        self,
+        *,
+        theme: str,
+        business: BusinessDetails,
+        applicant: dict[str, Any],
+        answers: dict[str, Any],
+        actor: Actor,
+    ) -> Receipt:
+        """A clerk submits one merged form for a theme; a task per permit goes to its department."""
+        if actor.role != "clerk":
+            msg = "only a window clerk submits themed applications"
+            raise Forbidden(msg)
+        uscc, cleaned = self._validate_submission(theme=theme, business=business, answers=answers)
+        return self._retry(
+            lambda: self._submit(
+                theme=theme,
+                uscc=uscc,
+                business=business,
+                applicant=applicant,
+                answers=cleaned,
+                actor=actor,
+            )
+        )
+
+    def _validate_submission(
+        self, *, theme: str, business: BusinessDetails, answers: dict[str, Any]
+    ) -> tuple[str, dict[str, Any]]:
+        problems: list[InvalidParam] = []
+        uscc = business.uscc
+        try:
+            uscc = validate_uscc(business.uscc)
+        except ValidationFailed as error:
+            problems += [InvalidParam(f"business.{p.name}", p.reason) for p in error.problems]
+        if business.entity_type not in ENTITY_TYPES:
+            problems.append(
+                InvalidParam(
+                    "business.entity_type",
+                    f"unknown entity type {business.entity_type!r}; expected one of "
+                    + ", ".join(ENTITY_TYPES),
+                )
+            )
+        if business.registered_capital < 0:
+            problems.append(InvalidParam("business.registered_capital", "must not be negative"))
+        cleaned: dict[str, Any] = {}
+        if theme not in self.catalogue.themes:
+            problems.append(
+                InvalidParam(
+                    "theme",
+                    f"unknown theme {theme!r}; expected one of " + ", ".join(self.catalogue.themes),
+                )
+            )
+        else:
+            try:
+                cleaned = self.catalogue.validate_answers(theme, answers)
+            except ValidationFailed as error:
+                problems += error.problems
+        if problems:
+            raise ValidationFailed(problems)
+        return uscc, cleaned
+
+    def _submit(
+        self,
+        *,
+        theme: str,
+        uscc: str,
+        business: BusinessDetails,
+        applicant: dict[str, Any],
+        answers: dict[str, Any],
+        actor: Actor,
+    ) -> Receipt:
+        # A fresh id per attempt: a failed attempt wrote nothing.
+        application_id = uuid4()
+        registration_id = BusinessRegistration.create_id(uscc)
+        changed: list[Any] = []
+        try:
+            self.repository.get(registration_id)
+            is_new_business = False
+        except AggregateNotFoundError:
+            changed.append(
+                BusinessRegistration(
+                    uscc=uscc,
+                    name=business.name,
+                    entity_type=business.entity_type,
+                    legal_representative=business.legal_representative,
+                    domicile=business.domicile,
+                    business_scope=business.business_scope,
+                    registered_capital=business.registered_capital,
+                    application_id=application_id,
+                    actor=actor,
+                )
+            )
+            is_new_business = True
+        tasks = []
+        for code in self.catalogue.theme(theme).permits:
+            if code == BUSINESS_LICENCE and not is_new_business:
+                continue  # an existing business already has its 营业执照
+            permit_type = self.catalogue.permit_type(code)
+            permit_id = Permit.create_id(uscc, code)
+            try:
+                permit: Permit = self.repository.get(permit_id)
+                permit.reapply(application_id=application_id, actor=actor)
+            except AggregateNotFoundError:
+                permit = Permit(
+                    uscc=uscc,
+                    permit_type=code,
+                    department=permit_type.department,
+                    application_id=application_id,
+                    actor=actor,
+                )
+            changed.append(permit)
+            tasks.append(
+                {"permit_type": code, "department": permit_type.department, "permit_id": permit_id}
+            )
+        application = BundleApplication(
+            application_id=application_id,
+            theme=theme,
+            catalogue_version=self.catalogue.version,
+            uscc=uscc,
+            registration_id=registration_id,
+            applicant=applicant,
+            answers=answers,
+            tasks=tasks,
+            actor=actor,
+        )
+        recordings = self.save(*changed, application)
+        return Receipt(id=application.id, uscc=uscc, position=recordings[-1].notification.id)
+
+    def approve(
+        self,
+        *,
+        application_id: UUID,
+        permit_type: str,
+        actor: Actor,
+        permit_number: str,
+        valid_from: date | None = None,
+        valid_until: date | None = None,
+        reason: str | None = None,
+        legal_basis: str | None = None,
+    ) -> Receipt:
+        """A department grants its own permit: number and validity; the permit becomes 有效."""
+        start = valid_from or date.today()
+        until = valid_until or self._default_expiry(permit_type, start)
+        problems = []
+        if not permit_number.strip():
+            problems.append(InvalidParam("permit_number", "must not be empty"))
+        if until is not None and until <= start:
+            problems.append(InvalidParam("valid_until", f"must be after valid_from ({start})"))
+        if problems:
+            raise ValidationFailed(problems)
+
+        def command() -> Receipt:
+            application = self.get_application(application_id)
+            application.approve(
+                permit_type=permit_type,
+                actor=actor,
+                permit_number=permit_number,
+                reason=reason or "准予许可 approved",
+                legal_basis=legal_basis,
+            )
+            permit: Permit = self.repository.get(application.task(permit_type).permit_id)
+            permit.approve(
+                actor=actor,
+                number=permit_number,
+                valid_from=start,
+                valid_until=until,
+                reason=reason or "准予许可 approved",
+                legal_basis=legal_basis,
+            )
+            changed: list[Any] = [application, permit]
+            if permit_type == BUSINESS_LICENCE:
+                registration: BusinessRegistration = self.repository.get(
+                    application.registration_id
+                )
+                registration.establish(actor=actor, permit_number=permit_number)
+                changed.append(registration)
+            recordings = self.save(*changed)
+            return Receipt(
+                id=application.id, uscc=application.uscc, position=recordings[-1].notification.id
+            )
+
+        return self._retry(command)
+
+    def refuse(
+        self,
+        *,
+        application_id: UUID,
+        permit_type: str,
+        actor: Actor,
+        reason: str,
+        legal_basis: str,
+    ) -> Receipt:
+        """A department refuses its own permit, with the reason and legal basis the public sees."""
+        problems = [
+            InvalidParam(name, "must not be empty")
+            for name, value in (("reason", reason), ("legal_basis", legal_basis))
+            if not value.strip()
+        ]
+        if problems:
+            raise ValidationFailed(problems)
+
+        def command() -> Receipt:
+            application = self.get_application(application_id)
+            application.refuse(
+                permit_type=permit_type, actor=actor, reason=reason, legal_basis=legal_basis
+            )
+            permit: Permit = self.repository.get(application.task(permit_type).permit_id)
+            permit.refuse(actor=actor, reason=reason, legal_basis=legal_basis)
+            changed: list[Any] = [application, permit]
+            if permit_type == BUSINESS_LICENCE:
+                registration: BusinessRegistration = self.repository.get(
+                    application.registration_id
+                )
+                registration.refuse(actor=actor, reason=reason, legal_basis=legal_basis)
+                changed.append(registration)
+            recordings = self.save(*changed)
+            return Receipt(
+                id=application.id, uscc=application.uscc, position=recordings[-1].notification.id
+            )
+
+        return self._retry(command)
+
+    # Queries (strongly consistent: they read the aggregates, not the read model).
+
+    def get_application(self, application_id: UUID) -> BundleApplication:
+        try:
+            application = self.repository.get(application_id)
+        except AggregateNotFoundError:
+            msg = f"no application {application_id}"
+            raise NotFound(msg) from None
+        if not isinstance(application, BundleApplication):
+            msg = f"no application {application_id}"
+            raise NotFound(msg)
+        return application
+
+    def get_permit(self, uscc: str, permit_type: str) -> Permit:
+        try:
+            return self.repository.get(Permit.create_id(uscc, permit_type))
+        except AggregateNotFoundError:
+            msg = f"business {uscc} has no permit {permit_type}"
+            raise NotFound(msg) from None
+
+    # Helpers.
+
+    def _default_expiry(self, permit_type: str, start: date) -> date | None:
+        try:
+            years = self.catalogue.permit_type(permit_type).validity_years
+        except NotFound:
+            return None  # the application will say the task does not exist
+        if not years:
+            return None
+        try:
+            return start.replace(year=start.year + years)
+        except ValueError:  # 29 February
+            return start.replace(year=start.year + years, day=28)
+
+    @staticmethod
+    def _retry(command: Callable[[], T], *, attempts: int = 40) -> T:
+        """Optimistic concurrency: departments deciding one bundle at once collide on its
+        version; re-run the whole command on fresh state, with jittered backoff."""
+        for attempt in range(attempts):
+            try:
+                return command()
+            except IntegrityError:
+                if attempt == attempts - 1:
+                    raise
+                time.sleep(random.uniform(0, 0.002 * (2 ** min(attempt, 6))))  # noqa: S311
+        raise AssertionError  # pragma: no cover
+
+
+def task_summary(application: BundleApplication) -> list[dict[str, Any]]:
+    """The tasks of an application as plain data, in catalogue order."""
+    return [
+        {
+            "permit_type": t.permit_type,
+            "department": t.department,
+            "state": t.state,
+            "permit_number": t.permit_number,
+            "reason": t.reason,
+            "legal_basis": t.legal_basis,
+            "decided_by": t.decided_by,
+        }
+        for t in application.tasks.values()
+    ]
+
+
+__all__ = [
+    "BUSINESS_LICENCE",
+    "BusinessDetails",
+    "Conflict",
+    "Licensing",
+    "PermitStatus",
+    "Receipt",
+    "task_summary",
+]

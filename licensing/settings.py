@@ -1,0 +1,59 @@
+"""Configuration from the environment (LICENSING_*), with embedded-SQLite defaults."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+from typing import Literal
+
+from pydantic import Field, field_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+class Settings(BaseSettings):
+    """Everything an operator may set; nothing here is required for the embedded default."""
+
+    model_config = SettingsConfigDict(env_prefix="LICENSING_", extra="ignore")
+
+    data_dir: Path = Field(
+        default=Path("var"), description="SQLite files and signing keys live here"
+    )
+    store: Literal["sqlite", "postgres"] = "sqlite"
+    postgres_host: str = "127.0.0.1"
+    postgres_port: int = 5432
+    postgres_dbname: str = "licensing"
+    postgres_user: str = "postgres"
+    postgres_password: str = ""
+    postgres_schema: str = "public"
+    base_url: str = Field(
+        default="http://127.0.0.1:8000",
+        description="public origin printed in QR codes; https in production",
+    )
+    issuer: str = Field(default="zzt-demo", description="issuer code in every signed token")
+    auth_secret: str | None = Field(
+        default=None, description="HS256 secret for API bearer tokens; generated if unset"
+    )
+    projector: Literal["inline", "off"] = Field(
+        default="inline",
+        description="inline: the API process keeps the read model current; off: a worker does",
+    )
+    projection_wait_seconds: float = Field(
+        default=2.0, description="how long a command waits for its own change to be projected"
+    )
+
+    @field_validator("postgres_schema")
+    @classmethod
+    def _schema_is_identifier(cls, value: str) -> str:
+        if not re.fullmatch(r"[a-z_][a-z0-9_]{0,62}", value):
+            msg = "must be a lower-case SQL identifier"
+            raise ValueError(msg)
+        return value
+
+    @field_validator("base_url")
+    @classmethod
+    def _strip_slash(cls, value: str) -> str:
+        return value.rstrip("/")
+
+    @property
+    def keys_dir(self) -> Path:
+        return self.data_dir / "keys"

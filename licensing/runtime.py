@@ -1,0 +1,82 @@
+"""Assembles one running system from settings: event store, read model, projector, keys."""
+
+from __future__ import annotations
+
+import os
+import secrets
+from pathlib import Path
+from typing import Any
+
+from eventsourcing.persistence import InfrastructureFactory
+from eventsourcing.postgres import PostgresFactory
+from eventsourcing.utils import Environment
+
+from licensing.catalogue import Catalogue, default_catalogue
+from licensing.persistence import ensure_postgres_schema, eventsourcing_env
+from licensing.projector import Projector
+from licensing.service import Licensing
+from licensing.settings import Settings
+from licensing.signing import KeyRing
+from projections.readmodel import PostgresReadModel, ReadModel, SQLiteReadModel
+
+READ_MODEL = "ReadModel"
+
+
+def construct_read_model(env: dict[str, str], *, name: str = READ_MODEL) -> ReadModel:
+    """The read model named `name` (its PostgreSQL tables are prefixed with it)."""
+    factory = InfrastructureFactory.construct(Environment(name, env))
+    view_class = PostgresReadModel if isinstance(factory, PostgresFactory) else SQLiteReadModel
+    view = factory.tracking_recorder(view_class)
+    # The factory owns the datastore; keep it alive as long as the view.
+    view._factory = factory  # type: ignore[attr-defined]  # noqa: SLF001
+    return view  # type: ignore[return-value]
+
+
+def load_or_create_secret(path: Path) -> str:
+    """A random HS256 secret kept beside the data, for development bearer tokens."""
+    if path.exists():
+        return path.read_text().strip()
+    path.parent.mkdir(parents=True, exist_ok=True)
+    secret = secrets.token_urlsafe(48)
+    tmp = path.with_suffix(".tmp")
+    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    with os.fdopen(fd, "w") as f:
+        f.write(secret)
+    os.replace(tmp, path)
+    return secret
+
+
+class Runtime:
+    """One process's view of the system. Keep a reference: the library closes its
+    connection pool when the application object is collected."""
+
+    def __init__(self, settings: Settings, *, catalogue: Catalogue | None = None) -> None:
+        self.settings = settings
+        self.catalogue = catalogue or default_catalogue()
+        ensure_postgres_schema(settings)
+        self.env: dict[str, Any] = eventsourcing_env(settings)
+        self.app = Licensing(catalogue=self.catalogue, env=self.env)
+        self.view = construct_read_model(self.env)
+        self.projector = Projector(self.app, self.view)
+        settings.data_dir.mkdir(parents=True, exist_ok=True)
+        self.keys = KeyRing.load_or_create(settings.keys_dir)
+        self.auth_secret = settings.auth_secret or load_or_create_secret(
+            settings.data_dir / "auth.secret"
+        )
+        self._started = False
+
+    def start(self) -> None:
+        """Keep the read model current from this process (unless a worker does it)."""
+        if self.settings.projector == "inline" and not self._started:
+            self.app.listeners.append(self.projector.wake)
+            self.projector.start()
+            self._started = True
+
+    def settle(self, position: int) -> bool:
+        """Wait (bounded) until a command's own change is visible in the read model."""
+        return self.projector.wait_for(position, self.settings.projection_wait_seconds)
+
+    def close(self) -> None:
+        self.projector.stop()
+        self.app.close()
+        self.view.datastore.close()

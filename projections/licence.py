@@ -1,0 +1,175 @@
+"""The live 证照通 licence: the registration and every permit with status, reason and a version."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from domain.permit import Permit
+from domain.registration import BusinessRegistration
+from domain.status import PermitStatus, RegistrationStatus
+from projections.sql import Sql
+
+TABLES = ("licences", "permits")
+
+DDL = (
+    "CREATE TABLE IF NOT EXISTS {licences} ("
+    " uscc TEXT PRIMARY KEY,"
+    " registration_id TEXT NOT NULL,"
+    " name TEXT NOT NULL,"
+    " entity_type TEXT NOT NULL,"
+    " domicile TEXT NOT NULL,"
+    " business_scope TEXT NOT NULL,"
+    " registered_capital TEXT NOT NULL,"
+    " status TEXT NOT NULL,"
+    " print_version BIGINT NOT NULL,"
+    " version BIGINT NOT NULL,"
+    " updated_at TEXT NOT NULL)",
+    "CREATE TABLE IF NOT EXISTS {permits} ("
+    " permit_id TEXT PRIMARY KEY,"
+    " uscc TEXT NOT NULL,"
+    " permit_type TEXT NOT NULL,"
+    " department TEXT NOT NULL,"
+    " status TEXT NOT NULL,"
+    " reason TEXT NOT NULL,"
+    " legal_basis TEXT,"
+    " permit_number TEXT,"
+    " valid_from TEXT,"
+    " valid_until TEXT,"
+    " version BIGINT NOT NULL,"
+    " updated_at TEXT NOT NULL)",
+    "CREATE INDEX IF NOT EXISTS {permits_by_uscc} ON {permits} (uscc, permit_type)",
+)
+
+# Every change to the registration or to one of its permits bumps the licence's version,
+# so a reader (or a signed status document) can tell an older view from a newer one.
+_BUMP_BY_USCC = "UPDATE {licences} SET version = version + 1, updated_at = :ts WHERE uscc = :uscc"
+_BUMP_BY_PERMIT = (
+    "UPDATE {licences} SET version = version + 1, updated_at = :ts"
+    " WHERE uscc = (SELECT uscc FROM {permits} WHERE permit_id = :permit_id)"
+)
+
+
+def _ts(event: Any) -> str:
+    return event.timestamp.isoformat()
+
+
+def _registration_applied(sql: Sql, e: BusinessRegistration.Applied) -> None:
+    sql.execute(
+        "INSERT INTO {licences} VALUES (:uscc, :rid, :name, :entity_type, :domicile, :scope,"
+        " :capital, :status, 1, 1, :ts)",
+        {
+            "uscc": e.uscc,
+            "rid": str(e.originator_id),
+            "name": e.name,
+            "entity_type": e.entity_type,
+            "domicile": e.domicile,
+            "scope": e.business_scope,
+            "capital": str(e.registered_capital),
+            "status": RegistrationStatus.ESTABLISHING.value,
+            "ts": _ts(e),
+        },
+    )
+
+
+def _registration_status(status: RegistrationStatus) -> Any:
+    def handle(sql: Sql, e: Any) -> None:
+        sql.execute(
+            "UPDATE {licences} SET status = :status WHERE registration_id = :rid",
+            {"status": status.value, "rid": str(e.originator_id)},
+        )
+        row = sql.one("SELECT uscc FROM {licences} WHERE registration_id = :rid",
+                      {"rid": str(e.originator_id)})
+        if row is not None:
+            sql.execute(_BUMP_BY_USCC, {"uscc": row["uscc"], "ts": _ts(e)})
+
+    return handle
+
+
+def _permit_applied(sql: Sql, e: Permit.Applied) -> None:
+    sql.execute(
+        "INSERT INTO {permits} VALUES (:permit_id, :uscc, :permit_type, :department, :status,"
+        " :reason, NULL, NULL, NULL, NULL, :version, :ts)",
+        {
+            "permit_id": str(e.originator_id),
+            "uscc": e.uscc,
+            "permit_type": e.permit_type,
+            "department": e.department,
+            "status": PermitStatus.UNDER_VERIFICATION.value,
+            "reason": "申请审查中 application under review",
+            "version": e.originator_version,
+            "ts": _ts(e),
+        },
+    )
+    sql.execute(_BUMP_BY_USCC, {"uscc": e.uscc, "ts": _ts(e)})
+
+
+def _update_permit(sql: Sql, e: Any, **values: Any) -> None:
+    values |= {"permit_id": str(e.originator_id), "version": e.originator_version, "ts": _ts(e)}
+    sql.execute(
+        "UPDATE {permits} SET status = :status, reason = :reason, legal_basis = :legal_basis,"
+        " permit_number = :permit_number, valid_from = :valid_from, valid_until = :valid_until,"
+        " version = :version, updated_at = :ts WHERE permit_id = :permit_id",
+        values,
+    )
+    sql.execute(_BUMP_BY_PERMIT, {"permit_id": str(e.originator_id), "ts": _ts(e)})
+
+
+def _permit_reapplied(sql: Sql, e: Any) -> None:
+    _update_permit(
+        sql,
+        e,
+        status=PermitStatus.UNDER_VERIFICATION.value,
+        reason="申请审查中 application under review",
+        legal_basis=None,
+        permit_number=None,
+        valid_from=None,
+        valid_until=None,
+    )
+
+
+def _permit_approved(sql: Sql, e: Any) -> None:
+    _update_permit(
+        sql,
+        e,
+        status=PermitStatus.VALID.value,
+        reason=e.reason,
+        legal_basis=e.legal_basis,
+        permit_number=e.number,
+        valid_from=e.valid_from.isoformat(),
+        valid_until=e.valid_until.isoformat() if e.valid_until else None,
+    )
+
+
+def _permit_refused(sql: Sql, e: Any) -> None:
+    _update_permit(
+        sql,
+        e,
+        status=PermitStatus.INVALID.value,
+        reason=e.reason,
+        legal_basis=e.legal_basis,
+        permit_number=None,
+        valid_from=None,
+        valid_until=None,
+    )
+
+
+HANDLERS: dict[type, Any] = {
+    BusinessRegistration.Applied: _registration_applied,
+    BusinessRegistration.Established: _registration_status(RegistrationStatus.ACTIVE),
+    BusinessRegistration.Refused: _registration_status(RegistrationStatus.REFUSED),
+    Permit.Applied: _permit_applied,
+    Permit.Reapplied: _permit_reapplied,
+    Permit.Approved: _permit_approved,
+    Permit.Refused: _permit_refused,
+}
+
+
+def get_licence(sql: Sql, uscc: str) -> dict[str, Any] | None:
+    """The licence with every permit, or None when no such business is registered."""
+    licence = sql.one("SELECT * FROM {licences} WHERE uscc = :uscc", {"uscc": uscc})
+    if licence is None:
+        return None
+    licence["permits"] = sql.all(
+        "SELECT * FROM {permits} WHERE uscc = :uscc ORDER BY permit_type", {"uscc": uscc}
+    )
+    return licence

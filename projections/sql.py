@@ -1,0 +1,37 @@
+"""One way to write read-model SQL for both SQLite and PostgreSQL: named tables, `:name` parameters."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping
+from typing import Any
+
+_NAMED_PARAM = re.compile(r"(?<!:):([a-z_][a-z0-9_]*)")
+
+
+class Sql:
+    """Runs one statement on a cursor of either backend, filling in table names."""
+
+    def __init__(self, cursor: Any, *, tables: Mapping[str, str], pyformat: bool) -> None:
+        self.cursor = cursor
+        self.tables = tables
+        self.pyformat = pyformat
+
+    def render(self, statement: str) -> str:
+        text = statement.format(**self.tables)
+        if self.pyformat:
+            # psycopg wants %(name)s, sqlite3 wants :name; a literal % must be doubled.
+            text = _NAMED_PARAM.sub(r"%(\1)s", text.replace("%", "%%"))
+        return text
+
+    def execute(self, statement: str, params: Mapping[str, Any] | None = None) -> None:
+        self.cursor.execute(self.render(statement), dict(params or {}))
+
+    def one(self, statement: str, params: Mapping[str, Any] | None = None) -> dict[str, Any] | None:
+        self.execute(statement, params)
+        row = self.cursor.fetchone()
+        return dict(row) if row is not None else None
+
+    def all(self, statement: str, params: Mapping[str, Any] | None = None) -> list[dict[str, Any]]:
+        self.execute(statement, params)
+        return [dict(row) for row in self.cursor.fetchall()]

@@ -1,0 +1,42 @@
+"""The FastAPI application: routers, problem documents, and the runtime's lifetime."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+from fastapi import FastAPI
+
+from api import clerk, department, problems, public
+from licensing.runtime import Runtime
+
+
+def create_app(runtime: Runtime) -> FastAPI:
+    """One app around one runtime; the runtime's projector runs while the app does."""
+
+    @asynccontextmanager
+    async def lifespan(_: FastAPI) -> AsyncIterator[None]:
+        runtime.start()
+        yield
+
+    app = FastAPI(
+        title="证照通 licensing API",
+        version="0.1.0",
+        summary="One window, one merged form, parallel department decisions, one live signed QR.",
+        lifespan=lifespan,
+    )
+    app.state.runtime = runtime
+    problems.install(app)
+    app.include_router(clerk.router)
+    app.include_router(department.router)
+    app.include_router(public.router)
+
+    @app.get("/healthz", tags=["operations"], summary="Liveness and projection position")
+    def healthz() -> dict[str, object]:
+        return {
+            "status": "ok" if runtime.projector.error is None else "degraded",
+            "store": runtime.settings.store,
+            "projected": runtime.projector.position,
+        }
+
+    return app

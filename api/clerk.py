@@ -1,0 +1,121 @@
+"""The window: themes and their merged forms, submitting a bundle, following it."""
+
+from __future__ import annotations
+
+from typing import Any
+from uuid import UUID
+
+from fastapi import APIRouter, Response
+
+from api.auth import Clerk, RuntimeDep
+from api.schemas import SubmissionIn
+from domain.bundle import BundleApplication
+from licensing.catalogue import Catalogue
+from licensing.service import BusinessDetails, task_summary
+
+router = APIRouter(prefix="/api/v1", tags=["window"])
+
+
+def _theme_summary(catalogue: Catalogue, code: str) -> dict[str, Any]:
+    theme = catalogue.theme(code)
+    departments = {catalogue.permit_type(p).department for p in theme.permits}
+    return {
+        "code": theme.code,
+        "name_zh": theme.name_zh,
+        "name_en": theme.name_en,
+        "permit_count": len(theme.permits),
+        "department_count": len(departments),
+        "links": {"self": f"/api/v1/themes/{theme.code}"},
+    }
+
+
+@router.get("/themes", summary="Themed items (主题事项)")
+def list_themes(rt: RuntimeDep) -> dict[str, Any]:
+    return {
+        "catalogue_version": rt.catalogue.version,
+        "themes": [_theme_summary(rt.catalogue, code) for code in rt.catalogue.themes],
+    }
+
+
+@router.get("/themes/{code}", summary="A theme, its permits and its merged form (一表登记)")
+def get_theme(code: str, rt: RuntimeDep) -> dict[str, Any]:
+    catalogue = rt.catalogue
+    theme = catalogue.theme(code)
+    form = catalogue.merged_form(code)
+    permits = []
+    for p in theme.permits:
+        permit_type = catalogue.permit_type(p)
+        department = catalogue.department(permit_type.department)
+        permits.append(
+            {
+                "code": permit_type.code,
+                "name_zh": permit_type.name_zh,
+                "name_en": permit_type.name_en,
+                "department": department.code,
+                "department_name_zh": department.name_zh,
+                "mode": permit_type.mode,
+                "promised_days": permit_type.promised_days,
+            }
+        )
+    return {
+        **_theme_summary(catalogue, code),
+        "catalogue_version": catalogue.version,
+        "permits": permits,
+        "form": [
+            {
+                "code": f.field.code,
+                "label_zh": f.field.label_zh,
+                "label_en": f.field.label_en,
+                "type": f.field.type,
+                "choices": [c.model_dump() for c in f.field.choices],
+                "required": f.required,
+                "permits": list(f.permits),
+            }
+            for f in form.fields
+        ],
+    }
+
+
+def application_view(application: BundleApplication) -> dict[str, Any]:
+    return {
+        "id": str(application.id),
+        "theme": application.theme,
+        "catalogue_version": application.catalogue_version,
+        "uscc": application.uscc,
+        "status": application.status,
+        "submitted_at": application.created_on.isoformat(),
+        "submitted_by": application.submitted_by,
+        "version": application.version,
+        "tasks": task_summary(application),
+        "links": {
+            "self": f"/api/v1/applications/{application.id}",
+            "licence": f"/api/v1/licences/{application.uscc}",
+        },
+    }
+
+
+@router.post("/applications", status_code=201, summary="Submit a themed bundle (one window, one form)")
+def submit(body: SubmissionIn, actor: Clerk, rt: RuntimeDep, response: Response) -> dict[str, Any]:
+    receipt = rt.app.submit(
+        theme=body.theme,
+        business=BusinessDetails(
+            uscc=body.business.uscc,
+            name=body.business.name,
+            entity_type=body.business.entity_type,
+            legal_representative=body.business.legal_representative.model_dump(),
+            domicile=body.business.domicile,
+            business_scope=body.business.business_scope,
+            registered_capital=body.business.registered_capital,
+        ),
+        applicant=body.applicant.model_dump(),
+        answers=body.answers,
+        actor=actor,
+    )
+    rt.settle(receipt.position)
+    response.headers["Location"] = f"/api/v1/applications/{receipt.id}"
+    return application_view(rt.app.get_application(receipt.id))
+
+
+@router.get("/applications/{application_id}", summary="An application with each task's state")
+def get_application(application_id: UUID, actor: Clerk, rt: RuntimeDep) -> dict[str, Any]:
+    return application_view(rt.app.get_application(application_id))

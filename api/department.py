@@ -1,0 +1,65 @@
+"""The reviewer's desk: a department's own worklist and its own decisions."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any, Literal
+from uuid import UUID
+
+from fastapi import APIRouter, HTTPException, Query
+
+from api.auth import Reviewer, RuntimeDep
+from api.clerk import application_view
+from api.schemas import ApproveIn, Decision
+
+router = APIRouter(prefix="/api/v1", tags=["departments"])
+
+
+@router.get("/departments/{department}/tasks", summary="A department's worklist, oldest first")
+def worklist(
+    department: str,
+    actor: Reviewer,
+    rt: RuntimeDep,
+    state: Literal["queued", "approved", "refused"] | None = None,
+    limit: Annotated[int, Query(ge=1, le=500)] = 100,
+    offset: Annotated[int, Query(ge=0)] = 0,
+) -> dict[str, Any]:
+    if actor.department != department:
+        raise HTTPException(403, f"department {actor.department} may not read {department}'s worklist")
+    rt.catalogue.department(department)
+    tasks = rt.view.tasks(department, state=state, limit=limit, offset=offset)
+    for task in tasks:
+        task["links"] = {
+            "application": f"/api/v1/applications/{task['application_id']}",
+            "decision": f"/api/v1/applications/{task['application_id']}/tasks/{task['permit_type']}/decision",
+        }
+    return {"department": department, "tasks": tasks}
+
+
+@router.post(
+    "/applications/{application_id}/tasks/{permit_type}/decision",
+    summary="Approve (number, validity) or refuse (reason, legal basis) one's own task",
+)
+def decide(
+    application_id: UUID, permit_type: str, body: Decision, actor: Reviewer, rt: RuntimeDep
+) -> dict[str, Any]:
+    if isinstance(body, ApproveIn):
+        receipt = rt.app.approve(
+            application_id=application_id,
+            permit_type=permit_type,
+            actor=actor,
+            permit_number=body.permit_number,
+            valid_from=body.valid_from,
+            valid_until=body.valid_until,
+            reason=body.reason,
+            legal_basis=body.legal_basis,
+        )
+    else:
+        receipt = rt.app.refuse(
+            application_id=application_id,
+            permit_type=permit_type,
+            actor=actor,
+            reason=body.reason,
+            legal_basis=body.legal_basis,
+        )
+    rt.settle(receipt.position)
+    return application_view(rt.app.get_application(application_id))

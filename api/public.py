@@ -1,0 +1,212 @@
+"""What anyone may read: the live licence, its QR, the scanned verification page and the JWKS."""
+
+from __future__ import annotations
+
+import time
+from datetime import date
+from pathlib import Path
+from typing import Any
+
+from fastapi import APIRouter, HTTPException, Request, Response
+from fastapi.responses import HTMLResponse, JSONResponse
+from fastapi.templating import Jinja2Templates
+
+from api.auth import RuntimeDep
+from domain.errors import NotFound, ValidationFailed
+from domain.registration import ENTITY_TYPES
+from domain.status import PermitStatus, RegistrationStatus
+from domain.uscc import validate_uscc
+from licensing.qr import qr_png, qr_svg
+from licensing.runtime import Runtime
+from licensing.signing import TokenInvalid, mint_pointer, read_pointer, sign_status
+
+router = APIRouter(tags=["public"])
+templates = Jinja2Templates(directory=str(Path(__file__).parent / "templates"))
+
+# Worst first: the banner takes the colour of the worst permit.
+_SEVERITY = [
+    PermitStatus.INVALID,
+    PermitStatus.NON_COMPLIANT,
+    PermitStatus.UNDER_RECTIFICATION,
+    PermitStatus.UNDER_VERIFICATION,
+    PermitStatus.VALID,
+]
+NO_STORE = {"Cache-Control": "no-store"}
+
+
+def _status(status: PermitStatus | RegistrationStatus) -> dict[str, str]:
+    return {"code": status.value, "word": status.word, "english": status.english}
+
+
+def present_licence(rt: Runtime, row: dict[str, Any], *, today: date | None = None) -> dict[str, Any]:
+    """The public licence: registration and permits, no personal data, expiry applied on read."""
+    today = today or date.today()
+    catalogue = rt.catalogue
+    permits = []
+    for p in row["permits"]:
+        status, reason = PermitStatus(p["status"]), p["reason"]
+        if status is PermitStatus.VALID and p["valid_until"] and p["valid_until"] < today.isoformat():
+            status, reason = PermitStatus.INVALID, f"有效期届满 expired on {p['valid_until']}"
+        permit_type = catalogue.permit_types.get(p["permit_type"])
+        department = catalogue.departments.get(p["department"])
+        permits.append(
+            {
+                "permit_type": p["permit_type"],
+                "name_zh": permit_type.name_zh if permit_type else p["permit_type"],
+                "name_en": permit_type.name_en if permit_type else p["permit_type"],
+                "department": p["department"],
+                "department_name_zh": department.name_zh if department else p["department"],
+                "department_name_en": department.name_en if department else p["department"],
+                "status": _status(status),
+                "reason": reason,
+                "legal_basis": p["legal_basis"],
+                "permit_number": p["permit_number"],
+                "valid_from": p["valid_from"],
+                "valid_until": p["valid_until"],
+                "version": p["version"],
+                "updated_at": p["updated_at"],
+            }
+        )
+    entity = ENTITY_TYPES.get(row["entity_type"], (row["entity_type"], row["entity_type"]))
+    return {
+        "uscc": row["uscc"],
+        "name": row["name"],
+        "entity_type": row["entity_type"],
+        "entity_type_zh": entity[0],
+        "domicile": row["domicile"],
+        "business_scope": row["business_scope"],
+        "registered_capital": row["registered_capital"],
+        "status": _status(RegistrationStatus(row["status"])),
+        "print_version": row["print_version"],
+        "version": row["version"],
+        "as_of": row["updated_at"],
+        "permits": permits,
+    }
+
+
+def _load(rt: Runtime, uscc: str) -> dict[str, Any]:
+    try:
+        code = validate_uscc(uscc)
+    except ValidationFailed as error:
+        raise HTTPException(404, f"no licence {uscc!r}: {error}") from None
+    row = rt.view.licence(code)
+    if row is None:
+        msg = f"no licence with USCC {code}"
+        raise NotFound(msg)
+    return row
+
+
+def verification_url(rt: Runtime, uscc: str, print_version: int) -> str:
+    token = mint_pointer(
+        rt.keys, issuer=rt.settings.issuer, uscc=uscc, print_version=print_version,
+        issued_at=int(time.time()),
+    )
+    return f"{rt.settings.base_url}/v/{token}"
+
+
+@router.get("/api/v1/licences/{uscc}", summary="The live licence with every permit")
+def get_licence(uscc: str, rt: RuntimeDep) -> JSONResponse:
+    row = _load(rt, uscc)
+    body = present_licence(rt, row)
+    body["links"] = {
+        "self": f"/api/v1/licences/{row['uscc']}",
+        "qr_png": f"/api/v1/licences/{row['uscc']}/qr.png",
+        "qr_svg": f"/api/v1/licences/{row['uscc']}/qr.svg",
+        "verification": verification_url(rt, row["uscc"], row["print_version"]),
+    }
+    return JSONResponse(body, headers={**NO_STORE, "ETag": f'"v{row["version"]}"'})
+
+
+@router.get(
+    "/api/v1/licences/{uscc}/qr.{fmt}",
+    summary="The licence's QR code (PNG or SVG): a signed pointer to the live status page",
+    responses={200: {"content": {"image/png": {}, "image/svg+xml": {}}}},
+)
+def get_qr(uscc: str, fmt: str, rt: RuntimeDep) -> Response:
+    if fmt not in ("png", "svg"):
+        raise HTTPException(404, f"no QR format {fmt!r}; use png or svg")
+    row = _load(rt, uscc)
+    url = verification_url(rt, row["uscc"], row["print_version"])
+    if fmt == "png":
+        return Response(qr_png(url), media_type="image/png", headers=NO_STORE)
+    return Response(qr_svg(url), media_type="image/svg+xml", headers=NO_STORE)
+
+
+def _wants_json(request: Request) -> bool:
+    accept = request.headers.get("accept", "")
+    if "application/json" not in accept:
+        return False
+    return "text/html" not in accept or accept.index("application/json") < accept.index("text/html")
+
+
+@router.get("/v/{token}", summary="Scan target: live status as a mobile page or as signed JSON")
+def verify(token: str, request: Request, rt: RuntimeDep) -> Response:
+    wants_json = _wants_json(request)
+    try:
+        pointer = read_pointer(rt.keys, token, issuer=rt.settings.issuer)
+    except TokenInvalid as error:
+        if wants_json:
+            raise HTTPException(400, f"this code was not issued by {rt.settings.issuer}: {error}") from None
+        return templates.TemplateResponse(
+            request, "refused.html", {"reason": str(error)}, status_code=400, headers=NO_STORE
+        )
+    row = rt.view.licence(pointer.uscc)
+    if row is None:
+        if wants_json:
+            raise HTTPException(404, f"no licence with USCC {pointer.uscc}")
+        return templates.TemplateResponse(
+            request, "refused.html", {"reason": "licence not found"}, status_code=404,
+            headers=NO_STORE,
+        )
+    licence = present_licence(rt, row)
+    superseded = pointer.print_version < row["print_version"]
+    headers = {**NO_STORE, "ETag": f'"v{row["version"]}"', "Vary": "Accept"}
+    if wants_json:
+        doc = {
+            "v": licence["version"],
+            "asof": licence["as_of"],
+            "qv": pointer.print_version,
+            "superseded": superseded,
+            "lic": {"name": licence["name"], "status": licence["status"]["code"]},
+            "permits": [
+                {
+                    "type": p["permit_type"],
+                    "no": p["permit_number"],
+                    "status": p["status"]["code"],
+                    "valid_to": p["valid_until"],
+                    "changed_at": p["updated_at"],
+                }
+                for p in licence["permits"]
+            ],
+        }
+        jws = sign_status(rt.keys, doc, issuer=rt.settings.issuer, subject=licence["uscc"])
+        return JSONResponse({"jws": jws, "doc": doc}, headers=headers)
+    worst = min(
+        (PermitStatus(p["status"]["code"]) for p in licence["permits"]),
+        key=_SEVERITY.index,
+        default=PermitStatus.UNDER_VERIFICATION,
+    )
+    operating = all(p["status"]["code"] == "valid" for p in licence["permits"]) and (
+        licence["status"]["code"] == "active"
+    )
+    return templates.TemplateResponse(
+        request,
+        "verify.html",
+        {
+            "licence": licence,
+            "worst": worst.value,
+            "operating": operating,
+            "superseded": superseded,
+            "issuer": rt.settings.issuer,
+            "generated_at": time.strftime("%Y-%m-%d %H:%M:%S %Z"),
+        },
+        headers=headers,
+    )
+
+
+@router.get("/.well-known/jwks.json", summary="Public keys that verify our pointers and status documents")
+def jwks(rt: RuntimeDep) -> JSONResponse:
+    return JSONResponse(
+        rt.keys.jwks(),
+        headers={"Cache-Control": "public, max-age=300", "Access-Control-Allow-Origin": "*"},
+    )

@@ -1,0 +1,68 @@
+"""Request bodies: their shape is checked here, their meaning in the service."""
+
+from __future__ import annotations
+
+from datetime import date
+from decimal import Decimal
+from typing import Annotated, Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+Text = Annotated[str, Field(min_length=1, max_length=500)]
+
+
+class Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+
+
+class LegalRepresentative(Strict):
+    """Personal data: stored for the registrar, never shown to the public or put in a QR."""
+
+    name: Annotated[str, Field(min_length=1, max_length=50)]
+    id_number: Annotated[str, Field(pattern=r"^\d{17}[\dX]$", description="居民身份证号码")]
+    mobile: Annotated[str, Field(pattern=r"^1\d{10}$")]
+
+
+class BusinessIn(Strict):
+    uscc: Annotated[str, Field(min_length=1, max_length=32, description="统一社会信用代码")]
+    name: Annotated[str, Field(min_length=2, max_length=100)]
+    entity_type: Annotated[str, Field(examples=["limited_company"])]
+    legal_representative: LegalRepresentative
+    domicile: Text
+    business_scope: Annotated[str, Field(min_length=1, max_length=2000)]
+    registered_capital: Annotated[Decimal, Field(ge=0, max_digits=16, decimal_places=2)]
+
+
+class ApplicantIn(Strict):
+    """The fixed electronic delivery address (电子送达) for decision documents."""
+
+    contact_name: Annotated[str, Field(min_length=1, max_length=50)]
+    mobile: Annotated[str, Field(pattern=r"^1\d{10}$")]
+    email: Annotated[str, Field(pattern=r"^[^@\s]+@[^@\s]+\.[^@\s]+$", max_length=200)]
+
+
+class SubmissionIn(Strict):
+    theme: Annotated[str, Field(examples=["open_hotel"])]
+    business: BusinessIn
+    applicant: ApplicantIn
+    answers: dict[str, Any] = Field(default_factory=dict, description="the merged form, by field code")
+
+
+class ApproveIn(Strict):
+    outcome: Literal["approve"]
+    permit_number: Annotated[str, Field(min_length=1, max_length=64)]
+    valid_from: date | None = None
+    valid_until: date | None = Field(
+        default=None, description="defaults to the permit type's validity period"
+    )
+    reason: Annotated[str | None, Field(max_length=500)] = None
+    legal_basis: Annotated[str | None, Field(max_length=500)] = None
+
+
+class RefuseIn(Strict):
+    outcome: Literal["refuse"]
+    reason: Text
+    legal_basis: Text
+
+
+Decision = Annotated[ApproveIn | RefuseIn, Field(discriminator="outcome")]

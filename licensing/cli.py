@@ -1,0 +1,143 @@
+"""The `licensing` command: serve, load the demo, run the projector, rebuild, mint tokens."""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+import signal
+import sys
+
+import click
+
+from domain.actor import ROLES, Actor
+from licensing.settings import Settings
+
+
+def _runtime(settings: Settings):  # noqa: ANN202 — imported late: `--help` stays fast
+    from licensing.runtime import Runtime
+
+    return Runtime(settings)
+
+
+@click.group()
+def main() -> None:
+    """证照通: one window, one merged form, parallel decisions, one live signed QR.
+
+    Configuration comes from LICENSING_* environment variables (see README).
+    """
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+
+
+@main.command()
+@click.option("--host", default="127.0.0.1", show_default=True)
+@click.option("--port", default=8000, show_default=True, type=int)
+@click.option("--demo", is_flag=True, help="load the demo hotel and restaurant first")
+def serve(host: str, port: int, demo: bool) -> None:
+    """Run the API (and, unless LICENSING_PROJECTOR=off, the projector) in this process."""
+    import uvicorn
+
+    from api.app import create_app
+
+    if "LICENSING_BASE_URL" not in os.environ:
+        os.environ["LICENSING_BASE_URL"] = f"http://{host}:{port}"
+    settings = Settings()
+    rt = _runtime(settings)
+    if demo:
+        _load_demo(rt)
+    click.echo(f"Serving on http://{host}:{port}  (API docs: http://{host}:{port}/docs)")
+    uvicorn.run(create_app(rt), host=host, port=port, log_level="info")
+
+
+def _load_demo(rt) -> None:  # noqa: ANN001
+    from licensing import demo
+
+    usccs = demo.load(rt.app, rt.catalogue)
+    rt.projector.catch_up()
+    base = rt.settings.base_url
+    from api.public import verification_url
+
+    click.echo("\nDemo data loaded. Look here:")
+    for uscc in usccs:
+        row = rt.view.licence(uscc)
+        assert row is not None
+        click.echo(f"  {row['name']}  ({uscc})")
+        click.echo(f"    licence JSON : {base}/api/v1/licences/{uscc}")
+        click.echo(f"    QR (PNG)     : {base}/api/v1/licences/{uscc}/qr.png")
+        click.echo(f"    scan target  : {verification_url(rt, uscc, row['print_version'])}")
+    click.echo("")
+
+
+@main.command("demo")
+def demo_command() -> None:
+    """Load the demo data into the configured store and print where to look."""
+    rt = _runtime(Settings())
+    _load_demo(rt)
+    rt.close()
+
+
+@main.command()
+def project() -> None:
+    """Run the projector alone (the worker beside an API started with LICENSING_PROJECTOR=off)."""
+    rt = _runtime(Settings())
+    signal.signal(signal.SIGTERM, lambda *_: rt.projector.stop())
+    click.echo(f"Projecting from position {rt.projector.position}; Ctrl-C to stop")
+    try:
+        rt.projector.run()
+    except KeyboardInterrupt:
+        pass
+    finally:
+        rt.close()
+
+
+@main.group()
+def projections() -> None:
+    """Operate the read model."""
+
+
+@projections.command()
+def rebuild() -> None:
+    """Rebuild the read model from the first event, in one transaction (readers see the old
+    view until the new one is complete)."""
+    rt = _runtime(Settings())
+    count = rt.projector.rebuild()
+    click.echo(f"Rebuilt the read model from {count} events; position {rt.projector.position}")
+    rt.close()
+
+
+@main.group()
+def tokens() -> None:
+    """Bearer tokens for the API."""
+
+
+@tokens.command()
+@click.option("--role", type=click.Choice(ROLES), required=True)
+@click.option("--sub", "subject", required=True, help="who: a staff id")
+@click.option("--department", default=None, help="for role department: its code")
+@click.option("--district", default=None, help="for role clerk: the window's district")
+@click.option("--ttl", default=8 * 3600, show_default=True, help="seconds")
+def mint(role: str, subject: str, department: str | None, district: str | None, ttl: int) -> None:
+    """Print a development bearer token signed with the configured secret."""
+    from licensing.runtime import load_or_create_secret
+    from licensing.signing import mint_access_token
+
+    settings = Settings()
+    try:
+        actor = Actor(id=subject, role=role, department=department, district=district)
+    except ValueError as error:
+        raise click.BadParameter(str(error)) from None
+    secret = settings.auth_secret or load_or_create_secret(settings.data_dir / "auth.secret")
+    click.echo(mint_access_token(secret, actor, issuer=settings.issuer, ttl=ttl))
+
+
+@main.command()
+def jwks() -> None:
+    """Print the public JWKS (what /.well-known/jwks.json serves)."""
+    from licensing.signing import KeyRing
+
+    json.dump(KeyRing.load_or_create(Settings().keys_dir).jwks(), sys.stdout, indent=2)
+    click.echo("")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,122 @@
+"""One suite, two backends: every story runs on the embedded SQLite file and on PostgreSQL."""
+
+from __future__ import annotations
+
+import os
+import threading
+import time
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from uuid import uuid4
+
+import pytest
+
+from domain.actor import Actor
+from licensing.runtime import Runtime
+from licensing.settings import Settings
+from licensing.signing import mint_access_token
+
+PG = {
+    "host": os.environ.get("LICENSING_TEST_POSTGRES_HOST", "127.0.0.1"),
+    "port": int(os.environ.get("LICENSING_TEST_POSTGRES_PORT", "5432")),
+    "dbname": os.environ.get("LICENSING_TEST_POSTGRES_DBNAME", "test"),
+    "user": os.environ.get("LICENSING_TEST_POSTGRES_USER", "postgres"),
+    "password": os.environ.get("LICENSING_TEST_POSTGRES_PASSWORD", ""),
+}
+SECRET = "test-secret-" + "x" * 40
+BASE_URL = "https://zzt.test"
+
+
+def _postgres_problem() -> str | None:
+    try:
+        import psycopg
+
+        with psycopg.connect(**PG, connect_timeout=3):
+            return None
+    except Exception as error:  # noqa: BLE001 — any failure means "not reachable"
+        return f"{type(error).__name__}: {error}".strip()
+
+
+_PG_PROBLEM = _postgres_problem()
+
+
+def _settings(backend: str, data_dir: Path) -> Iterator[Settings]:
+    common = {"data_dir": data_dir, "auth_secret": SECRET, "base_url": BASE_URL, "issuer": "zzt-test"}
+    if backend == "sqlite":
+        yield Settings(store="sqlite", **common)
+        return
+    if _PG_PROBLEM is not None:
+        where = f"{PG['user']}@{PG['host']}:{PG['port']}/{PG['dbname']}"
+        message = f"PostgreSQL not reachable at {where} ({_PG_PROBLEM}); set LICENSING_TEST_POSTGRES_*"
+        if os.environ.get("CI"):
+            pytest.fail(f"CI must run the PostgreSQL cases: {message}")
+        pytest.skip(message)
+    schema = f"t_{uuid4().hex[:16]}"
+    yield Settings(
+        store="postgres",
+        postgres_host=PG["host"],
+        postgres_port=PG["port"],
+        postgres_dbname=PG["dbname"],
+        postgres_user=PG["user"],
+        postgres_password=PG["password"],
+        postgres_schema=schema,
+        **common,
+    )
+    import psycopg
+
+    with psycopg.connect(**PG, autocommit=True) as conn:
+        conn.execute(f'DROP SCHEMA IF EXISTS "{schema}" CASCADE')
+
+
+@pytest.fixture(params=["sqlite", "postgres"])
+def settings(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Settings]:
+    yield from _settings(request.param, tmp_path)
+
+
+@pytest.fixture
+def runtime(settings: Settings) -> Iterator[Runtime]:
+    rt = Runtime(settings)
+    yield rt
+    rt.close()
+
+
+@pytest.fixture
+def server(runtime: Runtime) -> Iterator[str]:
+    """The real API on a real socket, so concurrent clients are really concurrent."""
+    import uvicorn
+
+    from api.app import create_app
+
+    config = uvicorn.Config(create_app(runtime), host="127.0.0.1", port=0, log_level="warning")
+    srv = uvicorn.Server(config)
+    thread = threading.Thread(target=srv.run, daemon=True)
+    thread.start()
+    deadline = time.monotonic() + 20
+    while not srv.started:
+        if time.monotonic() > deadline or not thread.is_alive():
+            pytest.fail("the API server did not start")
+        time.sleep(0.01)
+    port = srv.servers[0].sockets[0].getsockname()[1]
+    yield f"http://127.0.0.1:{port}"
+    srv.should_exit = True
+    thread.join(timeout=10)
+
+
+@pytest.fixture
+def token(runtime: Runtime) -> Callable[..., str]:
+    """Bearer token for an actor: token("clerk"), token("department", "fire")."""
+
+    def mint(role: str, department: str | None = None, *, sub: str | None = None) -> str:
+        actor = Actor(
+            id=sub or f"{role}-{department or 'x'}",
+            role=role,
+            department=department,
+            district="chancheng" if role == "clerk" else None,
+        )
+        return mint_access_token(runtime.auth_secret, actor, issuer=runtime.settings.issuer)
+
+    return mint
+
+
+def auth(bearer: str) -> dict[str, str]:
+    return {"Authorization": f"Bearer {bearer}"}

@@ -1,0 +1,56 @@
+"""Helpers that speak the API as a window clerk and department reviewers would."""
+
+from __future__ import annotations
+
+import io
+from typing import Any
+
+import httpx
+import jwt
+import zxingcpp
+from PIL import Image
+
+from licensing.demo import sample_answers
+from licensing.runtime import Runtime
+from tests.conftest import auth
+
+LEGAL_REP = {"name": "李测试", "id_number": "44060419900101123X", "mobile": "13900139000"}
+APPLICANT = {"contact_name": "李测试", "mobile": "13900139000", "email": "li@example.cn"}
+
+
+def submission(runtime: Runtime, theme: str, uscc: str, name: str) -> dict[str, Any]:
+    return {
+        "theme": theme,
+        "business": {
+            "uscc": uscc,
+            "name": name,
+            "entity_type": "limited_company",
+            "legal_representative": dict(LEGAL_REP),
+            "domicile": "佛山市南海区桂城街道 1 号",
+            "business_scope": "住宿服务；餐饮服务",
+            "registered_capital": "300000.00",
+        },
+        "applicant": dict(APPLICANT),
+        "answers": sample_answers(runtime.catalogue, theme),
+    }
+
+
+def submit(client: httpx.Client, clerk: str, body: dict[str, Any]) -> dict[str, Any]:
+    response = client.post("/api/v1/applications", json=body, headers=auth(clerk))
+    assert response.status_code == 201, response.text
+    return response.json()
+
+
+def decode_qr(png: bytes) -> str:
+    """Read the QR with an independent decoder (zxing-cpp), as a phone would."""
+    results = zxingcpp.read_barcodes(Image.open(io.BytesIO(png)))
+    assert len(results) == 1, f"expected one QR code, found {len(results)}"
+    return results[0].text
+
+
+def verify_status_document(client: httpx.Client, jws: str) -> dict[str, Any]:
+    """Check the signed status with PyJWT against the published JWKS (no project code)."""
+    jwks = jwt.PyJWKSet.from_dict(client.get("/.well-known/jwks.json").json())
+    kid = jwt.get_unverified_header(jws)["kid"]
+    key = next(k for k in jwks.keys if k.key_id == kid)
+    return jwt.decode(jws, key=key, algorithms=["ES256"], options={"verify_aud": False})

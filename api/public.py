@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import time
-from datetime import date
+from datetime import date, datetime, timedelta, timezone
 from pathlib import Path
 from typing import Any
 
@@ -22,6 +22,16 @@ from licensing.signing import TokenInvalid, mint_pointer, read_pointer, sign_sta
 
 router = APIRouter(tags=["public"])
 templates = Jinja2Templates(directory=str(Path(__file__).parent / "templates"))
+BEIJING = timezone(timedelta(hours=8), "UTC+8")
+
+
+def beijing(moment: str | datetime) -> str:
+    """Times on the public page are read in China: show them in Beijing time, to the second."""
+    value = datetime.fromisoformat(moment) if isinstance(moment, str) else moment
+    return value.astimezone(BEIJING).strftime("%Y-%m-%d %H:%M:%S")
+
+
+templates.env.filters["beijing"] = beijing
 
 # Worst first: the banner takes the colour of the worst permit.
 _SEVERITY = [
@@ -198,7 +208,7 @@ def verify(token: str, request: Request, rt: RuntimeDep) -> Response:
             "operating": operating,
             "superseded": superseded,
             "issuer": rt.settings.issuer,
-            "generated_at": time.strftime("%Y-%m-%d %H:%M:%S %Z"),
+            "generated_at": beijing(datetime.now(tz=BEIJING)),
         },
         headers=headers,
     )

@@ -74,6 +74,9 @@ def install(app: FastAPI) -> None:
             location, *path = [str(part) for part in error.get("loc", ())] or ["body"]
             if location == "body" and path and path[0] in ("approve", "refuse"):
                 path = path[1:]  # drop the discriminator's tag from the field path
+            if error.get("type") in ("union_tag_invalid", "union_tag_not_found"):
+                # The tag itself is what is wrong: name it, not the whole body.
+                path = [*path, str(error.get("ctx", {}).get("discriminator", "")).strip("'")]
             name = ".".join(path) or location
             errors.append(field_error(name, error.get("msg", "invalid"), location=location))
         names = ", ".join(e["name"] for e in errors)

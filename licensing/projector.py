@@ -58,12 +58,13 @@ class Projector:
         """Project everything not yet projected; returns how many events were processed."""
         processed = 0
         while True:
-            batch = next(self._batches(self.position), None)
+            start = self.position
+            batch = next(self._batches(start), None)
             if batch is None:
                 return processed
             events, last = batch
             try:
-                self.view.process(events, Tracking(self.app.name, last))
+                self.view.process(events, Tracking(self.app.name, last), after=start)
             except IntegrityError:
                 continue  # another projector got there first; read its position again
             processed += len(events)

@@ -7,7 +7,7 @@ from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from typing import Any
 
-from eventsourcing.persistence import Tracking, TrackingRecorder
+from eventsourcing.persistence import IntegrityError, Tracking, TrackingRecorder
 from eventsourcing.postgres import PostgresDatastore, PostgresTrackingRecorder
 from eventsourcing.sqlite import SQLiteDatastore, SQLiteTrackingRecorder
 from psycopg.sql import SQL
@@ -36,16 +36,44 @@ class ReadModel(TrackingRecorder, ABC):
         with self._transaction(commit=False) as cursor:
             yield self._sql(cursor)
 
-    def process(self, events: Sequence[Any], tracking: Tracking) -> None:
-        """Apply events and advance the position in one transaction; a position already
-        recorded raises IntegrityError and nothing is written (exactly once)."""
+    def process(self, events: Sequence[Any], tracking: Tracking, *, after: int) -> None:
+        """Apply events read after position `after` and move the position to
+        `tracking.notification_id`, in one transaction. The position moves only if it is
+        still `after` (compare and set, done first so it also takes the write lock); else
+        IntegrityError, nothing is written, and the caller reads the position again.
+        This is what makes several projectors on one read model exactly-once: a bare
+        "newer than recorded" check would let a projector that started from an older
+        position apply events a rival has already applied."""
         with self._transaction(commit=True) as cursor:
             sql = self._sql(cursor)
-            for event in events:
-                handler = HANDLERS.get(type(event))
-                if handler is not None:
-                    handler(sql, event)
-            self._insert_tracking(cursor, tracking)
+            self._advance(sql, tracking, after=after)
+            self._apply(sql, events)
+
+    @staticmethod
+    def _apply(sql: Sql, events: Sequence[Any]) -> None:
+        for event in events:
+            handler = HANDLERS.get(type(event))
+            if handler is not None:
+                handler(sql, event)
+
+    @staticmethod
+    def _advance(sql: Sql, tracking: Tracking, *, after: int) -> None:
+        params = {"name": tracking.application_name, "to": tracking.notification_id, "after": after}
+        if after:
+            moved = sql.execute(
+                "UPDATE {tracking} SET notification_id = :to"
+                " WHERE application_name = :name AND notification_id = :after",
+                params,
+            )
+        else:
+            moved = sql.execute(
+                "INSERT INTO {tracking} (application_name, notification_id) VALUES (:name, :to)"
+                " ON CONFLICT (application_name) DO NOTHING",
+                params,
+            )
+        if moved != 1:
+            msg = f"position of {tracking.application_name} is no longer {after}"
+            raise IntegrityError(msg)
 
     def rebuild(self, application_name: str, batches: Iterator[tuple[Sequence[Any], int]]) -> int:
         """Empty every table and replay from the first event, all in one transaction:
@@ -54,21 +82,15 @@ class ReadModel(TrackingRecorder, ABC):
         position = 0
         with self._transaction(commit=True) as cursor:
             sql = self._sql(cursor)
+            sql.execute("DELETE FROM {tracking} WHERE application_name = :name", {"name": application_name})
             for table in TABLES:
                 sql.execute(f"DELETE FROM {{{table}}}")
-            self._delete_tracking(sql, application_name)
             for events, position in batches:
-                for event in events:
-                    handler = HANDLERS.get(type(event))
-                    if handler is not None:
-                        handler(sql, event)
+                self._apply(sql, events)
                 count += len(events)
             if position:
-                self._insert_tracking(cursor, Tracking(application_name, position))
+                self._advance(sql, Tracking(application_name, position), after=0)
         return count
-
-    @abstractmethod
-    def _delete_tracking(self, sql: Sql, application_name: str) -> None: ...
 
     def licence(self, uscc: str) -> dict[str, Any] | None:
         with self.reading() as sql:
@@ -87,7 +109,7 @@ class ReadModel(TrackingRecorder, ABC):
 class SQLiteReadModel(SQLiteTrackingRecorder, ReadModel):
     """The read model in its own SQLite file (the library fixes the tracking table's name)."""
 
-    names = {name: name for name in TABLES + INDEXES}
+    names = {name: name for name in TABLES + INDEXES} | {"tracking": "tracking"}
 
     def construct_create_table_statements(self) -> list[str]:
         return [*super().construct_create_table_statements(), *(s.format(**self.names) for s in DDL)]
@@ -98,10 +120,8 @@ class SQLiteReadModel(SQLiteTrackingRecorder, ReadModel):
     @contextmanager
     def _transaction(self, *, commit: bool) -> Iterator[Any]:
         with self.datastore.transaction(commit=commit) as cursor:
-            yield cursor
-
-    def _delete_tracking(self, sql: Sql, application_name: str) -> None:
-        sql.execute("DELETE FROM tracking WHERE application_name = :name", {"name": application_name})
+            # The library wraps sqlite3's cursor; we need its rowcount for compare-and-set.
+            yield cursor.sqlite_cursor
 
 
 class PostgresReadModel(PostgresTrackingRecorder, ReadModel):
@@ -113,6 +133,7 @@ class PostgresReadModel(PostgresTrackingRecorder, ReadModel):
         schema = self.datastore.schema
         self.names = {t: f'"{schema}"."{prefix}_{t}"' for t in TABLES}
         self.names |= {i: f'"{prefix}_{i}"' for i in INDEXES}
+        self.names["tracking"] = f'"{schema}"."{self.tracking_table_name}"'
         for name in (*TABLES, *INDEXES):
             self.check_identifier_length(f"{prefix}_{name}")
         self.sql_create_statements.extend(SQL(s.format(**self.names)) for s in DDL)  # type: ignore[arg-type]
@@ -124,10 +145,6 @@ class PostgresReadModel(PostgresTrackingRecorder, ReadModel):
     def _transaction(self, *, commit: bool) -> Iterator[Any]:
         with self.datastore.transaction(commit=commit) as cursor:
             yield cursor
-
-    def _delete_tracking(self, sql: Sql, application_name: str) -> None:
-        table = f'"{self.datastore.schema}"."{self.tracking_table_name}"'
-        sql.execute(f"DELETE FROM {table} WHERE application_name = :name", {"name": application_name})
 
 
 __all__ = ["PostgresReadModel", "ReadModel", "SQLiteDatastore", "SQLiteReadModel"]

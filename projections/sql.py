@@ -24,8 +24,10 @@ class Sql:
             text = _NAMED_PARAM.sub(r"%(\1)s", text.replace("%", "%%"))
         return text
 
-    def execute(self, statement: str, params: Mapping[str, Any] | None = None) -> None:
+    def execute(self, statement: str, params: Mapping[str, Any] | None = None) -> int:
+        """Run a statement; returns how many rows it changed."""
         self.cursor.execute(self.render(statement), dict(params or {}))
+        return int(self.cursor.rowcount)
 
     def one(self, statement: str, params: Mapping[str, Any] | None = None) -> dict[str, Any] | None:
         self.execute(statement, params)

@@ -31,7 +31,11 @@ def create_app(runtime: Runtime) -> FastAPI:
     app.include_router(department.router)
     app.include_router(public.router)
 
-    @app.get("/healthz", tags=["operations"], summary="Liveness and projection position")
+    @app.get("/livez", tags=["operations"], summary="Liveness: the process answers (no I/O)")
+    def livez() -> dict[str, str]:
+        return {"status": "ok"}
+
+    @app.get("/healthz", tags=["operations"], summary="Readiness and projection position")
     def healthz() -> dict[str, object]:
         return {
             "status": "ok" if runtime.projector.error is None else "degraded",

@@ -79,4 +79,5 @@ class Runtime:
     def close(self) -> None:
         self.projector.stop()
         self.app.close()
+        self.view.close_readers()
         self.view.datastore.close()

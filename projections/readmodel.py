@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import sqlite3
+import threading
 from abc import ABC, abstractmethod
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
@@ -35,6 +37,9 @@ class ReadModel(TrackingRecorder, ABC):
     def reading(self) -> Iterator[Sql]:
         with self._transaction(commit=False) as cursor:
             yield self._sql(cursor)
+
+    def close_readers(self) -> None:
+        """Close connections opened for reading outside the library's pool (none by default)."""
 
     def process(self, events: Sequence[Any], tracking: Tracking, *, after: int) -> None:
         """Apply events read after position `after` and move the position to
@@ -107,9 +112,42 @@ class ReadModel(TrackingRecorder, ABC):
 
 
 class SQLiteReadModel(SQLiteTrackingRecorder, ReadModel):
-    """The read model in its own SQLite file (the library fixes the tracking table's name)."""
+    """The read model in its own SQLite file (the library fixes the tracking table's name).
+
+    Reads share one connection, one at a time, instead of the library's pool. A read is
+    a fraction of a millisecond of work, but sqlite3 releases and retakes the GIL at every
+    step, so many threads reading at once queue on the GIL: measured, 32 threads read
+    about 6x fewer licences per second than the same threads taking turns. WAL mode lets
+    this reader run beside the one writer."""
 
     names = {name: name for name in TABLES + INDEXES} | {"tracking": "tracking"}
+
+    def __init__(self, datastore: SQLiteDatastore, **kwargs: Any) -> None:
+        super().__init__(datastore, **kwargs)
+        self._reader: sqlite3.Connection | None = None
+        self._reader_lock = threading.Lock()
+
+    @contextmanager
+    def reading(self) -> Iterator[Sql]:
+        with self._reader_lock:
+            if self._reader is None:
+                self._reader = sqlite3.connect(
+                    self.datastore.pool.db_name, isolation_level=None, check_same_thread=False
+                )
+                self._reader.row_factory = sqlite3.Row
+            cursor = self._reader.cursor()
+            cursor.execute("BEGIN")  # one snapshot for the licence and its permits
+            try:
+                yield self._sql(cursor)
+            finally:
+                cursor.execute("ROLLBACK")
+                cursor.close()
+
+    def close_readers(self) -> None:
+        with self._reader_lock:
+            if self._reader is not None:
+                self._reader.close()
+                self._reader = None
 
     def construct_create_table_statements(self) -> list[str]:
         return [*super().construct_create_table_statements(), *(s.format(**self.names) for s in DDL)]

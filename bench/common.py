@@ -1,0 +1,72 @@
+"""Shared bench helpers: a throw-away runtime on either backend, and timing."""
+
+from __future__ import annotations
+
+import os
+import statistics
+import tempfile
+import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from uuid import uuid4
+
+from licensing.runtime import Runtime
+from licensing.settings import Settings
+
+PG = {
+    "host": os.environ.get("LICENSING_TEST_POSTGRES_HOST", "127.0.0.1"),
+    "port": int(os.environ.get("LICENSING_TEST_POSTGRES_PORT", "5432")),
+    "dbname": os.environ.get("LICENSING_TEST_POSTGRES_DBNAME", "test"),
+    "user": os.environ.get("LICENSING_TEST_POSTGRES_USER", "postgres"),
+    "password": os.environ.get("LICENSING_TEST_POSTGRES_PASSWORD", ""),
+}
+
+
+@contextmanager
+def throwaway_runtime(store: str) -> Iterator[Runtime]:
+    with tempfile.TemporaryDirectory() as tmp:
+        common = {"data_dir": Path(tmp), "auth_secret": "b" * 48, "issuer": "zzt-bench"}
+        if store == "sqlite":
+            settings = Settings(store="sqlite", **common)
+        else:
+            settings = Settings(
+                store="postgres", postgres_host=PG["host"], postgres_port=PG["port"],
+                postgres_dbname=PG["dbname"], postgres_user=PG["user"],
+                postgres_password=PG["password"], postgres_schema=f"bench_{uuid4().hex[:12]}",
+                **common,
+            )
+        runtime = Runtime(settings)
+        try:
+            yield runtime
+        finally:
+            runtime.close()
+            if store == "postgres":
+                import psycopg
+
+                with psycopg.connect(**PG, autocommit=True) as conn:
+                    conn.execute(f'DROP SCHEMA IF EXISTS "{settings.postgres_schema}" CASCADE')
+
+
+def rate(action: Callable[[], object], *, seconds: float, threads: int = 1) -> float:
+    """Calls per second of `action`, run by `threads` threads for about `seconds`."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    stop = time.monotonic() + seconds
+    counts = [0] * threads
+
+    def loop(i: int) -> None:
+        while time.monotonic() < stop:
+            action()
+            counts[i] += 1
+
+    start = time.monotonic()
+    with ThreadPoolExecutor(threads) as pool:
+        list(pool.map(loop, range(threads)))
+    return sum(counts) / (time.monotonic() - start)
+
+
+def summary(samples: list[float]) -> str:
+    samples = sorted(samples)
+    p95 = samples[int(0.95 * (len(samples) - 1))]
+    return f"median {statistics.median(samples):.2f}  p95 {p95:.2f}  max {samples[-1]:.2f}"

@@ -9,6 +9,7 @@ from fastapi import FastAPI
 
 from api import clerk, department, problems, public
 from licensing.runtime import Runtime
+from licensing.settings import Settings
 
 
 def create_app(runtime: Runtime) -> FastAPI:
@@ -44,3 +45,8 @@ def create_app(runtime: Runtime) -> FastAPI:
         }
 
     return app
+
+
+def create_app_from_environment() -> FastAPI:
+    """The app `licensing serve` runs (by name, so the CLI need not import the API)."""
+    return create_app(Runtime(Settings()))

@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-import time
 from datetime import date, datetime, timedelta, timezone
 from pathlib import Path
 from typing import Any
 
 from fastapi import APIRouter, HTTPException, Request, Response
-from fastapi.responses import HTMLResponse, JSONResponse
+from fastapi.responses import JSONResponse
 from fastapi.templating import Jinja2Templates
 
 from api.auth import RuntimeDep
@@ -18,7 +17,7 @@ from domain.status import PermitStatus, RegistrationStatus
 from domain.uscc import validate_uscc
 from licensing.qr import qr_png, qr_svg
 from licensing.runtime import Runtime
-from licensing.signing import TokenInvalid, mint_pointer, read_pointer, sign_status
+from licensing.signing import TokenInvalid, read_pointer, sign_status
 
 router = APIRouter(tags=["public"])
 templates = Jinja2Templates(directory=str(Path(__file__).parent / "templates"))
@@ -106,14 +105,6 @@ def _load(rt: Runtime, uscc: str) -> dict[str, Any]:
     return row
 
 
-def verification_url(rt: Runtime, uscc: str, print_version: int) -> str:
-    token = mint_pointer(
-        rt.keys, issuer=rt.settings.issuer, uscc=uscc, print_version=print_version,
-        issued_at=int(time.time()),
-    )
-    return f"{rt.settings.base_url}/v/{token}"
-
-
 @router.get("/api/v1/licences/{uscc}", summary="The live licence with every permit")
 def get_licence(uscc: str, rt: RuntimeDep) -> JSONResponse:
     row = _load(rt, uscc)
@@ -122,7 +113,7 @@ def get_licence(uscc: str, rt: RuntimeDep) -> JSONResponse:
         "self": f"/api/v1/licences/{row['uscc']}",
         "qr_png": f"/api/v1/licences/{row['uscc']}/qr.png",
         "qr_svg": f"/api/v1/licences/{row['uscc']}/qr.svg",
-        "verification": verification_url(rt, row["uscc"], row["print_version"]),
+        "verification": rt.verification_url(row["uscc"], row["print_version"]),
     }
     return JSONResponse(body, headers={**NO_STORE, "ETag": f'"v{row["version"]}"'})
 
@@ -136,7 +127,7 @@ def get_qr(uscc: str, fmt: str, rt: RuntimeDep) -> Response:
     if fmt not in ("png", "svg"):
         raise HTTPException(404, f"no QR format {fmt!r}; use png or svg")
     row = _load(rt, uscc)
-    url = verification_url(rt, row["uscc"], row["print_version"])
+    url = rt.verification_url(row["uscc"], row["print_version"])
     if fmt == "png":
         return Response(qr_png(url), media_type="image/png", headers=NO_STORE)
     return Response(qr_svg(url), media_type="image/svg+xml", headers=NO_STORE)

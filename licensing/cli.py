@@ -37,16 +37,16 @@ def serve(host: str, port: int, demo: bool) -> None:
     """Run the API (and, unless LICENSING_PROJECTOR=off, the projector) in this process."""
     import uvicorn
 
-    from api.app import create_app
-
     if "LICENSING_BASE_URL" not in os.environ:
         os.environ["LICENSING_BASE_URL"] = f"http://{host}:{port}"
-    settings = Settings()
-    rt = _runtime(settings)
     if demo:
+        rt = _runtime(Settings())
         _load_demo(rt)
+        rt.close()
     click.echo(f"Serving on http://{host}:{port}  (API docs: http://{host}:{port}/docs)")
-    uvicorn.run(create_app(rt), host=host, port=port, log_level="info")
+    uvicorn.run(
+        "api.app:create_app_from_environment", factory=True, host=host, port=port, log_level="info"
+    )
 
 
 def _load_demo(rt) -> None:  # noqa: ANN001
@@ -55,8 +55,6 @@ def _load_demo(rt) -> None:  # noqa: ANN001
     usccs = demo.load(rt.app, rt.catalogue)
     rt.projector.catch_up()
     base = rt.settings.base_url
-    from api.public import verification_url
-
     click.echo("\nDemo data loaded. Look here:")
     for uscc in usccs:
         row = rt.view.licence(uscc)
@@ -64,7 +62,7 @@ def _load_demo(rt) -> None:  # noqa: ANN001
         click.echo(f"  {row['name']}  ({uscc})")
         click.echo(f"    licence JSON : {base}/api/v1/licences/{uscc}")
         click.echo(f"    QR (PNG)     : {base}/api/v1/licences/{uscc}/qr.png")
-        click.echo(f"    scan target  : {verification_url(rt, uscc, row['print_version'])}")
+        click.echo(f"    scan target  : {rt.verification_url(uscc, row['print_version'])}")
     click.echo("")
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import secrets
+import time
 from pathlib import Path
 from typing import Any
 
@@ -16,7 +17,7 @@ from licensing.persistence import ensure_postgres_schema, eventsourcing_env
 from licensing.projector import Projector
 from licensing.service import Licensing
 from licensing.settings import Settings
-from licensing.signing import KeyRing
+from licensing.signing import KeyRing, mint_pointer
 from projections.readmodel import PostgresReadModel, ReadModel, SQLiteReadModel
 
 READ_MODEL = "ReadModel"
@@ -75,6 +76,14 @@ class Runtime:
     def settle(self, position: int) -> bool:
         """Wait (bounded) until a command's own change is visible in the read model."""
         return self.projector.wait_for(position, self.settings.projection_wait_seconds)
+
+    def verification_url(self, uscc: str, print_version: int) -> str:
+        """What the printed QR holds: our public origin and a freshly signed pointer."""
+        token = mint_pointer(
+            self.keys, issuer=self.settings.issuer, uscc=uscc, print_version=print_version,
+            issued_at=int(time.time()),
+        )
+        return f"{self.settings.base_url}/v/{token}"
 
     def close(self) -> None:
         self.projector.stop()

@@ -90,9 +90,10 @@ class ReadModel(TrackingRecorder, ABC):
             sql.execute("DELETE FROM {tracking} WHERE application_name = :name", {"name": application_name})
             for table in TABLES:
                 sql.execute(f"DELETE FROM {{{table}}}")
-            for events, position in batches:
+            for events, reached in batches:
                 self._apply(sql, events)
                 count += len(events)
+                position = reached
             if position:
                 self._advance(sql, Tracking(application_name, position), after=0)
         return count

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 import statistics
 import tempfile
 import time
@@ -13,14 +12,7 @@ from uuid import uuid4
 
 from licensing.runtime import Runtime
 from licensing.settings import Settings
-
-PG = {
-    "host": os.environ.get("LICENSING_TEST_POSTGRES_HOST", "127.0.0.1"),
-    "port": int(os.environ.get("LICENSING_TEST_POSTGRES_PORT", "5432")),
-    "dbname": os.environ.get("LICENSING_TEST_POSTGRES_DBNAME", "test"),
-    "user": os.environ.get("LICENSING_TEST_POSTGRES_USER", "postgres"),
-    "password": os.environ.get("LICENSING_TEST_POSTGRES_PASSWORD", ""),
-}
+from tests.pg import drop_schema, postgres_settings
 
 
 @contextmanager
@@ -30,22 +22,14 @@ def throwaway_runtime(store: str) -> Iterator[Runtime]:
         if store == "sqlite":
             settings = Settings(store="sqlite", **common)
         else:
-            settings = Settings(
-                store="postgres", postgres_host=PG["host"], postgres_port=PG["port"],
-                postgres_dbname=PG["dbname"], postgres_user=PG["user"],
-                postgres_password=PG["password"], postgres_schema=f"bench_{uuid4().hex[:12]}",
-                **common,
-            )
+            settings = postgres_settings(schema=f"bench_{uuid4().hex[:12]}", **common)
         runtime = Runtime(settings)
         try:
             yield runtime
         finally:
             runtime.close()
             if store == "postgres":
-                import psycopg
-
-                with psycopg.connect(**PG, autocommit=True) as conn:
-                    conn.execute(f'DROP SCHEMA IF EXISTS "{settings.postgres_schema}" CASCADE')
+                drop_schema(settings.postgres_schema)
 
 
 def rate(action: Callable[[], object], *, seconds: float, threads: int = 1) -> float:

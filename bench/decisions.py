@@ -15,7 +15,8 @@ from uuid import UUID
 
 sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
-from bench.common import PG, summary, throwaway_runtime  # noqa: E402
+from bench.common import summary, throwaway_runtime  # noqa: E402
+from tests.pg import PG  # noqa: E402
 from domain.actor import Actor  # noqa: E402
 from domain.uscc import make_uscc  # noqa: E402
 from licensing.demo import CLERK, sample_answers  # noqa: E402

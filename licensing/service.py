@@ -225,37 +225,20 @@ class Licensing(Application[UUID]):
         if problems:
             raise ValidationFailed(problems)
 
-        def command() -> Receipt:
-            application = self.get_application(application_id)
-            application.approve(
-                permit_type=permit_type,
-                actor=actor,
-                permit_number=permit_number,
-                reason=reason or "准予许可 approved",
-                legal_basis=legal_basis,
-            )
-            permit: Permit = self.repository.get(application.task(permit_type).permit_id)
-            permit.approve(
-                actor=actor,
-                number=permit_number,
-                valid_from=start,
-                valid_until=until,
-                reason=reason or "准予许可 approved",
-                legal_basis=legal_basis,
-            )
-            changed: list[Any] = [application, permit]
-            if permit_type == BUSINESS_LICENCE:
-                registration: BusinessRegistration = self.repository.get(
-                    application.registration_id
-                )
-                registration.establish(actor=actor, permit_number=permit_number)
-                changed.append(registration)
-            recordings = self.save(*changed)
-            return Receipt(
-                id=application.id, uscc=application.uscc, position=recordings[-1].notification.id
-            )
-
-        return self._retry(command)
+        approved = reason or "准予许可 approved"
+        return self._decide(
+            application_id,
+            permit_type,
+            lambda application: application.approve(
+                permit_type=permit_type, actor=actor, permit_number=permit_number,
+                reason=approved, legal_basis=legal_basis,
+            ),
+            lambda permit: permit.approve(
+                actor=actor, number=permit_number, valid_from=start, valid_until=until,
+                reason=approved, legal_basis=legal_basis,
+            ),
+            lambda registration: registration.establish(actor=actor, permit_number=permit_number),
+        )
 
     def refuse(
         self,
@@ -275,19 +258,40 @@ class Licensing(Application[UUID]):
         if problems:
             raise ValidationFailed(problems)
 
+        return self._decide(
+            application_id,
+            permit_type,
+            lambda application: application.refuse(
+                permit_type=permit_type, actor=actor, reason=reason, legal_basis=legal_basis
+            ),
+            lambda permit: permit.refuse(actor=actor, reason=reason, legal_basis=legal_basis),
+            lambda registration: registration.refuse(
+                actor=actor, reason=reason, legal_basis=legal_basis
+            ),
+        )
+
+    def _decide(
+        self,
+        application_id: UUID,
+        permit_type: str,
+        on_application: Callable[[BundleApplication], None],
+        on_permit: Callable[[Permit], None],
+        on_registration: Callable[[BusinessRegistration], None],
+    ) -> Receipt:
+        """One decision: the task, its permit and (for the 营业执照) the registration change
+        together in one transaction; on a concurrent change the whole decision is re-run."""
+
         def command() -> Receipt:
             application = self.get_application(application_id)
-            application.refuse(
-                permit_type=permit_type, actor=actor, reason=reason, legal_basis=legal_basis
-            )
+            on_application(application)
             permit: Permit = self.repository.get(application.task(permit_type).permit_id)
-            permit.refuse(actor=actor, reason=reason, legal_basis=legal_basis)
+            on_permit(permit)
             changed: list[Any] = [application, permit]
             if permit_type == BUSINESS_LICENCE:
                 registration: BusinessRegistration = self.repository.get(
                     application.registration_id
                 )
-                registration.refuse(actor=actor, reason=reason, legal_basis=legal_basis)
+                on_registration(registration)
                 changed.append(registration)
             recordings = self.save(*changed)
             return Receipt(

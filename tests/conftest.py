@@ -15,14 +15,8 @@ from domain.actor import Actor
 from licensing.runtime import Runtime
 from licensing.settings import Settings
 from licensing.signing import mint_access_token
+from tests.pg import PG, drop_schema, postgres_settings
 
-PG = {
-    "host": os.environ.get("LICENSING_TEST_POSTGRES_HOST", "127.0.0.1"),
-    "port": int(os.environ.get("LICENSING_TEST_POSTGRES_PORT", "5432")),
-    "dbname": os.environ.get("LICENSING_TEST_POSTGRES_DBNAME", "test"),
-    "user": os.environ.get("LICENSING_TEST_POSTGRES_USER", "postgres"),
-    "password": os.environ.get("LICENSING_TEST_POSTGRES_PASSWORD", ""),
-}
 SECRET = "test-secret-" + "x" * 40
 BASE_URL = "https://zzt.test"
 
@@ -52,20 +46,8 @@ def _settings(backend: str, data_dir: Path) -> Iterator[Settings]:
             pytest.fail(f"CI must run the PostgreSQL cases: {message}")
         pytest.skip(message)
     schema = f"t_{uuid4().hex[:16]}"
-    yield Settings(
-        store="postgres",
-        postgres_host=PG["host"],
-        postgres_port=PG["port"],
-        postgres_dbname=PG["dbname"],
-        postgres_user=PG["user"],
-        postgres_password=PG["password"],
-        postgres_schema=schema,
-        **common,
-    )
-    import psycopg
-
-    with psycopg.connect(**PG, autocommit=True) as conn:
-        conn.execute(f'DROP SCHEMA IF EXISTS "{schema}" CASCADE')
+    yield postgres_settings(schema=schema, **common)
+    drop_schema(schema)
 
 
 @pytest.fixture(params=["sqlite", "postgres"])

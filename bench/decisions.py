@@ -16,12 +16,12 @@ from uuid import UUID
 sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
 from bench.common import summary, throwaway_runtime  # noqa: E402
-from tests.pg import PG  # noqa: E402
 from domain.actor import Actor  # noqa: E402
 from domain.uscc import make_uscc  # noqa: E402
 from licensing.demo import CLERK, sample_answers  # noqa: E402
 from licensing.runtime import Runtime  # noqa: E402
 from licensing.service import BusinessDetails  # noqa: E402
+from tests.pg import PG  # noqa: E402
 
 
 def raw_inserts_per_second(runtime: Runtime, count: int) -> float:

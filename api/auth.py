@@ -38,7 +38,9 @@ def role(*allowed: str) -> Callable[..., Actor]:
 
     def check(actor: Annotated[Actor, Depends(current_actor)]) -> Actor:
         if actor.role not in allowed:
-            raise HTTPException(403, f"role {actor.role!r} may not do this; needs {' or '.join(allowed)}")
+            raise HTTPException(
+                403, f"role {actor.role!r} may not do this; needs {' or '.join(allowed)}"
+            )
         return actor
 
     return check

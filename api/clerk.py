@@ -18,12 +18,13 @@ router = APIRouter(prefix="/api/v1", tags=["window"])
 
 def _theme_summary(catalogue: Catalogue, code: str) -> dict[str, Any]:
     theme = catalogue.theme(code)
-    departments = {catalogue.permit_type(p).department for p in theme.permits}
+    departments = {catalogue.permit_type(p).department for p in catalogue.all_permits(code)}
     return {
         "code": theme.code,
         "name_zh": theme.name_zh,
         "name_en": theme.name_en,
         "permit_count": len(theme.permits),
+        "conditional": any(not use.mandatory for use in theme.permits),
         "department_count": len(departments),
         "links": {"self": f"/api/v1/themes/{theme.code}"},
     }
@@ -43,8 +44,8 @@ def get_theme(code: str, rt: RuntimeDep) -> dict[str, Any]:
     theme = catalogue.theme(code)
     form = catalogue.merged_form(code)
     permits = []
-    for p in theme.permits:
-        permit_type = catalogue.permit_type(p)
+    for use in theme.permits:
+        permit_type = catalogue.permit_type(use.code)
         department = catalogue.department(permit_type.department)
         permits.append(
             {
@@ -54,13 +55,16 @@ def get_theme(code: str, rt: RuntimeDep) -> dict[str, Any]:
                 "department": department.code,
                 "department_name_zh": department.name_zh,
                 "mode": permit_type.mode,
+                "statutory_days": permit_type.statutory_days,
                 "promised_days": permit_type.promised_days,
+                "when": use.when,
             }
         )
     return {
         **_theme_summary(catalogue, code),
         "catalogue_version": catalogue.version,
         "permits": permits,
+        "situations": [q.model_dump() for q in theme.situations],
         "form": [
             {
                 "code": f.field.code,
@@ -82,6 +86,7 @@ def application_view(application: BundleApplication) -> dict[str, Any]:
         "theme": application.theme,
         "catalogue_version": application.catalogue_version,
         "uscc": application.uscc,
+        "situation": application.situation,
         "status": application.status,
         "submitted_at": application.created_on.isoformat(),
         "submitted_by": application.submitted_by,
@@ -94,7 +99,9 @@ def application_view(application: BundleApplication) -> dict[str, Any]:
     }
 
 
-@router.post("/applications", status_code=201, summary="Submit a themed bundle (one window, one form)")
+@router.post(
+    "/applications", status_code=201, summary="Submit a themed bundle (one window, one form)"
+)
 def submit(body: SubmissionIn, actor: Clerk, rt: RuntimeDep, response: Response) -> dict[str, Any]:
     receipt = rt.app.submit(
         theme=body.theme,
@@ -109,6 +116,7 @@ def submit(body: SubmissionIn, actor: Clerk, rt: RuntimeDep, response: Response)
         ),
         applicant=body.applicant.model_dump(),
         answers=body.answers,
+        situation=body.situation,
         actor=actor,
     )
     rt.settle(receipt.position)

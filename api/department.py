@@ -24,7 +24,9 @@ def worklist(
     offset: Annotated[int, Query(ge=0)] = 0,
 ) -> dict[str, Any]:
     if actor.department != department:
-        raise HTTPException(403, f"department {actor.department} may not read {department}'s worklist")
+        raise HTTPException(
+            403, f"department {actor.department} may not read {department}'s worklist"
+        )
     rt.catalogue.department(department)
     tasks = rt.view.tasks(department, state=state, limit=limit, offset=offset)
     for task in tasks:

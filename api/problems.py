@@ -97,8 +97,12 @@ def install(app: FastAPI) -> None:
                 if isinstance(exc, ValidationFailed):
                     errors = [field_error(p.name, p.reason) for p in exc.problems]
                 return problem(
-                    status, slug=slug, title=title, detail=str(exc),
-                    instance=request.url.path, errors=errors,
+                    status,
+                    slug=slug,
+                    title=title,
+                    detail=str(exc),
+                    instance=request.url.path,
+                    errors=errors,
                 )
         return problem(400, slug="bad-request", title="Bad request", detail=str(exc))
 
@@ -121,6 +125,9 @@ def install(app: FastAPI) -> None:
 
         logging.getLogger("api").exception("unhandled error on %s", request.url.path)
         return problem(
-            500, slug="internal", title="Internal error",
-            detail="the server failed; nothing was acknowledged", instance=request.url.path,
+            500,
+            slug="internal",
+            title="Internal error",
+            detail="the server failed; nothing was acknowledged",
+            instance=request.url.path,
         )

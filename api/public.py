@@ -4,17 +4,18 @@ from __future__ import annotations
 
 from datetime import date, datetime, timedelta, timezone
 from pathlib import Path
-from typing import Any
+from typing import Annotated, Any
 
-from fastapi import APIRouter, HTTPException, Request, Response
+from fastapi import APIRouter, HTTPException, Query, Request, Response
 from fastapi.responses import JSONResponse
 from fastapi.templating import Jinja2Templates
 
 from api.auth import RuntimeDep
-from domain.errors import NotFound, ValidationFailed
+from domain.errors import InvalidParam, NotFound, ValidationFailed
 from domain.registration import ENTITY_TYPES
 from domain.status import PermitStatus, RegistrationStatus
 from domain.uscc import validate_uscc
+from licensing.history import licence_as_of
 from licensing.qr import qr_png, qr_svg
 from licensing.runtime import Runtime
 from licensing.signing import TokenInvalid, read_pointer, sign_status
@@ -47,14 +48,20 @@ def _status(status: PermitStatus | RegistrationStatus) -> dict[str, str]:
     return {"code": status.value, "word": status.word, "english": status.english}
 
 
-def present_licence(rt: Runtime, row: dict[str, Any], *, today: date | None = None) -> dict[str, Any]:
+def present_licence(
+    rt: Runtime, row: dict[str, Any], *, today: date | None = None
+) -> dict[str, Any]:
     """The public licence: registration and permits, no personal data, expiry applied on read."""
     today = today or date.today()
     catalogue = rt.catalogue
     permits = []
     for p in row["permits"]:
         status, reason = PermitStatus(p["status"]), p["reason"]
-        if status is PermitStatus.VALID and p["valid_until"] and p["valid_until"] < today.isoformat():
+        if (
+            status is PermitStatus.VALID
+            and p["valid_until"]
+            and p["valid_until"] < today.isoformat()
+        ):
             status, reason = PermitStatus.INVALID, f"有效期届满 expired on {p['valid_until']}"
         permit_type = catalogue.permit_types.get(p["permit_type"])
         department = catalogue.departments.get(p["department"])
@@ -93,11 +100,15 @@ def present_licence(rt: Runtime, row: dict[str, Any], *, today: date | None = No
     }
 
 
-def _load(rt: Runtime, uscc: str) -> dict[str, Any]:
+def _code(uscc: str) -> str:
     try:
-        code = validate_uscc(uscc)
+        return validate_uscc(uscc)
     except ValidationFailed as error:
         raise HTTPException(404, f"no licence {uscc!r}: {error}") from None
+
+
+def _load(rt: Runtime, uscc: str) -> dict[str, Any]:
+    code = _code(uscc)
     row = rt.view.licence(code)
     if row is None:
         msg = f"no licence with USCC {code}"
@@ -105,8 +116,26 @@ def _load(rt: Runtime, uscc: str) -> dict[str, Any]:
     return row
 
 
-@router.get("/api/v1/licences/{uscc}", summary="The live licence with every permit")
-def get_licence(uscc: str, rt: RuntimeDep) -> JSONResponse:
+@router.get(
+    "/api/v1/licences/{uscc}", summary="The live licence with every permit, or as of a past instant"
+)
+def get_licence(
+    uscc: str,
+    rt: RuntimeDep,
+    as_of: Annotated[
+        datetime | None,
+        Query(description="ISO 8601 instant; without an offset it is read as Beijing time (UTC+8)"),
+    ] = None,
+) -> JSONResponse:
+    if as_of is not None:
+        moment = as_of if as_of.tzinfo else as_of.replace(tzinfo=BEIJING)
+        if moment > datetime.now(tz=BEIJING) + timedelta(seconds=5):
+            raise ValidationFailed([InvalidParam("as_of", "is in the future")])
+        code = _code(uscc)
+        body = present_licence(rt, licence_as_of(rt.app, code, moment), today=moment.date())
+        body["requested_as_of"] = moment.isoformat()
+        body["links"] = {"live": f"/api/v1/licences/{code}"}
+        return JSONResponse(body, headers={"Cache-Control": "public, max-age=60"})
     row = _load(rt, uscc)
     body = present_licence(rt, row)
     body["links"] = {
@@ -147,7 +176,9 @@ def verify(token: str, request: Request, rt: RuntimeDep) -> Response:
         pointer = read_pointer(rt.keys, token, issuer=rt.settings.issuer)
     except TokenInvalid as error:
         if wants_json:
-            raise HTTPException(400, f"this code was not issued by {rt.settings.issuer}: {error}") from None
+            raise HTTPException(
+                400, f"this code was not issued by {rt.settings.issuer}: {error}"
+            ) from None
         return templates.TemplateResponse(
             request, "refused.html", {"reason": str(error)}, status_code=400, headers=NO_STORE
         )
@@ -156,7 +187,10 @@ def verify(token: str, request: Request, rt: RuntimeDep) -> Response:
         if wants_json:
             raise HTTPException(404, f"no licence with USCC {pointer.uscc}")
         return templates.TemplateResponse(
-            request, "refused.html", {"reason": "licence not found"}, status_code=404,
+            request,
+            "refused.html",
+            {"reason": "licence not found"},
+            status_code=404,
             headers=NO_STORE,
         )
     licence = present_licence(rt, row)
@@ -205,7 +239,9 @@ def verify(token: str, request: Request, rt: RuntimeDep) -> Response:
     )
 
 
-@router.get("/.well-known/jwks.json", summary="Public keys that verify our pointers and status documents")
+@router.get(
+    "/.well-known/jwks.json", summary="Public keys that verify our pointers and status documents"
+)
 def jwks(rt: RuntimeDep) -> JSONResponse:
     return JSONResponse(
         rt.keys.jwks(),

@@ -45,7 +45,12 @@ class SubmissionIn(Strict):
     theme: Annotated[str, Field(examples=["open_hotel"])]
     business: BusinessIn
     applicant: ApplicantIn
-    answers: dict[str, Any] = Field(default_factory=dict, description="the merged form, by field code")
+    situation: dict[str, Any] = Field(
+        default_factory=dict, description="办事情形: answers that decide the conditional permits"
+    )
+    answers: dict[str, Any] = Field(
+        default_factory=dict, description="the merged form, by field code"
+    )
 
 
 class ApproveIn(Strict):
@@ -66,3 +71,38 @@ class RefuseIn(Strict):
 
 
 Decision = Annotated[ApproveIn | RefuseIn, Field(discriminator="outcome")]
+
+
+class Reasoned(Strict):
+    reason: Text
+
+
+class ReasonedWithBasis(Strict):
+    reason: Text
+    legal_basis: Text
+
+
+class SuspensionIn(Reasoned):
+    until: date | None = Field(default=None, description="expected date of resumption, if known")
+
+
+class ChangesIn(Strict):
+    """变更登记: only the registered items a change may touch."""
+
+    class Changes(Strict):
+        name: Annotated[str | None, Field(min_length=2, max_length=100)] = None
+        domicile: Annotated[str | None, Field(min_length=1, max_length=500)] = None
+        business_scope: Annotated[str | None, Field(min_length=1, max_length=2000)] = None
+        legal_representative: LegalRepresentative | None = None
+
+    changes: Changes
+    reason: Text
+
+
+class ObjectionIn(Strict):
+    objector: Annotated[str, Field(min_length=1, max_length=200)]
+    grounds: Text
+
+
+class Empty(Strict):
+    """No body fields; present so unknown fields are refused."""

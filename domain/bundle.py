@@ -43,6 +43,12 @@ class BundleApplication(Aggregate):
         return application_id
 
     class Submitted(Aggregate.Created):
+        class_version = 2  # v2: the situation answers that chose the conditional permits
+
+        @staticmethod
+        def upcast_v1_v2(state: dict[str, Any]) -> None:
+            state["situation"] = {}
+
         application_id: UUID
         theme: str
         catalogue_version: str
@@ -50,6 +56,7 @@ class BundleApplication(Aggregate):
         registration_id: UUID
         applicant: dict[str, Any]
         answers: dict[str, Any]
+        situation: dict[str, Any]
         tasks: list[dict[str, Any]]
         actor: Actor
 
@@ -64,10 +71,12 @@ class BundleApplication(Aggregate):
         registration_id: UUID,
         applicant: dict[str, Any],
         answers: dict[str, Any],
+        situation: dict[str, Any],
         tasks: list[dict[str, Any]],
         actor: Actor,
     ) -> None:
         self.theme = theme
+        self.situation = dict(situation)
         self.catalogue_version = catalogue_version
         self.uscc = uscc
         self.registration_id = registration_id

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import date, timedelta
 from decimal import Decimal
 from typing import Any
 from uuid import NAMESPACE_URL, UUID, uuid5
@@ -9,8 +10,18 @@ from uuid import NAMESPACE_URL, UUID, uuid5
 from eventsourcing.domain import Aggregate, event
 
 from domain.actor import Actor
-from domain.errors import Conflict
+from domain.errors import Conflict, Forbidden, InvalidParam, ValidationFailed
 from domain.status import RegistrationStatus
+
+# 简易注销: the public notice period, in days (002:53).
+DEREGISTRATION_NOTICE_DAYS = 20
+CHANGEABLE = ("name", "domicile", "business_scope", "legal_representative")
+S = RegistrationStatus
+EXITS = {
+    S.DEREGISTERED: "注销 deregistered",
+    S.REVOKED: "吊销 revoked",
+    S.CANCELLED: "撤销登记 registration cancelled",
+}
 
 ENTITY_TYPES = {
     "limited_company": ("有限责任公司", "limited liability company"),
@@ -64,6 +75,22 @@ class BusinessRegistration(Aggregate):
         self.registered_capital = registered_capital
         self.status = RegistrationStatus.ESTABLISHING
         self.print_version = 1
+        self.notice_until: date | None = None
+        self.permit_types: list[str] = []
+
+    def attach(self, *, actor: Actor, application_id: UUID, permit_types: list[str]) -> None:
+        """Record which permits the business holds or applies for, so that an exit can end
+        every one of them in the same transaction."""
+        if self.has_exited:
+            msg = f"business {self.uscc} has exited ({self.status.english}); it cannot apply"
+            raise Conflict(msg)
+        new = [t for t in permit_types if t not in self.permit_types]
+        if new:
+            self._attached(actor=actor, application_id=application_id, permit_types=new)
+
+    @event("PermitsAttached")
+    def _attached(self, *, actor: Actor, application_id: UUID, permit_types: list[str]) -> None:
+        self.permit_types = [*self.permit_types, *permit_types]
 
     def establish(self, *, actor: Actor, permit_number: str) -> None:
         if self.status is not RegistrationStatus.ESTABLISHING:
@@ -84,3 +111,103 @@ class BusinessRegistration(Aggregate):
     @event("Refused")
     def _refused(self, *, actor: Actor, reason: str, legal_basis: str) -> None:
         self.status = RegistrationStatus.REFUSED
+
+    # The registrar's acts on an existing business.
+
+    def _check(self, actor: Actor, act: str, *, allowed: tuple[RegistrationStatus, ...]) -> None:
+        if actor.role != "registrar":
+            msg = f"only a registration officer may {act} a registration"
+            raise Forbidden(msg)
+        if self.status not in allowed:
+            msg = f"registration {self.uscc} is {self.status.english}; cannot {act} it"
+            raise Conflict(msg)
+
+    def change(self, *, actor: Actor, changes: dict[str, Any], reason: str) -> None:
+        """变更登记: name, domicile, scope or legal representative; the printed QR keeps working."""
+        self._check(actor, "change", allowed=(S.ACTIVE, S.SUSPENDED))
+        unknown = sorted(set(changes) - set(CHANGEABLE))
+        if unknown or not changes:
+            problems = [
+                InvalidParam(f"changes.{k}", "cannot be changed by 变更登记") for k in unknown
+            ]
+            raise ValidationFailed(problems or [InvalidParam("changes", "nothing to change")])
+        self._changed(actor=actor, changes=dict(changes), reason=reason)
+
+    @event("Changed")
+    def _changed(self, *, actor: Actor, changes: dict[str, Any], reason: str) -> None:
+        for key, value in changes.items():
+            setattr(self, key, dict(value) if isinstance(value, dict) else value)
+
+    def suspend(self, *, actor: Actor, reason: str, until: date | None) -> None:
+        """休业 on the business's request: not an unauthorised stop (002:53)."""
+        self._check(actor, "suspend", allowed=(S.ACTIVE,))
+        self._suspended(actor=actor, reason=reason, until=until)
+
+    @event("Suspended")
+    def _suspended(self, *, actor: Actor, reason: str, until: date | None) -> None:
+        self.status = S.SUSPENDED
+
+    def resume(self, *, actor: Actor, reason: str) -> None:
+        self._check(actor, "resume", allowed=(S.SUSPENDED,))
+        self._resumed(actor=actor, reason=reason)
+
+    @event("Resumed")
+    def _resumed(self, *, actor: Actor, reason: str) -> None:
+        self.status = S.ACTIVE
+
+    def give_deregistration_notice(self, *, actor: Actor, today: date) -> None:
+        """简易注销 starts with a 20-day public notice; objections may be raised meanwhile."""
+        self._check(actor, "start simple deregistration of", allowed=(S.ACTIVE, S.SUSPENDED))
+        self._deregistration_noticed(
+            actor=actor,
+            notice_from=today,
+            notice_until=today + timedelta(days=DEREGISTRATION_NOTICE_DAYS),
+        )
+
+    @event("DeregistrationNoticed")
+    def _deregistration_noticed(
+        self, *, actor: Actor, notice_from: date, notice_until: date
+    ) -> None:
+        self.status = S.DEREGISTRATION_NOTICE
+        self.notice_until = notice_until
+
+    def object(self, *, actor: Actor, objector: str, grounds: str) -> None:
+        """An objection during the notice ends the simple procedure; the business stays active."""
+        self._check(actor, "record an objection against", allowed=(S.DEREGISTRATION_NOTICE,))
+        self._objection_raised(actor=actor, objector=objector, grounds=grounds)
+
+    @event("ObjectionRaised")
+    def _objection_raised(self, *, actor: Actor, objector: str, grounds: str) -> None:
+        self.status = S.ACTIVE
+
+    def deregister(self, *, actor: Actor, today: date) -> None:
+        self._check(actor, "deregister", allowed=(S.DEREGISTRATION_NOTICE,))
+        if today <= self.notice_until:
+            msg = f"the deregistration notice of {self.uscc} runs until {self.notice_until}"
+            raise Conflict(msg)
+        self._exited(
+            actor=actor,
+            status=S.DEREGISTERED.value,
+            reason="简易注销 simple deregistration",
+            legal_basis=None,
+        )
+
+    def revoke(self, *, actor: Actor, reason: str, legal_basis: str) -> None:
+        """吊销营业执照, as a penalty."""
+        allowed = (S.ACTIVE, S.SUSPENDED, S.DEREGISTRATION_NOTICE)
+        self._check(actor, "revoke", allowed=allowed)
+        self._exited(actor=actor, status=S.REVOKED.value, reason=reason, legal_basis=legal_basis)
+
+    def cancel(self, *, actor: Actor, reason: str, legal_basis: str) -> None:
+        """撤销登记, e.g. registered with a false domicile (002:53)."""
+        allowed = (S.ESTABLISHING, S.ACTIVE, S.SUSPENDED, S.DEREGISTRATION_NOTICE)
+        self._check(actor, "cancel", allowed=allowed)
+        self._exited(actor=actor, status=S.CANCELLED.value, reason=reason, legal_basis=legal_basis)
+
+    @event("Exited")
+    def _exited(self, *, actor: Actor, status: str, reason: str, legal_basis: str | None) -> None:
+        self.status = S(status)
+
+    @property
+    def has_exited(self) -> bool:
+        return self.status in EXITS

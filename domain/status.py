@@ -38,6 +38,11 @@ class RegistrationStatus(Enum):
     ESTABLISHING = "establishing"
     ACTIVE = "active"
     REFUSED = "refused"
+    SUSPENDED = "suspended"
+    DEREGISTRATION_NOTICE = "deregistration_notice"
+    DEREGISTERED = "deregistered"
+    REVOKED = "revoked"
+    CANCELLED = "cancelled"
 
     @property
     def word(self) -> str:
@@ -52,4 +57,9 @@ _REGISTRATION_WORDS = {
     RegistrationStatus.ESTABLISHING: ("设立中", "being established"),
     RegistrationStatus.ACTIVE: ("存续", "active"),
     RegistrationStatus.REFUSED: ("不予登记", "registration refused"),
+    RegistrationStatus.SUSPENDED: ("休业", "business suspended"),
+    RegistrationStatus.DEREGISTRATION_NOTICE: ("简易注销公告中", "deregistration notice period"),
+    RegistrationStatus.DEREGISTERED: ("注销", "deregistered"),
+    RegistrationStatus.REVOKED: ("吊销", "licence revoked"),
+    RegistrationStatus.CANCELLED: ("撤销登记", "registration cancelled"),
 }

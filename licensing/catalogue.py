@@ -6,13 +6,23 @@ import datetime as dt
 import functools
 import hashlib
 import math
+from collections.abc import Mapping
 from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
 from pathlib import Path
 from typing import Any, Literal
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, TypeAdapter, ValidationError, model_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    StrictBool,
+    StrictStr,
+    TypeAdapter,
+    ValidationError,
+    model_validator,
+)
 
 from domain.errors import InvalidParam, NotFound, ValidationFailed
 
@@ -21,6 +31,8 @@ FILES = ("departments.yaml", "fields.yaml", "permit_types.yaml", "themes.yaml")
 
 FieldType = Literal["string", "text", "integer", "decimal", "boolean", "date", "choice"]
 Mode = Literal["cancelled", "filing", "commitment", "approval"]
+SituationType = Literal["boolean", "choice"]
+DeemedOutcome = Literal["approve", "refuse"]
 
 # Free text is capped so one answer cannot bloat every event that carries the form.
 MAX_LENGTH: dict[str, int] = {"string": 200, "text": 4000}
@@ -86,6 +98,14 @@ class FieldUse(_Entry):
     required: bool
 
 
+class Commitment(_Entry):
+    """The published model commitment letter (告知承诺书示范文本) the applicant signs."""
+
+    version: str = Field(min_length=1)
+    text_zh: str = Field(min_length=1)
+    text_en: str = Field(min_length=1)
+
+
 class PermitType(_Entry):
     """A kind of permit, its issuing department, reform mode, limits and form fields."""
 
@@ -101,6 +121,14 @@ class PermitType(_Entry):
     fields: tuple[FieldUse, ...]
     inferred: bool
     note: str | None = None
+    # Commitment mode only: the letter signed, and the working days after issuance by which
+    # the department must verify it (先证后核).
+    commitment: Commitment | None = None
+    verification_days: int | None = Field(default=None, gt=0)
+    # Approval mode only: what a statutory limit passing undecided means; None = nothing
+    # happens by itself (the task is simply overdue). Set only where a rule says so.
+    deemed_outcome: DeemedOutcome | None = None
+    rectification_days: int | None = Field(default=None, gt=0)
 
     @model_validator(mode="after")
     def _limits_fit(self) -> PermitType:
@@ -109,7 +137,93 @@ class PermitType(_Entry):
         codes = [use.code for use in self.fields]
         if len(set(codes)) != len(codes):
             raise ValueError("a field is listed twice")
+        if self.mode == "commitment":
+            if self.commitment is None:
+                raise ValueError("a commitment permit needs its commitment letter (commitment)")
+            if self.verification_days is None:
+                raise ValueError("a commitment permit needs verification_days")
+        else:
+            if self.commitment is not None:
+                raise ValueError(f"a permit in {self.mode} mode cannot have a commitment letter")
+            if self.verification_days is not None:
+                raise ValueError(f"a permit in {self.mode} mode cannot have verification_days")
+        if self.deemed_outcome is not None and self.mode != "approval":
+            raise ValueError(f"a permit in {self.mode} mode cannot have a deemed_outcome")
+        if self.mode == "cancelled":
+            # No permit exists: the department is only informed of the registration.
+            if self.statutory_days or self.promised_days:
+                raise ValueError("a cancelled item has no time limit (0 days)")
+            if self.validity_years is not None:
+                raise ValueError("a cancelled item has no validity")
+            if self.site_inspection:
+                raise ValueError("a cancelled item has no site inspection")
+            if self.fields:
+                raise ValueError("a cancelled item asks no form fields")
         return self
+
+
+class SituationQuestion(_Entry):
+    """A question that decides which permits of a theme apply; not a form field."""
+
+    code: str = Field(pattern=r"^[a-z][a-z0-9_]*$")
+    label_zh: str
+    label_en: str
+    type: SituationType
+    choices: tuple[Choice, ...] = ()
+
+    @model_validator(mode="after")
+    def _shape_fits_type(self) -> SituationQuestion:
+        if self.type == "choice" and not self.choices:
+            raise ValueError(f"situation {self.code!r}: a choice question needs choices")
+        if self.type == "boolean" and self.choices:
+            raise ValueError(f"situation {self.code!r}: a boolean question cannot have choices")
+        codes = [choice.code for choice in self.choices]
+        if len(set(codes)) != len(codes):
+            raise ValueError(f"situation {self.code!r}: duplicate choice codes")
+        return self
+
+    def problem(self, value: Any) -> str | None:
+        """Why `value` is not an answer to this question, or None when it is."""
+        if self.type == "boolean":
+            return None if isinstance(value, bool) else f"expected true or false, got {value!r}"
+        allowed = [choice.code for choice in self.choices]
+        if isinstance(value, str) and value in allowed:
+            return None
+        return f"must be one of {', '.join(allowed)}; got {value!r}"
+
+
+class PermitUse(_Entry):
+    """A theme's use of a permit type: mandatory (`when` None) or conditional on situation answers."""
+
+    code: str = Field(pattern=r"^[a-z][a-z0-9_]*$")
+    when: dict[str, StrictBool | StrictStr] | None = None
+
+    @model_validator(mode="before")
+    @classmethod
+    def _plain_code_is_mandatory(cls, data: Any) -> Any:
+        return {"code": data} if isinstance(data, str) else data
+
+    @model_validator(mode="after")
+    def _when_not_empty(self) -> PermitUse:
+        if self.when is not None and not self.when:
+            raise ValueError(
+                f"permit {self.code!r}: an empty when; list a mandatory permit by code"
+            )
+        return self
+
+    @property
+    def mandatory(self) -> bool:
+        return self.when is None
+
+    def applies(self, situation: Mapping[str, Any]) -> bool:
+        """Whether this permit is needed given validated situation answers."""
+        if self.when is None:
+            return True
+        # The type is compared too, so that True never matches 1.
+        return all(
+            type(situation.get(code)) is type(value) and situation.get(code) == value
+            for code, value in self.when.items()
+        )
 
 
 class Theme(_Entry):
@@ -118,15 +232,37 @@ class Theme(_Entry):
     code: str = Field(pattern=r"^[a-z][a-z0-9_]*$")
     name_zh: str
     name_en: str
-    permits: tuple[str, ...] = Field(min_length=1)
+    permits: tuple[PermitUse, ...] = Field(min_length=1)
+    situations: tuple[SituationQuestion, ...] = ()
     inferred: bool
     source: str
     note: str | None = None
 
     @model_validator(mode="after")
-    def _permits_unique(self) -> Theme:
-        if len(set(self.permits)) != len(self.permits):
+    def _permits_and_situations_fit(self) -> Theme:
+        codes = [use.code for use in self.permits]
+        if len(set(codes)) != len(codes):
             raise ValueError("a permit is listed twice")
+        if all(use.when is not None for use in self.permits):
+            raise ValueError("a theme needs at least one mandatory permit")
+        questions = {question.code: question for question in self.situations}
+        if len(questions) != len(self.situations):
+            raise ValueError("a situation question is listed twice")
+        used: set[str] = set()
+        for use in self.permits:
+            for code, value in (use.when or {}).items():
+                question = questions.get(code)
+                if question is None:
+                    raise ValueError(f"permit {use.code!r}: when names unknown situation {code!r}")
+                reason = question.problem(value)
+                if reason is not None:
+                    raise ValueError(
+                        f"permit {use.code!r}: when {code}={value!r} is impossible: {reason}"
+                    )
+                used.add(code)
+        unused = [code for code in questions if code not in used]
+        if unused:
+            raise ValueError(f"situation {unused[0]!r} decides no permit")
         return self
 
 
@@ -145,6 +281,7 @@ class MergedForm:
 
     theme: str
     fields: tuple[MergedField, ...]
+    permits: tuple[str, ...] = ()  # the permits the form was built for, in theme order
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -176,36 +313,94 @@ class Catalogue:
             known = ", ".join(self.themes)
             raise NotFound(f"unknown theme {code!r}; expected one of {known}") from None
 
-    def merged_form(self, theme_code: str) -> MergedForm:
+    def all_permits(self, theme_code: str) -> tuple[str, ...]:
+        """Every permit the theme may involve, mandatory and conditional, in theme order."""
+        return tuple(use.code for use in self.theme(theme_code).permits)
+
+    def permits_for(
+        self, theme_code: str, situation: Mapping[str, Any] | None = None
+    ) -> tuple[str, ...]:
+        """The permits a business in `situation` needs; None = the mandatory ones only.
+
+        Raises ValidationFailed listing every problem with the situation answers.
+        """
         theme = self.theme(theme_code)
+        if situation is None:
+            return tuple(use.code for use in theme.permits if use.mandatory)
+        if not isinstance(situation, Mapping):
+            reason = f"expected an object, got {type(situation).__name__}"
+            raise ValidationFailed([InvalidParam(name="situation", reason=reason)])
+        problems: list[InvalidParam] = []
+        questions = {question.code: question for question in theme.situations}
+        for code in situation:
+            if code not in questions:
+                reason = f"not a situation question of theme {theme_code}"
+                problems.append(InvalidParam(name=f"situation.{code}", reason=reason))
+        for code, question in questions.items():
+            value = situation.get(code)
+            if _is_blank(value):
+                deciders = ", ".join(
+                    f"{self.permit_types[use.code].name_zh} ({use.code})"
+                    for use in theme.permits
+                    if use.when is not None and code in use.when
+                )
+                reason = f"required to decide whether {deciders} apply"
+                problems.append(InvalidParam(name=f"situation.{code}", reason=reason))
+                continue
+            wrong = question.problem(value)
+            if wrong is not None:
+                problems.append(InvalidParam(name=f"situation.{code}", reason=wrong))
+        if problems:
+            raise ValidationFailed(problems)
+        return tuple(use.code for use in theme.permits if use.applies(situation))
+
+    def merged_form(
+        self, theme_code: str, situation: Mapping[str, Any] | None = None
+    ) -> MergedForm:
+        permit_codes = self.permits_for(theme_code, situation)
         required: dict[str, bool] = {}
         users: dict[str, list[str]] = {}
-        for permit_code in theme.permits:
+        for permit_code in permit_codes:
             for use in self.permit_types[permit_code].fields:
                 users.setdefault(use.code, []).append(permit_code)
                 required[use.code] = required.get(use.code, False) or use.required
         return MergedForm(
-            theme=theme.code,
+            theme=theme_code,
             fields=tuple(
                 MergedField(
                     field=self.fields[code], required=required[code], permits=tuple(permits)
                 )
                 for code, permits in users.items()
             ),
+            permits=permit_codes,
         )
 
-    def validate_answers(self, theme_code: str, answers: dict[str, Any]) -> dict[str, Any]:
+    def validate_answers(
+        self,
+        theme_code: str,
+        answers: dict[str, Any],
+        situation: Mapping[str, Any] | None = None,
+    ) -> dict[str, Any]:
         """Answers coerced to JSON-native values, or ValidationFailed listing every problem."""
-        form = self.merged_form(theme_code)
+        form = self.merged_form(theme_code, situation)
         if not isinstance(answers, dict):
             reason = f"expected an object, got {type(answers).__name__}"
             raise ValidationFailed([InvalidParam(name="form", reason=reason)])
         problems: list[InvalidParam] = []
         known = {merged.field.code for merged in form.fields}
+        elsewhere = {
+            use.code
+            for permit_code in self.all_permits(theme_code)
+            for use in self.permit_types[permit_code].fields
+        }
         for code in answers:
-            if code not in known:
+            if code in known:
+                continue
+            if code in elsewhere:
+                reason = f"not asked in theme {theme_code} for this situation"
+            else:
                 reason = f"not a question of theme {theme_code}"
-                problems.append(InvalidParam(name=f"answers.{code}", reason=reason))
+            problems.append(InvalidParam(name=f"answers.{code}", reason=reason))
         cleaned: dict[str, Any] = {}
         for merged in form.fields:
             code = merged.field.code
@@ -359,10 +554,17 @@ def load_catalogue(directory: Path | None = None) -> Catalogue:
                     f"permit_types.yaml: permit {permit.code!r} uses unknown field {use.code!r}"
                 )
     for theme in themes:
-        for code in theme.permits:
-            if code not in permit_index:
+        for use in theme.permits:
+            if use.code not in permit_index:
                 raise CatalogueError(
-                    f"themes.yaml: theme {theme.code!r} lists unknown permit type {code!r}"
+                    f"themes.yaml: theme {theme.code!r} lists unknown permit type {use.code!r}"
+                )
+        for question in theme.situations:
+            # Situation answers choose the permits; form answers feed them. One code, one idea.
+            if question.code in field_index:
+                raise CatalogueError(
+                    f"themes.yaml: theme {theme.code!r} situation {question.code!r} "
+                    "is also a form field code"
                 )
 
     digest = hashlib.sha256()

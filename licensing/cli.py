@@ -26,7 +26,9 @@ def main() -> None:
 
     Configuration comes from LICENSING_* environment variables (see README).
     """
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    logging.basicConfig(
+        level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
+    )
 
 
 @main.command()

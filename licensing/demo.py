@@ -89,19 +89,27 @@ def load(app: Licensing, catalogue: Catalogue) -> list[str]:
                 name=business.name,
                 entity_type="limited_company",
                 legal_representative={
-                    "name": "张示例", "id_number": "440604199001011234", "mobile": "13800138000",
+                    "name": "张示例",
+                    "id_number": "440604199001011234",
+                    "mobile": "13800138000",
                 },
                 domicile=business.domicile,
                 business_scope=business.scope,
                 registered_capital=Decimal("500000"),
             ),
-            applicant={"contact_name": "张示例", "mobile": "13800138000", "email": "demo@example.cn"},
+            applicant={
+                "contact_name": "张示例",
+                "mobile": "13800138000",
+                "email": "demo@example.cn",
+            },
             answers=sample_answers(catalogue, business.theme),
             actor=CLERK,
         )
         application = app.get_application(receipt.id)
         for n, task in enumerate(application.tasks.values(), start=1):
-            reviewer = Actor(id=f"demo-{task.department}", role="department", department=task.department)
+            reviewer = Actor(
+                id=f"demo-{task.department}", role="department", department=task.department
+            )
             if task.permit_type == business.refuse:
                 app.refuse(
                     application_id=receipt.id,

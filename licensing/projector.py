@@ -27,7 +27,12 @@ class Projector:
     """
 
     def __init__(
-        self, app: Application[Any], view: ReadModel, *, batch_size: int = 500, idle_wait: float = 0.25
+        self,
+        app: Application[Any],
+        view: ReadModel,
+        *,
+        batch_size: int = 500,
+        idle_wait: float = 0.25,
     ) -> None:
         self.app = app
         self.view = view

@@ -80,7 +80,10 @@ class Runtime:
     def verification_url(self, uscc: str, print_version: int) -> str:
         """What the printed QR holds: our public origin and a freshly signed pointer."""
         token = mint_pointer(
-            self.keys, issuer=self.settings.issuer, uscc=uscc, print_version=print_version,
+            self.keys,
+            issuer=self.settings.issuer,
+            uscc=uscc,
+            print_version=print_version,
             issued_at=int(time.time()),
         )
         return f"{self.settings.base_url}/v/{token}"

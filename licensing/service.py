@@ -14,12 +14,12 @@ from uuid import UUID, uuid4
 from eventsourcing.application import AggregateNotFoundError, Application
 from eventsourcing.persistence import IntegrityError, JSONTranscoder, Recording
 
-from domain.actor import Actor
+from domain.actor import SYSTEM, Actor
 from domain.bundle import BundleApplication
 from domain.errors import Conflict, Forbidden, InvalidParam, NotFound, ValidationFailed
 from domain.permit import Permit
 from domain.registration import ENTITY_TYPES, BusinessRegistration
-from domain.status import PermitStatus
+from domain.status import PermitStatus, RegistrationStatus
 from domain.uscc import validate_uscc
 from licensing.catalogue import Catalogue
 from licensing.persistence import ActorAsDict, DateAsISO
@@ -55,9 +55,16 @@ class Licensing(Application[UUID]):
 
     name = "Licensing"
 
-    def __init__(self, *, catalogue: Catalogue, env: dict[str, str] | None = None) -> None:
+    def __init__(
+        self,
+        *,
+        catalogue: Catalogue,
+        env: dict[str, str] | None = None,
+        today: Callable[[], date] = date.today,
+    ) -> None:
         super().__init__(env=env)
         self.catalogue = catalogue
+        self.today = today  # the clock, injectable so deadlines and notices can be tested
         self.listeners: list[Callable[[int], None]] = []
 
     def register_transcodings(self, transcoder: JSONTranscoder) -> None:
@@ -82,12 +89,17 @@ class Licensing(Application[UUID]):
         applicant: dict[str, Any],
         answers: dict[str, Any],
         actor: Actor,
+        situation: dict[str, Any] | None = None,
     ) -> Receipt:
-        """A clerk submits one merged form for a theme; a task per permit goes to its department."""
+        """A clerk submits one merged form for a theme; a task per permit goes to its department.
+        The situation answers decide which of the theme's conditional permits apply."""
         if actor.role != "clerk":
             msg = "only a window clerk submits themed applications"
             raise Forbidden(msg)
-        uscc, cleaned = self._validate_submission(theme=theme, business=business, answers=answers)
+        situation = dict(situation or {})
+        uscc, cleaned = self._validate_submission(
+            theme=theme, business=business, answers=answers, situation=situation
+        )
         return self._retry(
             lambda: self._submit(
                 theme=theme,
@@ -95,12 +107,18 @@ class Licensing(Application[UUID]):
                 business=business,
                 applicant=applicant,
                 answers=cleaned,
+                situation=situation,
                 actor=actor,
             )
         )
 
     def _validate_submission(
-        self, *, theme: str, business: BusinessDetails, answers: dict[str, Any]
+        self,
+        *,
+        theme: str,
+        business: BusinessDetails,
+        answers: dict[str, Any],
+        situation: dict[str, Any],
     ) -> tuple[str, dict[str, Any]]:
         problems: list[InvalidParam] = []
         uscc = business.uscc
@@ -128,7 +146,7 @@ class Licensing(Application[UUID]):
             )
         else:
             try:
-                cleaned = self.catalogue.validate_answers(theme, answers)
+                cleaned = self.catalogue.validate_answers(theme, answers, situation)
             except ValidationFailed as error:
                 problems += error.problems
         if problems:
@@ -143,32 +161,34 @@ class Licensing(Application[UUID]):
         business: BusinessDetails,
         applicant: dict[str, Any],
         answers: dict[str, Any],
+        situation: dict[str, Any],
         actor: Actor,
     ) -> Receipt:
         # A fresh id per attempt: a failed attempt wrote nothing.
         application_id = uuid4()
         registration_id = BusinessRegistration.create_id(uscc)
-        changed: list[Any] = []
         try:
-            self.repository.get(registration_id)
+            registration: BusinessRegistration = self.repository.get(registration_id)
             is_new_business = False
         except AggregateNotFoundError:
-            changed.append(
-                BusinessRegistration(
-                    uscc=uscc,
-                    name=business.name,
-                    entity_type=business.entity_type,
-                    legal_representative=business.legal_representative,
-                    domicile=business.domicile,
-                    business_scope=business.business_scope,
-                    registered_capital=business.registered_capital,
-                    application_id=application_id,
-                    actor=actor,
-                )
+            registration = BusinessRegistration(
+                uscc=uscc,
+                name=business.name,
+                entity_type=business.entity_type,
+                legal_representative=business.legal_representative,
+                domicile=business.domicile,
+                business_scope=business.business_scope,
+                registered_capital=business.registered_capital,
+                application_id=application_id,
+                actor=actor,
             )
             is_new_business = True
+        if registration.status is RegistrationStatus.REFUSED:
+            msg = f"the registration of {uscc} was refused; apply under a new code"
+            raise Conflict(msg)
+        changed: list[Any] = []
         tasks = []
-        for code in self.catalogue.theme(theme).permits:
+        for code in self.catalogue.permits_for(theme, situation):
             if code == BUSINESS_LICENCE and not is_new_business:
                 continue  # an existing business already has its 营业执照
             permit_type = self.catalogue.permit_type(code)
@@ -188,6 +208,11 @@ class Licensing(Application[UUID]):
             tasks.append(
                 {"permit_type": code, "department": permit_type.department, "permit_id": permit_id}
             )
+        registration.attach(
+            actor=actor,
+            application_id=application_id,
+            permit_types=[task["permit_type"] for task in tasks],
+        )
         application = BundleApplication(
             application_id=application_id,
             theme=theme,
@@ -196,10 +221,11 @@ class Licensing(Application[UUID]):
             registration_id=registration_id,
             applicant=applicant,
             answers=answers,
+            situation=situation,
             tasks=tasks,
             actor=actor,
         )
-        recordings = self.save(*changed, application)
+        recordings = self.save(registration, *changed, application)
         return Receipt(id=application.id, uscc=uscc, position=recordings[-1].notification.id)
 
     def approve(
@@ -215,7 +241,7 @@ class Licensing(Application[UUID]):
         legal_basis: str | None = None,
     ) -> Receipt:
         """A department grants its own permit: number and validity; the permit becomes 有效."""
-        start = valid_from or date.today()
+        start = valid_from or self.today()
         until = valid_until or self._default_expiry(permit_type, start)
         problems = []
         if not permit_number.strip():
@@ -230,12 +256,19 @@ class Licensing(Application[UUID]):
             application_id,
             permit_type,
             lambda application: application.approve(
-                permit_type=permit_type, actor=actor, permit_number=permit_number,
-                reason=approved, legal_basis=legal_basis,
+                permit_type=permit_type,
+                actor=actor,
+                permit_number=permit_number,
+                reason=approved,
+                legal_basis=legal_basis,
             ),
             lambda permit: permit.approve(
-                actor=actor, number=permit_number, valid_from=start, valid_until=until,
-                reason=approved, legal_basis=legal_basis,
+                actor=actor,
+                number=permit_number,
+                valid_from=start,
+                valid_until=until,
+                reason=approved,
+                legal_basis=legal_basis,
             ),
             lambda registration: registration.establish(actor=actor, permit_number=permit_number),
         )
@@ -299,6 +332,130 @@ class Licensing(Application[UUID]):
             )
 
         return self._retry(command)
+
+    # The registration's lifecycle (registrar) and the permits' (their departments).
+
+    def get_registration(self, uscc: str) -> BusinessRegistration:
+        try:
+            return self.repository.get(BusinessRegistration.create_id(uscc))
+        except AggregateNotFoundError:
+            msg = f"no business registered with USCC {uscc}"
+            raise NotFound(msg) from None
+
+    def _on_registration(
+        self, uscc: str, actor: Actor, act: Callable[[BusinessRegistration], None]
+    ) -> Receipt:
+        """One registrar act; an exit ends every permit of the business in the same transaction."""
+
+        def command() -> Receipt:
+            registration = self.get_registration(uscc)
+            act(registration)
+            changed: list[Any] = [registration]
+            if registration.has_exited:
+                how = registration.status.word
+                for permit_type in registration.permit_types:
+                    permit: Permit = self.repository.get(Permit.create_id(uscc, permit_type))
+                    permit.business_exited(actor=actor, how=how)
+                    changed.append(permit)
+            recordings = self.save(*changed)
+            return Receipt(id=registration.id, uscc=uscc, position=recordings[-1].notification.id)
+
+        return self._retry(command)
+
+    def change_registration(
+        self, *, uscc: str, actor: Actor, changes: dict[str, Any], reason: str
+    ) -> Receipt:
+        return self._on_registration(
+            uscc, actor, lambda r: r.change(actor=actor, changes=changes, reason=reason)
+        )
+
+    def suspend_business(
+        self, *, uscc: str, actor: Actor, reason: str, until: date | None = None
+    ) -> Receipt:
+        return self._on_registration(
+            uscc, actor, lambda r: r.suspend(actor=actor, reason=reason, until=until)
+        )
+
+    def resume_business(self, *, uscc: str, actor: Actor, reason: str) -> Receipt:
+        return self._on_registration(uscc, actor, lambda r: r.resume(actor=actor, reason=reason))
+
+    def give_deregistration_notice(self, *, uscc: str, actor: Actor) -> Receipt:
+        return self._on_registration(
+            uscc, actor, lambda r: r.give_deregistration_notice(actor=actor, today=self.today())
+        )
+
+    def object_to_deregistration(
+        self, *, uscc: str, actor: Actor, objector: str, grounds: str
+    ) -> Receipt:
+        return self._on_registration(
+            uscc, actor, lambda r: r.object(actor=actor, objector=objector, grounds=grounds)
+        )
+
+    def deregister(self, *, uscc: str, actor: Actor) -> Receipt:
+        return self._on_registration(
+            uscc, actor, lambda r: r.deregister(actor=actor, today=self.today())
+        )
+
+    def revoke_registration(
+        self, *, uscc: str, actor: Actor, reason: str, legal_basis: str
+    ) -> Receipt:
+        return self._on_registration(
+            uscc, actor, lambda r: r.revoke(actor=actor, reason=reason, legal_basis=legal_basis)
+        )
+
+    def cancel_registration(
+        self, *, uscc: str, actor: Actor, reason: str, legal_basis: str
+    ) -> Receipt:
+        return self._on_registration(
+            uscc, actor, lambda r: r.cancel(actor=actor, reason=reason, legal_basis=legal_basis)
+        )
+
+    def _on_permit(self, uscc: str, permit_type: str, act: Callable[[Permit], None]) -> Receipt:
+        def command() -> Receipt:
+            permit = self.get_permit(uscc, permit_type)
+            act(permit)
+            recordings = self.save(permit)
+            return Receipt(id=permit.id, uscc=uscc, position=recordings[-1].notification.id)
+
+        return self._retry(command)
+
+    def suspend_permit(
+        self, *, uscc: str, permit_type: str, actor: Actor, reason: str, legal_basis: str
+    ) -> Receipt:
+        return self._on_permit(
+            uscc,
+            permit_type,
+            lambda p: p.suspend(actor=actor, reason=reason, legal_basis=legal_basis),
+        )
+
+    def resume_permit(self, *, uscc: str, permit_type: str, actor: Actor, reason: str) -> Receipt:
+        return self._on_permit(uscc, permit_type, lambda p: p.resume(actor=actor, reason=reason))
+
+    def revoke_permit(
+        self, *, uscc: str, permit_type: str, actor: Actor, reason: str, legal_basis: str
+    ) -> Receipt:
+        return self._on_permit(
+            uscc,
+            permit_type,
+            lambda p: p.revoke(actor=actor, reason=reason, legal_basis=legal_basis),
+        )
+
+    def cancel_permit(self, *, uscc: str, permit_type: str, actor: Actor, reason: str) -> Receipt:
+        return self._on_permit(uscc, permit_type, lambda p: p.cancel(actor=actor, reason=reason))
+
+    def expire_permits(self, *, uscc: str) -> list[Receipt]:
+        """Permits of one business past their validity become 无效 (run daily by the operator)."""
+        today = self.today()
+        receipts = []
+        for permit_type in self.get_registration(uscc).permit_types:
+            permit = self.get_permit(uscc, permit_type)
+            if permit.is_due_to_expire(today):
+                receipts.append(
+                    self._on_permit(
+                        uscc, permit_type, lambda p: p.expire(actor=SYSTEM, today=today)
+                    )
+                )
+        return receipts
 
     # Queries (strongly consistent: they read the aggregates, not the read model).
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from domain.permit import Permit
+from domain.permit import Permit, public_reason
 from domain.registration import BusinessRegistration
 from domain.status import PermitStatus, RegistrationStatus
 from projections.sql import Sql
@@ -42,10 +42,13 @@ DDL = (
 
 # Every change to the registration or to one of its permits bumps the licence's version,
 # so a reader (or a signed status document) can tell an older view from a newer one.
-_BUMP_BY_USCC = "UPDATE {licences} SET version = version + 1, updated_at = :ts WHERE uscc = :uscc"
+# The licence's "as of" is its newest event, whatever order one transaction's events arrive in.
+_LATEST = "updated_at = CASE WHEN updated_at > :ts THEN updated_at ELSE :ts END"
+_BUMP_BY_USCC = "UPDATE {licences} SET version = version + 1, " + _LATEST + " WHERE uscc = :uscc"
 _BUMP_BY_PERMIT = (
-    "UPDATE {licences} SET version = version + 1, updated_at = :ts"
-    " WHERE uscc = (SELECT uscc FROM {permits} WHERE permit_id = :permit_id)"
+    "UPDATE {licences} SET version = version + 1, "
+    + _LATEST
+    + " WHERE uscc = (SELECT uscc FROM {permits} WHERE permit_id = :permit_id)"
 )
 
 
@@ -71,18 +74,33 @@ def _registration_applied(sql: Sql, e: BusinessRegistration.Applied) -> None:
     )
 
 
+def _licence_update(sql: Sql, e: Any, **values: Any) -> None:
+    """Set some columns of the licence from a registration event, and bump its version."""
+    sets = "".join(f"{column} = :{column}, " for column in values)
+    sql.execute(
+        "UPDATE {licences} SET "
+        + sets
+        + "version = version + 1, "
+        + _LATEST
+        + " WHERE registration_id = :rid",
+        {**values, "rid": str(e.originator_id), "ts": _ts(e)},
+    )
+
+
 def _registration_status(status: RegistrationStatus) -> Any:
     def handle(sql: Sql, e: Any) -> None:
-        sql.execute(
-            "UPDATE {licences} SET status = :status WHERE registration_id = :rid",
-            {"status": status.value, "rid": str(e.originator_id)},
-        )
-        row = sql.one("SELECT uscc FROM {licences} WHERE registration_id = :rid",
-                      {"rid": str(e.originator_id)})
-        if row is not None:
-            sql.execute(_BUMP_BY_USCC, {"uscc": row["uscc"], "ts": _ts(e)})
+        _licence_update(sql, e, status=status.value)
 
     return handle
+
+
+def _registration_changed(sql: Sql, e: Any) -> None:
+    public = {k: v for k, v in e.changes.items() if k in ("name", "domicile", "business_scope")}
+    _licence_update(sql, e, **public)  # the legal representative is personal data: not projected
+
+
+def _registration_exited(sql: Sql, e: Any) -> None:
+    _licence_update(sql, e, status=e.status)
 
 
 def _permit_applied(sql: Sql, e: Permit.Applied) -> None:
@@ -140,6 +158,28 @@ def _permit_approved(sql: Sql, e: Any) -> None:
     )
 
 
+def _permit_became(status: PermitStatus) -> Any:
+    """After issuance: the status and its reason change; number and validity stay on record."""
+
+    def handle(sql: Sql, e: Any) -> None:
+        values = {
+            "status": status.value,
+            "reason": public_reason(e),
+            "legal_basis": getattr(e, "legal_basis", None),
+            "permit_id": str(e.originator_id),
+            "version": e.originator_version,
+            "ts": _ts(e),
+        }
+        sql.execute(
+            "UPDATE {permits} SET status = :status, reason = :reason, legal_basis = :legal_basis,"
+            " version = :version, updated_at = :ts WHERE permit_id = :permit_id",
+            values,
+        )
+        sql.execute(_BUMP_BY_PERMIT, {"permit_id": str(e.originator_id), "ts": _ts(e)})
+
+    return handle
+
+
 def _permit_refused(sql: Sql, e: Any) -> None:
     _update_permit(
         sql,
@@ -153,14 +193,32 @@ def _permit_refused(sql: Sql, e: Any) -> None:
     )
 
 
+def _bump(sql: Sql, e: Any) -> None:
+    _licence_update(sql, e)
+
+
+R = BusinessRegistration
 HANDLERS: dict[type, Any] = {
-    BusinessRegistration.Applied: _registration_applied,
-    BusinessRegistration.Established: _registration_status(RegistrationStatus.ACTIVE),
-    BusinessRegistration.Refused: _registration_status(RegistrationStatus.REFUSED),
+    R.Applied: _registration_applied,
+    R.Established: _registration_status(RegistrationStatus.ACTIVE),
+    R.Refused: _registration_status(RegistrationStatus.REFUSED),
+    R.PermitsAttached: _bump,
+    R.Changed: _registration_changed,
+    R.Suspended: _registration_status(RegistrationStatus.SUSPENDED),
+    R.Resumed: _registration_status(RegistrationStatus.ACTIVE),
+    R.DeregistrationNoticed: _registration_status(RegistrationStatus.DEREGISTRATION_NOTICE),
+    R.ObjectionRaised: _registration_status(RegistrationStatus.ACTIVE),
+    R.Exited: _registration_exited,
     Permit.Applied: _permit_applied,
     Permit.Reapplied: _permit_reapplied,
     Permit.Approved: _permit_approved,
     Permit.Refused: _permit_refused,
+    Permit.Suspended: _permit_became(PermitStatus.INVALID),
+    Permit.Resumed: _permit_became(PermitStatus.VALID),
+    Permit.Revoked: _permit_became(PermitStatus.INVALID),
+    Permit.Cancelled: _permit_became(PermitStatus.INVALID),
+    Permit.Expired: _permit_became(PermitStatus.INVALID),
+    Permit.BusinessExited: _permit_became(PermitStatus.INVALID),
 }
 
 

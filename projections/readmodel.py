@@ -87,7 +87,9 @@ class ReadModel(TrackingRecorder, ABC):
         position = 0
         with self._transaction(commit=True) as cursor:
             sql = self._sql(cursor)
-            sql.execute("DELETE FROM {tracking} WHERE application_name = :name", {"name": application_name})
+            sql.execute(
+                "DELETE FROM {tracking} WHERE application_name = :name", {"name": application_name}
+            )
             for table in TABLES:
                 sql.execute(f"DELETE FROM {{{table}}}")
             for events, reached in batches:
@@ -151,7 +153,10 @@ class SQLiteReadModel(SQLiteTrackingRecorder, ReadModel):
                 self._reader = None
 
     def construct_create_table_statements(self) -> list[str]:
-        return [*super().construct_create_table_statements(), *(s.format(**self.names) for s in DDL)]
+        return [
+            *super().construct_create_table_statements(),
+            *(s.format(**self.names) for s in DDL),
+        ]
 
     def _sql(self, cursor: Any) -> Sql:
         return Sql(cursor, tables=self.names, pyformat=False)

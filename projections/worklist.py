@@ -73,7 +73,8 @@ def list_tasks(
     where = "t.department = :department" + (" AND t.state = :state" if state else "")
     return sql.all(
         "SELECT t.*, l.name AS business_name FROM {tasks} t"
-        " LEFT JOIN {licences} l ON l.uscc = t.uscc WHERE " + where
+        " LEFT JOIN {licences} l ON l.uscc = t.uscc WHERE "
+        + where
         + " ORDER BY t.submitted_at, t.application_id, t.permit_type LIMIT :limit OFFSET :offset",
         {"department": department, "state": state, "limit": limit, "offset": offset},
     )

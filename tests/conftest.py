@@ -35,13 +35,20 @@ _PG_PROBLEM = _postgres_problem()
 
 
 def _settings(backend: str, data_dir: Path) -> Iterator[Settings]:
-    common = {"data_dir": data_dir, "auth_secret": SECRET, "base_url": BASE_URL, "issuer": "zzt-test"}
+    common = {
+        "data_dir": data_dir,
+        "auth_secret": SECRET,
+        "base_url": BASE_URL,
+        "issuer": "zzt-test",
+    }
     if backend == "sqlite":
         yield Settings(store="sqlite", **common)
         return
     if _PG_PROBLEM is not None:
         where = f"{PG['user']}@{PG['host']}:{PG['port']}/{PG['dbname']}"
-        message = f"PostgreSQL not reachable at {where} ({_PG_PROBLEM}); set LICENSING_TEST_POSTGRES_*"
+        message = (
+            f"PostgreSQL not reachable at {where} ({_PG_PROBLEM}); set LICENSING_TEST_POSTGRES_*"
+        )
         if os.environ.get("CI"):
             pytest.fail(f"CI must run the PostgreSQL cases: {message}")
         pytest.skip(message)

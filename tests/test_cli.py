@@ -47,7 +47,11 @@ def test_the_readme_first_command_serves_the_demo_from_a_fresh_folder(tmp_path: 
     env = {k: v for k, v in os.environ.items() if not k.startswith("LICENSING_")}
     process = subprocess.Popen(
         [*argv, "serve", "--demo", "--port", str(port)],
-        cwd=tmp_path, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+        cwd=tmp_path,
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
     )
     try:
         base = f"http://127.0.0.1:{port}"
@@ -66,7 +70,9 @@ def test_the_readme_first_command_serves_the_demo_from_a_fresh_folder(tmp_path: 
         words = [sorted({p["status"]["word"] for p in lic["permits"]}) for lic in licences]
         assert len(licences[0]["permits"]) == 9 and words[0] == ["有效"]
         assert words[1] == ["无效", "有效"]
-        scan = httpx.get(f"{base}/api/v1/licences/{licences[1]['uscc']}").json()["links"]["verification"]
+        scan = httpx.get(f"{base}/api/v1/licences/{licences[1]['uscc']}").json()["links"][
+            "verification"
+        ]
         assert scan.startswith(f"{base}/v/")
         assert "部分许可未生效" in httpx.get(scan).text
     finally:
@@ -84,14 +90,18 @@ def _printed_usccs(base: str) -> list[str]:
 def test_tokens_mint_issues_a_token_the_api_secret_accepts(tmp_path: Path) -> None:
     env = {"LICENSING_DATA_DIR": str(tmp_path)}
     result = CliRunner().invoke(
-        main, ["tokens", "mint", "--role", "department", "--sub", "fire-1", "--department", "fire"], env=env
+        main,
+        ["tokens", "mint", "--role", "department", "--sub", "fire-1", "--department", "fire"],
+        env=env,
     )
     assert result.exit_code == 0, result.output
     secret = (tmp_path / "auth.secret").read_text().strip()
     assert oct((tmp_path / "auth.secret").stat().st_mode & 0o777) == "0o600"
     actor = read_access_token(secret, result.output.strip(), issuer="zzt-demo")
     assert (actor.id, actor.role, actor.department) == ("fire-1", "department", "fire")
-    refused = CliRunner().invoke(main, ["tokens", "mint", "--role", "department", "--sub", "x"], env=env)
+    refused = CliRunner().invoke(
+        main, ["tokens", "mint", "--role", "department", "--sub", "x"], env=env
+    )
     assert refused.exit_code == 2 and "must name its department" in refused.output
 
 

@@ -31,7 +31,9 @@ def test_a_batch_of_events_is_projected_exactly_once(runtime: Runtime) -> None:
     with pytest.raises(IntegrityError):
         runtime.view.process(events, tracking, after=0)
     with pytest.raises(IntegrityError):  # a newer position, but from an older start
-        runtime.view.process(events, Tracking(runtime.app.name, tracking.notification_id + 1), after=0)
+        runtime.view.process(
+            events, Tracking(runtime.app.name, tracking.notification_id + 1), after=0
+        )
     assert runtime.view.dump() == once
     runtime.projector.catch_up()
     assert runtime.projector.position == runtime.app.recorder.max_notification_id()
@@ -76,7 +78,9 @@ def test_with_the_projector_in_a_worker_the_api_still_shows_its_own_decisions(
     worker_rt = Runtime(worker_settings)
     worker = threading.Thread(target=worker_rt.projector.run, daemon=True)
     worker.start()
-    srv = uvicorn.Server(uvicorn.Config(create_app(api_rt), host="127.0.0.1", port=0, log_level="warning"))
+    srv = uvicorn.Server(
+        uvicorn.Config(create_app(api_rt), host="127.0.0.1", port=0, log_level="warning")
+    )
     thread = threading.Thread(target=srv.run, daemon=True)
     thread.start()
     while not srv.started:
@@ -84,7 +88,9 @@ def test_with_the_projector_in_a_worker_the_api_still_shows_its_own_decisions(
     base = f"http://127.0.0.1:{srv.servers[0].sockets[0].getsockname()[1]}"
     try:
         with httpx.Client(base_url=base, timeout=30) as client:
-            application = submit(client, token("clerk"), submission(api_rt, "open_restaurant", USCC, "工人饭店"))
+            application = submit(
+                client, token("clerk"), submission(api_rt, "open_restaurant", USCC, "工人饭店")
+            )
             assert client.get(f"/api/v1/licences/{USCC}").status_code == 200
             response = client.post(
                 f"/api/v1/applications/{application['id']}/tasks/food_operation/decision",
@@ -92,7 +98,10 @@ def test_with_the_projector_in_a_worker_the_api_still_shows_its_own_decisions(
                 headers=auth(token("department", "samr")),
             )
             assert response.status_code == 200
-            permits = {p["permit_type"]: p for p in client.get(f"/api/v1/licences/{USCC}").json()["permits"]}
+            permits = {
+                p["permit_type"]: p
+                for p in client.get(f"/api/v1/licences/{USCC}").json()["permits"]
+            }
             assert permits["food_operation"]["status"]["word"] == "有效"
         assert api_rt.projector._thread is None  # noqa: SLF001 — the API really did not project
     finally:
@@ -102,3 +111,25 @@ def test_with_the_projector_in_a_worker_the_api_still_shows_its_own_decisions(
         worker.join(timeout=10)
         worker_rt.close()
         api_rt.close()
+
+
+def test_every_licence_event_has_a_handler_so_versions_count_events() -> None:
+    """Time travel counts one licence version per registration or permit event; the read
+    model must too, so every such event class needs a handler."""
+    from eventsourcing.domain import DomainEvent
+
+    from domain.permit import Permit
+    from domain.registration import BusinessRegistration
+    from projections.licence import HANDLERS
+
+    for aggregate in (BusinessRegistration, Permit):
+        events = {
+            value
+            for value in vars(aggregate).values()
+            if isinstance(value, type)
+            and issubclass(value, DomainEvent)
+            and value not in (aggregate.Event, aggregate.Created)
+        }
+        assert len(events) >= 10  # the lookup itself found the lifecycle's events
+        missing = sorted(e.__qualname__ for e in events - set(HANDLERS))
+        assert missing == [], f"no read-model handler for {missing}"

@@ -200,8 +200,8 @@ def test_hs256_signed_with_the_public_key_is_refused(keyring: KeyRing) -> None:
     # The classic alg-confusion attack: HMAC keyed with the (public) verification key.
     kid = keyring.current_kid("pointer")
     jwk = next(k for k in keyring.jwks()["keys"] if k["kid"] == kid)
-    public_pem = (
-        pyjwt.PyJWK.from_dict(jwk).key.public_bytes(Encoding.PEM, PublicFormat.SubjectPublicKeyInfo)
+    public_pem = pyjwt.PyJWK.from_dict(jwk).key.public_bytes(
+        Encoding.PEM, PublicFormat.SubjectPublicKeyInfo
     )
     header_b64 = _b64(json.dumps({"alg": "HS256", "kid": kid, "typ": POINTER_TYP}).encode())
     claims_b64 = _b64(json.dumps({"iss": ISSUER, "sub": USCC, "qv": 1, "iat": PRINTED_AT}).encode())

@@ -31,7 +31,9 @@ def test_open_a_hotel_nine_permits_seven_departments_decide_in_parallel(
         theme = client.get("/api/v1/themes/open_hotel").json()
         assert theme["permit_count"] == 9 and theme["department_count"] == 7
 
-        application = submit(client, token("clerk"), submission(runtime, "open_hotel", HOTEL, "南海旅馆"))
+        application = submit(
+            client, token("clerk"), submission(runtime, "open_hotel", HOTEL, "南海旅馆")
+        )
         assert application["status"] == "in_review"
         tasks_by_department: dict[str, list[str]] = defaultdict(list)
         for task in application["tasks"]:
@@ -49,30 +51,40 @@ def test_open_a_hotel_nine_permits_seven_departments_decide_in_parallel(
             bearer = token("department", department)
             with httpx.Client(base_url=server, timeout=60) as own:
                 worklist = own.get(
-                    f"/api/v1/departments/{department}/tasks", params={"state": "queued"},
+                    f"/api/v1/departments/{department}/tasks",
+                    params={"state": "queued"},
                     headers=auth(bearer),
                 ).json()["tasks"]
                 mine = [t for t in worklist if t["application_id"] == application["id"]]
-                if sorted(t["permit_type"] for t in mine) != sorted(tasks_by_department[department]):
+                if sorted(t["permit_type"] for t in mine) != sorted(
+                    tasks_by_department[department]
+                ):
                     failures.append(f"{department} worklist: {worklist}")
                 start.wait()
                 for task in mine:
                     response = own.post(
                         task["links"]["decision"],
-                        json={"outcome": "approve", "permit_number": f"{department}-{task['permit_type']}"},
+                        json={
+                            "outcome": "approve",
+                            "permit_number": f"{department}-{task['permit_type']}",
+                        },
                         headers=auth(bearer),
                     )
                     if response.status_code != 200:
                         failures.append(f"{department}: {response.status_code} {response.text}")
 
-        threads = [threading.Thread(target=department_decides, args=(d,)) for d in tasks_by_department]
+        threads = [
+            threading.Thread(target=department_decides, args=(d,)) for d in tasks_by_department
+        ]
         for thread in threads:
             thread.start()
         for thread in threads:
             thread.join()
         assert failures == []
 
-        decided = client.get(f"/api/v1/applications/{application['id']}", headers=auth(token("clerk"))).json()
+        decided = client.get(
+            f"/api/v1/applications/{application['id']}", headers=auth(token("clerk"))
+        ).json()
         assert decided["status"] == "decided"
         assert {t["state"] for t in decided["tasks"]} == {"approved"}
 
@@ -128,7 +140,8 @@ def test_a_refusal_shows_invalid_with_its_reason_on_the_licence_and_the_public_p
                 body = {"outcome": "approve", "permit_number": f"N-{task['permit_type']}"}
             response = client.post(
                 f"/api/v1/applications/{application['id']}/tasks/{task['permit_type']}/decision",
-                json=body, headers=auth(token("department", department)),
+                json=body,
+                headers=auth(token("department", department)),
             )
             assert response.status_code == 200, response.text
 
@@ -150,7 +163,9 @@ def test_a_department_deciding_another_departments_task_is_refused_and_nothing_i
     server: str, runtime: Runtime, token: Callable[..., str]
 ) -> None:
     with httpx.Client(base_url=server, timeout=30) as client:
-        application = submit(client, token("clerk"), submission(runtime, "open_hotel", HOTEL, "南海旅馆"))
+        application = submit(
+            client, token("clerk"), submission(runtime, "open_hotel", HOTEL, "南海旅馆")
+        )
         before = _event_count(runtime)
         response = client.post(
             f"/api/v1/applications/{application['id']}/tasks/hotel_special_trade/decision",
@@ -161,13 +176,20 @@ def test_a_department_deciding_another_departments_task_is_refused_and_nothing_i
         assert response.headers["content-type"] == "application/problem+json"
         assert "police" in response.json()["detail"]
         # Nor may it read another department's worklist, nor a clerk decide at all.
-        assert client.get(
-            "/api/v1/departments/police/tasks", headers=auth(token("department", "fire"))
-        ).status_code == 403
-        assert client.post(
-            f"/api/v1/applications/{application['id']}/tasks/fire_safety_check/decision",
-            json={"outcome": "approve", "permit_number": "X"}, headers=auth(token("clerk")),
-        ).status_code == 403
+        assert (
+            client.get(
+                "/api/v1/departments/police/tasks", headers=auth(token("department", "fire"))
+            ).status_code
+            == 403
+        )
+        assert (
+            client.post(
+                f"/api/v1/applications/{application['id']}/tasks/fire_safety_check/decision",
+                json={"outcome": "approve", "permit_number": "X"},
+                headers=auth(token("clerk")),
+            ).status_code
+            == 403
+        )
         assert _event_count(runtime) == before
         licence = client.get(f"/api/v1/licences/{HOTEL}").json()
         assert {p["status"]["word"] for p in licence["permits"]} == {"核查中"}
@@ -177,12 +199,21 @@ def test_deciding_a_decided_task_is_a_conflict_and_writes_nothing(
     server: str, runtime: Runtime, token: Callable[..., str]
 ) -> None:
     with httpx.Client(base_url=server, timeout=30) as client:
-        application = submit(client, token("clerk"), submission(runtime, "open_hotel", HOTEL, "南海旅馆"))
+        application = submit(
+            client, token("clerk"), submission(runtime, "open_hotel", HOTEL, "南海旅馆")
+        )
         url = f"/api/v1/applications/{application['id']}/tasks/fire_safety_check/decision"
         fire = auth(token("department", "fire"))
-        assert client.post(url, json={"outcome": "approve", "permit_number": "F-1"}, headers=fire).status_code == 200
+        assert (
+            client.post(
+                url, json={"outcome": "approve", "permit_number": "F-1"}, headers=fire
+            ).status_code
+            == 200
+        )
         before = _event_count(runtime)
-        again = client.post(url, json={"outcome": "refuse", "reason": "r", "legal_basis": "b"}, headers=fire)
+        again = client.post(
+            url, json={"outcome": "refuse", "reason": "r", "legal_basis": "b"}, headers=fire
+        )
         assert again.status_code == 409 and again.json()["type"] == "/problems/conflict"
         assert _event_count(runtime) == before
 
@@ -191,7 +222,9 @@ def test_the_same_department_racing_itself_on_one_task_decides_it_once(
     server: str, runtime: Runtime, token: Callable[..., str]
 ) -> None:
     with httpx.Client(base_url=server, timeout=30) as client:
-        application = submit(client, token("clerk"), submission(runtime, "open_hotel", HOTEL, "南海旅馆"))
+        application = submit(
+            client, token("clerk"), submission(runtime, "open_hotel", HOTEL, "南海旅馆")
+        )
     url = f"/api/v1/applications/{application['id']}/tasks/food_operation/decision"
     statuses: list[int] = []
     barrier = threading.Barrier(6)
@@ -199,8 +232,11 @@ def test_the_same_department_racing_itself_on_one_task_decides_it_once(
     def race(n: int) -> None:
         with httpx.Client(base_url=server, timeout=60) as own:
             barrier.wait()
-            r = own.post(url, json={"outcome": "approve", "permit_number": f"F-{n}"},
-                         headers=auth(token("department", "samr")))
+            r = own.post(
+                url,
+                json={"outcome": "approve", "permit_number": f"F-{n}"},
+                headers=auth(token("department", "samr")),
+            )
             statuses.append(r.status_code)
 
     threads = [threading.Thread(target=race, args=(n,)) for n in range(6)]
@@ -216,18 +252,43 @@ def test_the_same_department_racing_itself_on_one_task_decides_it_once(
 @pytest.mark.parametrize(
     ("change", "expected_names"),
     [
-        pytest.param(lambda b: b["business"].update(uscc=HOTEL[:-1] + ("0" if HOTEL[-1] != "0" else "1")),
-                     {"business.uscc"}, id="bad-uscc-check-character"),
-        pytest.param(lambda b: b["business"].update(uscc="91440605MA4H0TE1"), {"business.uscc"}, id="short-uscc"),
+        pytest.param(
+            lambda b: b["business"].update(uscc=HOTEL[:-1] + ("0" if HOTEL[-1] != "0" else "1")),
+            {"business.uscc"},
+            id="bad-uscc-check-character",
+        ),
+        pytest.param(
+            lambda b: b["business"].update(uscc="91440605MA4H0TE1"),
+            {"business.uscc"},
+            id="short-uscc",
+        ),
         pytest.param(lambda b: b.update(theme="open_casino"), {"theme"}, id="unknown-theme"),
-        pytest.param(lambda b: b["answers"].pop("room_count"), {"answers.room_count"}, id="missing-required-field"),
-        pytest.param(lambda b: b["answers"].update(room_count="twelve"), {"answers.room_count"}, id="wrong-type"),
-        pytest.param(lambda b: b["business"].update(registered_capital="lots"),
-                     {"business.registered_capital"}, id="capital-not-a-number"),
-        pytest.param(lambda b: b["business"]["legal_representative"].update(mobile="12"),
-                     {"business.legal_representative.mobile"}, id="bad-mobile"),
+        pytest.param(
+            lambda b: b["answers"].pop("room_count"),
+            {"answers.room_count"},
+            id="missing-required-field",
+        ),
+        pytest.param(
+            lambda b: b["answers"].update(room_count="twelve"),
+            {"answers.room_count"},
+            id="wrong-type",
+        ),
+        pytest.param(
+            lambda b: b["business"].update(registered_capital="lots"),
+            {"business.registered_capital"},
+            id="capital-not-a-number",
+        ),
+        pytest.param(
+            lambda b: b["business"]["legal_representative"].update(mobile="12"),
+            {"business.legal_representative.mobile"},
+            id="bad-mobile",
+        ),
         pytest.param(lambda b: b.pop("business"), {"business"}, id="no-business"),
-        pytest.param(lambda b: b["business"].update(entity_type="empire"), {"business.entity_type"}, id="entity-type"),
+        pytest.param(
+            lambda b: b["business"].update(entity_type="empire"),
+            {"business.entity_type"},
+            id="entity-type",
+        ),
     ],
 )
 def test_malformed_submissions_are_422_problem_documents_and_write_nothing(
@@ -251,7 +312,9 @@ def test_malformed_submissions_are_422_problem_documents_and_write_nothing(
 def test_the_projection_rebuilt_from_scratch_equals_the_live_one(
     server: str, runtime: Runtime, token: Callable[..., str]
 ) -> None:
-    test_a_refusal_shows_invalid_with_its_reason_on_the_licence_and_the_public_page(server, runtime, token)
+    test_a_refusal_shows_invalid_with_its_reason_on_the_licence_and_the_public_page(
+        server, runtime, token
+    )
     with httpx.Client(base_url=server, timeout=30) as client:
         submit(client, token("clerk"), submission(runtime, "open_hotel", HOTEL, "南海旅馆"))
     runtime.projector.catch_up()

@@ -52,9 +52,7 @@ def test_wrong_length_says_how_long() -> None:
 
 
 def test_letters_left_out_by_the_standard_are_refused() -> None:
-    assert _reason("91440O00708461136T") == (
-        "character 'O' at position 5 is not allowed in a USCC"
-    )
+    assert _reason("91440O00708461136T") == ("character 'O' at position 5 is not allowed in a USCC")
     assert _reason("9144030070846113-T") == (
         "character '-' at position 16 is not allowed in a USCC"
     )

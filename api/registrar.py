@@ -1,0 +1,175 @@
+"""The registration officer's acts on a business, and each department's acts on its permits."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Body, Depends
+
+from api.auth import Reviewer, RuntimeDep, role
+from api.public import present_licence
+from api.schemas import ChangesIn, Empty, ObjectionIn, Reasoned, ReasonedWithBasis, SuspensionIn
+from domain.actor import Actor
+from licensing.history import audit_trail
+from licensing.runtime import Runtime
+from licensing.service import Receipt
+
+router = APIRouter(prefix="/api/v1", tags=["registration lifecycle"])
+Registrar = Annotated[Actor, Depends(role("registrar"))]
+NoBody = Annotated[Empty | None, Body()]
+
+
+Staff = Annotated[Actor, Depends(role("clerk", "department", "registrar", "credit", "admin"))]
+
+
+@router.get(
+    "/licences/{uscc}/history",
+    tags=["audit"],
+    summary="The licence's audit trail: who, when, what, why, in order",
+)
+def history(uscc: str, actor: Staff, rt: RuntimeDep) -> dict[str, Any]:
+    return {"uscc": uscc, "events": audit_trail(rt.app, uscc)}
+
+
+def _answer(rt: Runtime, receipt: Receipt) -> dict[str, Any]:
+    rt.settle(receipt.position)
+    row = rt.view.licence(receipt.uscc)
+    assert row is not None  # the command succeeded, so the business exists
+    return present_licence(rt, row)
+
+
+@router.post(
+    "/registrations/{uscc}/changes",
+    summary="变更登记: change name, domicile, scope or legal representative",
+)
+def change(uscc: str, body: ChangesIn, actor: Registrar, rt: RuntimeDep) -> dict[str, Any]:
+    changes = body.changes.model_dump(exclude_none=True)
+    return _answer(
+        rt, rt.app.change_registration(uscc=uscc, actor=actor, changes=changes, reason=body.reason)
+    )
+
+
+@router.post("/registrations/{uscc}/suspension", summary="休业: suspend business on request")
+def suspend(uscc: str, body: SuspensionIn, actor: Registrar, rt: RuntimeDep) -> dict[str, Any]:
+    return _answer(
+        rt, rt.app.suspend_business(uscc=uscc, actor=actor, reason=body.reason, until=body.until)
+    )
+
+
+@router.post("/registrations/{uscc}/resumption", summary="Resume business after 休业")
+def resume(uscc: str, body: Reasoned, actor: Registrar, rt: RuntimeDep) -> dict[str, Any]:
+    return _answer(rt, rt.app.resume_business(uscc=uscc, actor=actor, reason=body.reason))
+
+
+@router.post(
+    "/registrations/{uscc}/deregistration-notice",
+    summary="简易注销: start the 20-day public notice",
+)
+def notice(uscc: str, actor: Registrar, rt: RuntimeDep, body: NoBody = None) -> dict[str, Any]:
+    return _answer(rt, rt.app.give_deregistration_notice(uscc=uscc, actor=actor))
+
+
+@router.post("/registrations/{uscc}/objections", summary="Record an objection during the notice")
+def objection(uscc: str, body: ObjectionIn, actor: Registrar, rt: RuntimeDep) -> dict[str, Any]:
+    return _answer(
+        rt,
+        rt.app.object_to_deregistration(
+            uscc=uscc, actor=actor, objector=body.objector, grounds=body.grounds
+        ),
+    )
+
+
+@router.post(
+    "/registrations/{uscc}/deregistration",
+    summary="注销 after the notice; every permit becomes 无效",
+)
+def deregister(uscc: str, actor: Registrar, rt: RuntimeDep, body: NoBody = None) -> dict[str, Any]:
+    return _answer(rt, rt.app.deregister(uscc=uscc, actor=actor))
+
+
+@router.post("/registrations/{uscc}/revocation", summary="吊销营业执照; every permit becomes 无效")
+def revoke(uscc: str, body: ReasonedWithBasis, actor: Registrar, rt: RuntimeDep) -> dict[str, Any]:
+    return _answer(
+        rt,
+        rt.app.revoke_registration(
+            uscc=uscc, actor=actor, reason=body.reason, legal_basis=body.legal_basis
+        ),
+    )
+
+
+@router.post("/registrations/{uscc}/cancellation", summary="撤销登记; every permit becomes 无效")
+def cancel(uscc: str, body: ReasonedWithBasis, actor: Registrar, rt: RuntimeDep) -> dict[str, Any]:
+    return _answer(
+        rt,
+        rt.app.cancel_registration(
+            uscc=uscc, actor=actor, reason=body.reason, legal_basis=body.legal_basis
+        ),
+    )
+
+
+@router.post(
+    "/licences/{uscc}/permits/{permit_type}/suspension",
+    tags=["departments"],
+    summary="Suspend one's own permit",
+)
+def suspend_permit(
+    uscc: str, permit_type: str, body: ReasonedWithBasis, actor: Reviewer, rt: RuntimeDep
+) -> dict[str, Any]:
+    return _answer(
+        rt,
+        rt.app.suspend_permit(
+            uscc=uscc,
+            permit_type=permit_type,
+            actor=actor,
+            reason=body.reason,
+            legal_basis=body.legal_basis,
+        ),
+    )
+
+
+@router.post(
+    "/licences/{uscc}/permits/{permit_type}/resumption",
+    tags=["departments"],
+    summary="Resume one's own permit",
+)
+def resume_permit(
+    uscc: str, permit_type: str, body: Reasoned, actor: Reviewer, rt: RuntimeDep
+) -> dict[str, Any]:
+    return _answer(
+        rt,
+        rt.app.resume_permit(uscc=uscc, permit_type=permit_type, actor=actor, reason=body.reason),
+    )
+
+
+@router.post(
+    "/licences/{uscc}/permits/{permit_type}/revocation",
+    tags=["departments"],
+    summary="Revoke one's own permit (吊销)",
+)
+def revoke_permit(
+    uscc: str, permit_type: str, body: ReasonedWithBasis, actor: Reviewer, rt: RuntimeDep
+) -> dict[str, Any]:
+    return _answer(
+        rt,
+        rt.app.revoke_permit(
+            uscc=uscc,
+            permit_type=permit_type,
+            actor=actor,
+            reason=body.reason,
+            legal_basis=body.legal_basis,
+        ),
+    )
+
+
+@router.post(
+    "/licences/{uscc}/permits/{permit_type}/cancellation",
+    tags=["departments"],
+    summary="Cancel one's own permit (注销)",
+)
+def cancel_permit(
+    uscc: str, permit_type: str, body: Reasoned, actor: Reviewer, rt: RuntimeDep
+) -> dict[str, Any]:
+    return _answer(
+        rt,
+        rt.app.cancel_permit(uscc=uscc, permit_type=permit_type, actor=actor, reason=body.reason),
+    )

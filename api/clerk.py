@@ -117,6 +117,7 @@ def submit(body: SubmissionIn, actor: Clerk, rt: RuntimeDep, response: Response)
         applicant=body.applicant.model_dump(),
         answers=body.answers,
         situation=body.situation,
+        commitments={code: letter.model_dump() for code, letter in body.commitments.items()},
         actor=actor,
     )
     rt.settle(receipt.position)

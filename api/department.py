@@ -19,7 +19,11 @@ def worklist(
     department: str,
     actor: Reviewer,
     rt: RuntimeDep,
-    state: Literal["queued", "approved", "refused"] | None = None,
+    state: Literal["queued", "approved", "refused", "filed", "approved_on_commitment", "informed"]
+    | None = None,
+    overdue: Annotated[
+        bool, Query(description="only undecided tasks past their promised date")
+    ] = False,
     limit: Annotated[int, Query(ge=1, le=500)] = 100,
     offset: Annotated[int, Query(ge=0)] = 0,
 ) -> dict[str, Any]:
@@ -28,13 +32,37 @@ def worklist(
             403, f"department {actor.department} may not read {department}'s worklist"
         )
     rt.catalogue.department(department)
-    tasks = rt.view.tasks(department, state=state, limit=limit, offset=offset)
+    today = rt.app.today().isoformat()
+    tasks = rt.view.tasks(
+        department, state=state, overdue_on=today if overdue else None, limit=limit, offset=offset
+    )
     for task in tasks:
+        task["overdue"] = (
+            task["state"] == "queued" and bool(task["due_on"]) and task["due_on"] < today
+        )
         task["links"] = {
             "application": f"/api/v1/applications/{task['application_id']}",
             "decision": f"/api/v1/applications/{task['application_id']}/tasks/{task['permit_type']}/decision",
         }
-    return {"department": department, "tasks": tasks}
+    return {"department": department, "as_of": today, "tasks": tasks}
+
+
+@router.get(
+    "/departments/{department}/verifications",
+    summary="先证后核: permits granted on commitment that the department must still verify",
+)
+def verifications(department: str, actor: Reviewer, rt: RuntimeDep) -> dict[str, Any]:
+    if actor.department != department:
+        raise HTTPException(
+            403, f"department {actor.department} may not read {department}'s worklist"
+        )
+    today = rt.app.today().isoformat()
+    permits = rt.view.verifications(department)
+    for permit in permits:
+        permit["overdue"] = permit["verification_due"] < today
+        base = f"/api/v1/licences/{permit['uscc']}/permits/{permit['permit_type']}"
+        permit["links"] = {"verification": f"{base}/verification"}
+    return {"department": department, "as_of": today, "permits": permits}
 
 
 @router.post(

@@ -8,8 +8,18 @@ from fastapi import APIRouter, Body, Depends
 
 from api.auth import Reviewer, RuntimeDep, role
 from api.public import present_licence
-from api.schemas import ChangesIn, Empty, ObjectionIn, Reasoned, ReasonedWithBasis, SuspensionIn
+from api.schemas import (
+    ChangesIn,
+    Empty,
+    ObjectionIn,
+    Reasoned,
+    ReasonedWithBasis,
+    RectificationIn,
+    SuspensionIn,
+    VerificationIn,
+)
 from domain.actor import Actor
+from domain.errors import InvalidParam, ValidationFailed
 from licensing.history import audit_trail
 from licensing.runtime import Runtime
 from licensing.service import Receipt
@@ -172,4 +182,61 @@ def cancel_permit(
     return _answer(
         rt,
         rt.app.cancel_permit(uscc=uscc, permit_type=permit_type, actor=actor, reason=body.reason),
+    )
+
+
+@router.post(
+    "/licences/{uscc}/permits/{permit_type}/verification",
+    tags=["departments"],
+    summary="先证后核: confirm a commitment, order rectification (整改中), or find it false (撤销)",
+)
+def verify_commitment(
+    uscc: str, permit_type: str, body: VerificationIn, actor: Reviewer, rt: RuntimeDep
+) -> dict[str, Any]:
+    problems = []
+    if body.outcome != "confirmed" and not (body.findings or "").strip():
+        problems.append(InvalidParam("findings", f"required when the outcome is {body.outcome}"))
+    if body.outcome == "false" and not (body.legal_basis or "").strip():
+        problems.append(InvalidParam("legal_basis", "required to withdraw a permit"))
+    if problems:
+        raise ValidationFailed(problems)
+    if body.outcome == "confirmed":
+        receipt = rt.app.confirm_commitment(uscc=uscc, permit_type=permit_type, actor=actor)
+    elif body.outcome == "defects":
+        receipt = rt.app.order_rectification(
+            uscc=uscc,
+            permit_type=permit_type,
+            actor=actor,
+            findings=body.findings or "",
+            deadline=body.deadline,
+        )
+    else:
+        receipt = rt.app.commitment_found_false(
+            uscc=uscc,
+            permit_type=permit_type,
+            actor=actor,
+            findings=body.findings or "",
+            legal_basis=body.legal_basis or "",
+        )
+    return _answer(rt, receipt)
+
+
+@router.post(
+    "/licences/{uscc}/permits/{permit_type}/rectification",
+    tags=["departments"],
+    summary="Close a rectification: rectified (有效) or failed (不合格)",
+)
+def close_rectification(
+    uscc: str, permit_type: str, body: RectificationIn, actor: Reviewer, rt: RuntimeDep
+) -> dict[str, Any]:
+    return _answer(
+        rt,
+        rt.app.close_rectification(
+            uscc=uscc,
+            permit_type=permit_type,
+            actor=actor,
+            passed=body.outcome == "rectified",
+            reason=body.reason,
+            legal_basis=body.legal_basis,
+        ),
     )

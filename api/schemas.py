@@ -41,12 +41,23 @@ class ApplicantIn(Strict):
     email: Annotated[str, Field(pattern=r"^[^@\s]+@[^@\s]+\.[^@\s]+$", max_length=200)]
 
 
+class SignedLetter(Strict):
+    """The applicant's signature under a published commitment letter (告知承诺书)."""
+
+    version: Annotated[str, Field(min_length=1, max_length=40)]
+    signed_by: Annotated[str, Field(min_length=1, max_length=50)]
+
+
 class SubmissionIn(Strict):
     theme: Annotated[str, Field(examples=["open_hotel"])]
     business: BusinessIn
     applicant: ApplicantIn
     situation: dict[str, Any] = Field(
         default_factory=dict, description="办事情形: answers that decide the conditional permits"
+    )
+    commitments: dict[str, SignedLetter] = Field(
+        default_factory=dict,
+        description="by permit type: take the commitment route (effective at once, verified later)",
     )
     answers: dict[str, Any] = Field(
         default_factory=dict, description="the merged form, by field code"
@@ -106,3 +117,18 @@ class ObjectionIn(Strict):
 
 class Empty(Strict):
     """No body fields; present so unknown fields are refused."""
+
+
+class VerificationIn(Strict):
+    """先证后核: the outcome of verifying a permit granted on commitment."""
+
+    outcome: Literal["confirmed", "defects", "false"]
+    findings: Annotated[str | None, Field(max_length=2000)] = None
+    deadline: date | None = Field(default=None, description="for defects: rectify by this day")
+    legal_basis: Annotated[str | None, Field(max_length=500)] = None
+
+
+class RectificationIn(Strict):
+    outcome: Literal["rectified", "failed"]
+    reason: Text
+    legal_basis: Annotated[str | None, Field(max_length=500)] = None

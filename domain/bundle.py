@@ -14,7 +14,10 @@ from domain.errors import Conflict, Forbidden, NotFound
 TASK_QUEUED = "queued"
 TASK_APPROVED = "approved"
 TASK_REFUSED = "refused"
-TERMINAL_TASK_STATES = (TASK_APPROVED, TASK_REFUSED)
+TASK_FILED = "filed"  # 审批改为备案: done on the spot
+TASK_ON_COMMITMENT = "approved_on_commitment"  # 实行告知承诺: effective now, verified later
+TASK_INFORMED = "informed"  # 直接取消审批: no permit; the department is only informed
+TERMINAL_TASK_STATES = (TASK_APPROVED, TASK_REFUSED, TASK_FILED, TASK_ON_COMMITMENT, TASK_INFORMED)
 
 IN_REVIEW = "in_review"
 DECIDED = "decided"
@@ -26,8 +29,11 @@ class Task:
 
     permit_type: str
     department: str
-    permit_id: UUID
+    permit_id: UUID | None  # None for a cancelled-approval item: there is no permit
     state: str = TASK_QUEUED
+    mode: str = "approval"
+    due_on: str | None = None  # promised time limit, in working days from submission
+    statutory_due_on: str | None = None
     decided_by: str | None = None
     reason: str | None = None
     legal_basis: str | None = None
@@ -86,7 +92,12 @@ class BundleApplication(Aggregate):
             t["permit_type"]: Task(
                 permit_type=t["permit_type"],
                 department=t["department"],
-                permit_id=UUID(str(t["permit_id"])),
+                permit_id=UUID(str(t["permit_id"])) if t.get("permit_id") else None,
+                state=t.get("state", TASK_QUEUED),
+                mode=t.get("mode", "approval"),
+                due_on=t.get("due_on"),
+                statutory_due_on=t.get("statutory_due_on"),
+                permit_number=t.get("permit_number"),
             )
             for t in tasks
         }
@@ -167,8 +178,14 @@ class BundleApplication(Aggregate):
         task.decided_by = actor.id
 
     def _decide_when_complete(self, actor: Actor) -> None:
-        if all(t.state in TERMINAL_TASK_STATES for t in self.tasks.values()):
+        if self.status != DECIDED and all(
+            t.state in TERMINAL_TASK_STATES for t in self.tasks.values()
+        ):
             self._decided(actor=actor)
+
+    def decide_if_complete(self, *, actor: Actor) -> None:
+        """A bundle of filings and commitments is decided the moment it is submitted."""
+        self._decide_when_complete(actor)
 
     @event("Decided")
     def _decided(self, *, actor: Actor) -> None:

@@ -20,6 +20,8 @@ REVOKED = "revoked"
 CANCELLED = "cancelled"
 EXPIRED = "expired"
 EXITED = "business_exited"
+RECTIFYING = "rectifying"
+NON_COMPLIANT = "non_compliant"
 PUBLIC_STATUS = {
     UNDER_REVIEW: PermitStatus.UNDER_VERIFICATION,
     VALID: PermitStatus.VALID,
@@ -29,6 +31,8 @@ PUBLIC_STATUS = {
     CANCELLED: PermitStatus.INVALID,
     EXPIRED: PermitStatus.INVALID,
     EXITED: PermitStatus.INVALID,
+    RECTIFYING: PermitStatus.UNDER_RECTIFICATION,
+    NON_COMPLIANT: PermitStatus.NON_COMPLIANT,
 }
 # The public reason each post-issuance event gives, filled from the event's own fields;
 # the aggregate and the read model both word it from here.
@@ -39,6 +43,11 @@ WORDING = {
     "Cancelled": "注销 cancelled: {reason}",
     "Expired": "有效期届满 expired (found on {on})",
     "BusinessExited": "主体已退出 business exited ({how})",
+    "CommitmentConfirmed": "告知承诺核查通过 commitment verified",
+    "RectificationOrdered": "限期整改至 {deadline} rectify by {deadline}: {findings}",
+    "Rectified": "整改完成 rectified: {reason}",
+    "RectificationFailed": "整改不合格 rectification failed: {reason}",
+    "CommitmentFalse": "承诺不实，撤销许可 commitment found false, permit withdrawn: {findings}",
 }
 
 
@@ -84,6 +93,7 @@ class Permit(Aggregate):
 
     def _under_review(self) -> None:
         self._become(UNDER_REVIEW, "申请审查中 application under review")
+        self.verification_due: date | None = None
         self.legal_basis: str | None = None
         self.number: str | None = None
         self.valid_from: date | None = None
@@ -142,10 +152,7 @@ class Permit(Aggregate):
         reason: str,
         legal_basis: str | None,
     ) -> None:
-        self._become(VALID, reason, legal_basis)
-        self.number = number
-        self.valid_from = valid_from
-        self.valid_until = valid_until
+        self._approved_body(number, valid_from, valid_until, reason, legal_basis)
 
     def refuse(self, *, actor: Actor, reason: str, legal_basis: str) -> None:
         self._check_decidable(actor)
@@ -154,6 +161,156 @@ class Permit(Aggregate):
     @event("Refused")
     def _refused(self, *, actor: Actor, reason: str, legal_basis: str) -> None:
         self._become(REFUSED, reason, legal_basis)
+
+    # The reform modes that make a permit effective without a department's decision.
+
+    def file(
+        self, *, actor: Actor, number: str, valid_from: date, valid_until: date | None
+    ) -> None:
+        """审批改为备案: the filing is complete on the spot, in the submission itself."""
+        if self.state != UNDER_REVIEW:
+            msg = f"permit {self.permit_type} is {self.state}; it cannot be filed"
+            raise Conflict(msg)
+        self._filed(
+            actor=actor,
+            number=number,
+            valid_from=valid_from,
+            valid_until=valid_until,
+            reason="备案完成 filed",
+            legal_basis=None,
+        )
+
+    @event("Filed")
+    def _filed(
+        self,
+        *,
+        actor: Actor,
+        number: str,
+        valid_from: date,
+        valid_until: date | None,
+        reason: str,
+        legal_basis: str | None,
+    ) -> None:
+        self._approved_body(number, valid_from, valid_until, reason, legal_basis)
+
+    def grant_on_commitment(
+        self,
+        *,
+        actor: Actor,
+        number: str,
+        valid_from: date,
+        valid_until: date | None,
+        letter_version: str,
+        letter_text: str,
+        signed_by: str,
+        verification_due: date,
+    ) -> None:
+        """实行告知承诺: effective at once on the signed letter; verified afterwards (先证后核)."""
+        if self.state != UNDER_REVIEW:
+            msg = f"permit {self.permit_type} is {self.state}; it cannot be granted on commitment"
+            raise Conflict(msg)
+        self._granted_on_commitment(
+            actor=actor,
+            number=number,
+            valid_from=valid_from,
+            valid_until=valid_until,
+            reason="告知承诺 granted on commitment",
+            legal_basis=None,
+            letter_version=letter_version,
+            letter_text=letter_text,
+            signed_by=signed_by,
+            verification_due=verification_due,
+        )
+
+    @event("GrantedOnCommitment")
+    def _granted_on_commitment(
+        self,
+        *,
+        actor: Actor,
+        number: str,
+        valid_from: date,
+        valid_until: date | None,
+        reason: str,
+        legal_basis: str | None,
+        letter_version: str,
+        letter_text: str,
+        signed_by: str,
+        verification_due: date,
+    ) -> None:
+        self._approved_body(number, valid_from, valid_until, reason, legal_basis)
+        self.verification_due = verification_due
+        self.letter_version = letter_version
+
+    def _approved_body(
+        self,
+        number: str,
+        valid_from: date,
+        valid_until: date | None,
+        reason: str,
+        legal_basis: str | None,
+    ) -> None:
+        self._become(VALID, reason, legal_basis)
+        self.number = number
+        self.valid_from = valid_from
+        self.valid_until = valid_until
+
+    # Verifying a commitment (先证后核), by the issuing department.
+
+    def _check_verifiable(self, actor: Actor, act: str) -> None:
+        self._check_own(actor, act, allowed=(VALID,))
+        if getattr(self, "verification_due", None) is None:
+            msg = f"permit {self.permit_type} has no commitment awaiting verification"
+            raise Conflict(msg)
+
+    def confirm_commitment(self, *, actor: Actor) -> None:
+        self._check_verifiable(actor, "verify")
+        self._commitment_confirmed(actor=actor)
+
+    @event("CommitmentConfirmed")
+    def _commitment_confirmed(self, *, actor: Actor) -> None:
+        self._become(VALID, WORDING["CommitmentConfirmed"])
+        self.verification_due = None
+
+    def order_rectification(self, *, actor: Actor, findings: str, deadline: date) -> None:
+        """Defects found (at verification or a later check): 整改中 until the deadline."""
+        self._check_own(actor, "order rectification of", allowed=(VALID,))
+        self._rectification_ordered(actor=actor, findings=findings, deadline=deadline)
+
+    @event("RectificationOrdered")
+    def _rectification_ordered(self, *, actor: Actor, findings: str, deadline: date) -> None:
+        self._become(
+            RECTIFYING, WORDING["RectificationOrdered"].format(deadline=deadline, findings=findings)
+        )
+        self.verification_due = None
+        self.rectify_by = deadline
+
+    def rectified(self, *, actor: Actor, reason: str) -> None:
+        self._check_own(actor, "close rectification of", allowed=(RECTIFYING,))
+        self._rectified(actor=actor, reason=reason)
+
+    @event("Rectified")
+    def _rectified(self, *, actor: Actor, reason: str) -> None:
+        self._become(VALID, WORDING["Rectified"].format(reason=reason))
+
+    def rectification_failed(self, *, actor: Actor, reason: str, legal_basis: str) -> None:
+        self._check_own(actor, "fail rectification of", allowed=(RECTIFYING,))
+        self._rectification_failed(actor=actor, reason=reason, legal_basis=legal_basis)
+
+    @event("RectificationFailed")
+    def _rectification_failed(self, *, actor: Actor, reason: str, legal_basis: str) -> None:
+        self._become(
+            NON_COMPLIANT, WORDING["RectificationFailed"].format(reason=reason), legal_basis
+        )
+
+    def commitment_found_false(self, *, actor: Actor, findings: str, legal_basis: str) -> None:
+        """撤销: the permit was obtained on a false commitment."""
+        self._check_verifiable(actor, "withdraw")
+        self._commitment_false(actor=actor, findings=findings, legal_basis=legal_basis)
+
+    @event("CommitmentFalse")
+    def _commitment_false(self, *, actor: Actor, findings: str, legal_basis: str) -> None:
+        self._become(REVOKED, WORDING["CommitmentFalse"].format(findings=findings), legal_basis)
+        self.verification_due = None
 
     # After issuance: the issuing department's own acts.
 
@@ -182,7 +339,7 @@ class Permit(Aggregate):
         self._become(VALID, WORDING["Resumed"].format(reason=reason))
 
     def revoke(self, *, actor: Actor, reason: str, legal_basis: str) -> None:
-        self._check_own(actor, "revoke", allowed=(VALID, SUSPENDED))
+        self._check_own(actor, "revoke", allowed=(VALID, SUSPENDED, RECTIFYING, NON_COMPLIANT))
         self._revoked(actor=actor, reason=reason, legal_basis=legal_basis)
 
     @event("Revoked")

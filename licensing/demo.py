@@ -68,8 +68,11 @@ def sample_answer(field: FormField) -> Any:
     return f"{field.label_zh}（示例）"
 
 
-def sample_answers(catalogue: Catalogue, theme: str) -> dict[str, Any]:
-    return {f.field.code: sample_answer(f.field) for f in catalogue.merged_form(theme).fields}
+def sample_answers(
+    catalogue: Catalogue, theme: str, situation: dict[str, Any] | None = None
+) -> dict[str, Any]:
+    form = catalogue.merged_form(theme, situation)
+    return {f.field.code: sample_answer(f.field) for f in form.fields}
 
 
 def load(app: Licensing, catalogue: Catalogue) -> list[str]:

@@ -50,6 +50,9 @@ def licence_as_of(app: Licensing, uscc: str, moment: datetime) -> dict[str, Any]
                 "permit_number": permit.number,
                 "valid_from": permit.valid_from.isoformat() if permit.valid_from else None,
                 "valid_until": permit.valid_until.isoformat() if permit.valid_until else None,
+                "verification_due": (
+                    permit.verification_due.isoformat() if permit.verification_due else None
+                ),
                 "version": permit.version,
                 "updated_at": permit_past[-1].timestamp.isoformat(),
             }

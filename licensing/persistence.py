@@ -10,6 +10,7 @@ from eventsourcing.persistence import Transcoding
 
 from domain.actor import Actor
 from licensing.settings import Settings
+from projections.readmodel import NAME as READ_MODEL
 
 
 def eventsourcing_env(settings: Settings) -> dict[str, str]:
@@ -20,7 +21,9 @@ def eventsourcing_env(settings: Settings) -> dict[str, str]:
         return {
             "PERSISTENCE_MODULE": "eventsourcing.sqlite",
             "LICENSING_SQLITE_DBNAME": str(settings.data_dir / "events.db"),
-            "SQLITE_DBNAME": str(settings.data_dir / "views.db"),
+            f"{READ_MODEL.upper()}_SQLITE_DBNAME": str(
+                settings.data_dir / f"{READ_MODEL.lower()}.db"
+            ),
             "SQLITE_LOCK_TIMEOUT": "10",
         }
     # Never set POSTGRES_ENABLE_DB_FUNCTIONS: it drops tracking records and lets

@@ -12,15 +12,15 @@ from eventsourcing.persistence import InfrastructureFactory
 from eventsourcing.postgres import PostgresFactory
 from eventsourcing.utils import Environment
 
+from licensing.calendar import WorkingCalendar
 from licensing.catalogue import Catalogue, default_catalogue
 from licensing.persistence import ensure_postgres_schema, eventsourcing_env
 from licensing.projector import Projector
 from licensing.service import Licensing
 from licensing.settings import Settings
 from licensing.signing import KeyRing, mint_pointer
+from projections.readmodel import NAME as READ_MODEL
 from projections.readmodel import PostgresReadModel, ReadModel, SQLiteReadModel
-
-READ_MODEL = "ReadModel"
 
 
 def construct_read_model(env: dict[str, str], *, name: str = READ_MODEL) -> ReadModel:
@@ -56,7 +56,11 @@ class Runtime:
         self.catalogue = catalogue or default_catalogue()
         ensure_postgres_schema(settings)
         self.env: dict[str, Any] = eventsourcing_env(settings)
-        self.app = Licensing(catalogue=self.catalogue, env=self.env)
+        self.app = Licensing(
+            catalogue=self.catalogue,
+            env=self.env,
+            calendar=WorkingCalendar.load(settings.calendar_overrides),
+        )
         self.view = construct_read_model(self.env)
         self.projector = Projector(self.app, self.view)
         settings.data_dir.mkdir(parents=True, exist_ok=True)

@@ -15,12 +15,19 @@ from eventsourcing.application import AggregateNotFoundError, Application
 from eventsourcing.persistence import IntegrityError, JSONTranscoder, Recording
 
 from domain.actor import SYSTEM, Actor
-from domain.bundle import BundleApplication
+from domain.bundle import (
+    TASK_FILED,
+    TASK_INFORMED,
+    TASK_ON_COMMITMENT,
+    TASK_QUEUED,
+    BundleApplication,
+)
 from domain.errors import Conflict, Forbidden, InvalidParam, NotFound, ValidationFailed
 from domain.permit import Permit
 from domain.registration import ENTITY_TYPES, BusinessRegistration
 from domain.status import PermitStatus, RegistrationStatus
 from domain.uscc import validate_uscc
+from licensing.calendar import WorkingCalendar
 from licensing.catalogue import Catalogue
 from licensing.persistence import ActorAsDict, DateAsISO
 
@@ -61,9 +68,11 @@ class Licensing(Application[UUID]):
         catalogue: Catalogue,
         env: dict[str, str] | None = None,
         today: Callable[[], date] = date.today,
+        calendar: WorkingCalendar | None = None,
     ) -> None:
         super().__init__(env=env)
         self.catalogue = catalogue
+        self.calendar = calendar or WorkingCalendar.load()
         self.today = today  # the clock, injectable so deadlines and notices can be tested
         self.listeners: list[Callable[[int], None]] = []
 
@@ -90,6 +99,7 @@ class Licensing(Application[UUID]):
         answers: dict[str, Any],
         actor: Actor,
         situation: dict[str, Any] | None = None,
+        commitments: dict[str, dict[str, str]] | None = None,
     ) -> Receipt:
         """A clerk submits one merged form for a theme; a task per permit goes to its department.
         The situation answers decide which of the theme's conditional permits apply."""
@@ -97,8 +107,13 @@ class Licensing(Application[UUID]):
             msg = "only a window clerk submits themed applications"
             raise Forbidden(msg)
         situation = dict(situation or {})
+        commitments = dict(commitments or {})
         uscc, cleaned = self._validate_submission(
-            theme=theme, business=business, answers=answers, situation=situation
+            theme=theme,
+            business=business,
+            answers=answers,
+            situation=situation,
+            commitments=commitments,
         )
         return self._retry(
             lambda: self._submit(
@@ -108,6 +123,7 @@ class Licensing(Application[UUID]):
                 applicant=applicant,
                 answers=cleaned,
                 situation=situation,
+                commitments=commitments,
                 actor=actor,
             )
         )
@@ -119,6 +135,7 @@ class Licensing(Application[UUID]):
         business: BusinessDetails,
         answers: dict[str, Any],
         situation: dict[str, Any],
+        commitments: dict[str, dict[str, str]],
     ) -> tuple[str, dict[str, Any]]:
         problems: list[InvalidParam] = []
         uscc = business.uscc
@@ -147,11 +164,41 @@ class Licensing(Application[UUID]):
         else:
             try:
                 cleaned = self.catalogue.validate_answers(theme, answers, situation)
+                applicable = self.catalogue.permits_for(theme, situation)
             except ValidationFailed as error:
                 problems += error.problems
+            else:
+                problems += self._commitment_problems(applicable, commitments)
         if problems:
             raise ValidationFailed(problems)
         return uscc, cleaned
+
+    def _commitment_problems(
+        self, applicable: tuple[str, ...], commitments: dict[str, dict[str, str]]
+    ) -> list[InvalidParam]:
+        """A signed letter must be for a commitment-mode permit of this application, and be
+        the version now published (the applicant signs what they were shown)."""
+        problems = []
+        for code, signed in commitments.items():
+            name = f"commitments.{code}"
+            permit_type = self.catalogue.permit_types.get(code)
+            if code not in applicable or permit_type is None or permit_type.mode != "commitment":
+                problems.append(
+                    InvalidParam(name, "not a commitment-mode permit of this application")
+                )
+            elif permit_type.commitment is not None and (
+                signed.get("version") != permit_type.commitment.version
+            ):
+                problems.append(
+                    InvalidParam(
+                        f"{name}.version",
+                        f"the published letter is version {permit_type.commitment.version}; "
+                        f"got {signed.get('version')!r}",
+                    )
+                )
+            elif not str(signed.get("signed_by", "")).strip():
+                problems.append(InvalidParam(f"{name}.signed_by", "must name who signed"))
+        return problems
 
     def _submit(
         self,
@@ -162,6 +209,7 @@ class Licensing(Application[UUID]):
         applicant: dict[str, Any],
         answers: dict[str, Any],
         situation: dict[str, Any],
+        commitments: dict[str, dict[str, str]],
         actor: Actor,
     ) -> Receipt:
         # A fresh id per attempt: a failed attempt wrote nothing.
@@ -187,31 +235,62 @@ class Licensing(Application[UUID]):
             msg = f"the registration of {uscc} was refused; apply under a new code"
             raise Conflict(msg)
         changed: list[Any] = []
+        today = self.today()
         tasks = []
         for code in self.catalogue.permits_for(theme, situation):
             if code == BUSINESS_LICENCE and not is_new_business:
                 continue  # an existing business already has its 营业执照
             permit_type = self.catalogue.permit_type(code)
-            permit_id = Permit.create_id(uscc, code)
-            try:
-                permit: Permit = self.repository.get(permit_id)
-                permit.reapply(application_id=application_id, actor=actor)
-            except AggregateNotFoundError:
-                permit = Permit(
-                    uscc=uscc,
-                    permit_type=code,
-                    department=permit_type.department,
-                    application_id=application_id,
-                    actor=actor,
-                )
-            changed.append(permit)
-            tasks.append(
-                {"permit_type": code, "department": permit_type.department, "permit_id": permit_id}
+            # The task keeps the mode and limits of the catalogue it was submitted under.
+            task: dict[str, Any] = {
+                "permit_type": code,
+                "department": permit_type.department,
+                "mode": permit_type.mode,
+                "permit_id": None,
+            }
+            tasks.append(task)
+            if permit_type.mode == "cancelled":
+                task["state"] = TASK_INFORMED  # no permit; the department is informed
+                continue
+            permit = self._permit_to_apply(
+                uscc, code, permit_type.department, application_id, actor
             )
+            changed.append(permit)
+            task["permit_id"] = permit.id
+            number = f"{permit_type.department.upper()}-{today:%Y%m%d}-{permit.id.hex[:8].upper()}"
+            expiry = self._default_expiry(code, today)
+            if permit_type.mode == "filing":
+                permit.file(actor=actor, number=number, valid_from=today, valid_until=expiry)
+                task |= {"state": TASK_FILED, "permit_number": number}
+            elif permit_type.mode == "commitment" and code in commitments:
+                letter = permit_type.commitment
+                assert letter is not None and permit_type.verification_days is not None
+                due = self.calendar.add_working_days(today, permit_type.verification_days)
+                permit.grant_on_commitment(
+                    actor=actor,
+                    number=number,
+                    valid_from=today,
+                    valid_until=expiry,
+                    letter_version=letter.version,
+                    letter_text=letter.text_zh,
+                    signed_by=commitments[code]["signed_by"],
+                    verification_due=due,
+                )
+                task |= {"state": TASK_ON_COMMITMENT, "permit_number": number}
+            else:
+                task |= {
+                    "state": TASK_QUEUED,
+                    "due_on": self.calendar.add_working_days(
+                        today, permit_type.promised_days
+                    ).isoformat(),
+                    "statutory_due_on": self.calendar.add_working_days(
+                        today, permit_type.statutory_days
+                    ).isoformat(),
+                }
         registration.attach(
             actor=actor,
             application_id=application_id,
-            permit_types=[task["permit_type"] for task in tasks],
+            permit_types=[task["permit_type"] for task in tasks if task["permit_id"]],
         )
         application = BundleApplication(
             application_id=application_id,
@@ -225,6 +304,7 @@ class Licensing(Application[UUID]):
             tasks=tasks,
             actor=actor,
         )
+        application.decide_if_complete(actor=actor)
         recordings = self.save(registration, *changed, application)
         return Receipt(id=application.id, uscc=uscc, position=recordings[-1].notification.id)
 
@@ -443,6 +523,71 @@ class Licensing(Application[UUID]):
     def cancel_permit(self, *, uscc: str, permit_type: str, actor: Actor, reason: str) -> Receipt:
         return self._on_permit(uscc, permit_type, lambda p: p.cancel(actor=actor, reason=reason))
 
+    # 先证后核: the department verifies a permit granted on commitment.
+
+    def confirm_commitment(self, *, uscc: str, permit_type: str, actor: Actor) -> Receipt:
+        return self._on_permit(uscc, permit_type, lambda p: p.confirm_commitment(actor=actor))
+
+    def order_rectification(
+        self,
+        *,
+        uscc: str,
+        permit_type: str,
+        actor: Actor,
+        findings: str,
+        deadline: date | None = None,
+    ) -> Receipt:
+        """Defects found: 整改中 until a deadline (by default the permit type's rectification
+        period, in working days)."""
+        if deadline is None:
+            days = self.catalogue.permit_type(permit_type).rectification_days or 20
+            deadline = self.calendar.add_working_days(self.today(), days)
+        elif deadline <= self.today():
+            raise ValidationFailed([InvalidParam("deadline", "must be after today")])
+        chosen = deadline
+        return self._on_permit(
+            uscc,
+            permit_type,
+            lambda p: p.order_rectification(actor=actor, findings=findings, deadline=chosen),
+        )
+
+    def close_rectification(
+        self,
+        *,
+        uscc: str,
+        permit_type: str,
+        actor: Actor,
+        passed: bool,
+        reason: str,
+        legal_basis: str | None = None,
+    ) -> Receipt:
+        if not passed and not (legal_basis or "").strip():
+            raise ValidationFailed(
+                [InvalidParam("legal_basis", "required when rectification fails")]
+            )
+        return self._on_permit(
+            uscc,
+            permit_type,
+            lambda p: (
+                p.rectified(actor=actor, reason=reason)
+                if passed
+                else p.rectification_failed(
+                    actor=actor, reason=reason, legal_basis=legal_basis or ""
+                )
+            ),
+        )
+
+    def commitment_found_false(
+        self, *, uscc: str, permit_type: str, actor: Actor, findings: str, legal_basis: str
+    ) -> Receipt:
+        return self._on_permit(
+            uscc,
+            permit_type,
+            lambda p: p.commitment_found_false(
+                actor=actor, findings=findings, legal_basis=legal_basis
+            ),
+        )
+
     def expire_permits(self, *, uscc: str) -> list[Receipt]:
         """Permits of one business past their validity become 无效 (run daily by the operator)."""
         today = self.today()
@@ -479,6 +624,22 @@ class Licensing(Application[UUID]):
 
     # Helpers.
 
+    def _permit_to_apply(
+        self, uscc: str, code: str, department: str, application_id: UUID, actor: Actor
+    ) -> Permit:
+        try:
+            permit: Permit = self.repository.get(Permit.create_id(uscc, code))
+        except AggregateNotFoundError:
+            return Permit(
+                uscc=uscc,
+                permit_type=code,
+                department=department,
+                application_id=application_id,
+                actor=actor,
+            )
+        permit.reapply(application_id=application_id, actor=actor)
+        return permit
+
     def _default_expiry(self, permit_type: str, start: date) -> date | None:
         try:
             years = self.catalogue.permit_type(permit_type).validity_years
@@ -512,6 +673,9 @@ def task_summary(application: BundleApplication) -> list[dict[str, Any]]:
             "permit_type": t.permit_type,
             "department": t.department,
             "state": t.state,
+            "mode": t.mode,
+            "due_on": t.due_on,
+            "statutory_due_on": t.statutory_due_on,
             "permit_number": t.permit_number,
             "reason": t.reason,
             "legal_basis": t.legal_basis,

@@ -37,6 +37,10 @@ class Settings(BaseSettings):
         default="inline",
         description="inline: the API process keeps the read model current; off: a worker does",
     )
+    calendar_overrides: Path | None = Field(
+        default=None,
+        description="YAML of official holiday schedules the calendar library does not know yet",
+    )
     projection_wait_seconds: float = Field(
         default=2.0, description="how long a command waits for its own change to be projected"
     )

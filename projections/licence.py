@@ -35,6 +35,7 @@ DDL = (
     " permit_number TEXT,"
     " valid_from TEXT,"
     " valid_until TEXT,"
+    " verification_due TEXT,"
     " version BIGINT NOT NULL,"
     " updated_at TEXT NOT NULL)",
     "CREATE INDEX IF NOT EXISTS {permits_by_uscc} ON {permits} (uscc, permit_type)",
@@ -106,7 +107,7 @@ def _registration_exited(sql: Sql, e: Any) -> None:
 def _permit_applied(sql: Sql, e: Permit.Applied) -> None:
     sql.execute(
         "INSERT INTO {permits} VALUES (:permit_id, :uscc, :permit_type, :department, :status,"
-        " :reason, NULL, NULL, NULL, NULL, :version, :ts)",
+        " :reason, NULL, NULL, NULL, NULL, NULL, :version, :ts)",
         {
             "permit_id": str(e.originator_id),
             "uscc": e.uscc,
@@ -126,7 +127,8 @@ def _update_permit(sql: Sql, e: Any, **values: Any) -> None:
     sql.execute(
         "UPDATE {permits} SET status = :status, reason = :reason, legal_basis = :legal_basis,"
         " permit_number = :permit_number, valid_from = :valid_from, valid_until = :valid_until,"
-        " version = :version, updated_at = :ts WHERE permit_id = :permit_id",
+        " verification_due = :verification_due, version = :version, updated_at = :ts"
+        " WHERE permit_id = :permit_id",
         values,
     )
     sql.execute(_BUMP_BY_PERMIT, {"permit_id": str(e.originator_id), "ts": _ts(e)})
@@ -142,6 +144,7 @@ def _permit_reapplied(sql: Sql, e: Any) -> None:
         permit_number=None,
         valid_from=None,
         valid_until=None,
+        verification_due=None,
     )
 
 
@@ -155,13 +158,22 @@ def _permit_approved(sql: Sql, e: Any) -> None:
         permit_number=e.number,
         valid_from=e.valid_from.isoformat(),
         valid_until=e.valid_until.isoformat() if e.valid_until else None,
+        verification_due=(
+            e.verification_due.isoformat() if getattr(e, "verification_due", None) else None
+        ),
     )
 
 
-def _permit_became(status: PermitStatus) -> Any:
-    """After issuance: the status and its reason change; number and validity stay on record."""
+def _permit_became(status: PermitStatus, *, settles_commitment: bool = False) -> Any:
+    """After issuance: the status and its reason change; number and validity stay on record.
+    An event that settles a commitment also clears its verification due date."""
 
     def handle(sql: Sql, e: Any) -> None:
+        if settles_commitment:
+            sql.execute(
+                "UPDATE {permits} SET verification_due = NULL WHERE permit_id = :permit_id",
+                {"permit_id": str(e.originator_id)},
+            )
         values = {
             "status": status.value,
             "reason": public_reason(e),
@@ -190,6 +202,7 @@ def _permit_refused(sql: Sql, e: Any) -> None:
         permit_number=None,
         valid_from=None,
         valid_until=None,
+        verification_due=None,
     )
 
 
@@ -219,7 +232,26 @@ HANDLERS: dict[type, Any] = {
     Permit.Cancelled: _permit_became(PermitStatus.INVALID),
     Permit.Expired: _permit_became(PermitStatus.INVALID),
     Permit.BusinessExited: _permit_became(PermitStatus.INVALID),
+    Permit.Filed: _permit_approved,
+    Permit.GrantedOnCommitment: _permit_approved,
+    Permit.CommitmentConfirmed: _permit_became(PermitStatus.VALID, settles_commitment=True),
+    Permit.RectificationOrdered: _permit_became(
+        PermitStatus.UNDER_RECTIFICATION, settles_commitment=True
+    ),
+    Permit.Rectified: _permit_became(PermitStatus.VALID),
+    Permit.RectificationFailed: _permit_became(PermitStatus.NON_COMPLIANT),
+    Permit.CommitmentFalse: _permit_became(PermitStatus.INVALID, settles_commitment=True),
 }
+
+
+def verifications(sql: Sql, department: str) -> list[dict[str, Any]]:
+    """Commitment permits a department must still verify (先证后核), soonest due first."""
+    return sql.all(
+        "SELECT p.*, l.name AS business_name FROM {permits} p JOIN {licences} l ON l.uscc = p.uscc"
+        " WHERE p.department = :department AND p.verification_due IS NOT NULL"
+        " ORDER BY p.verification_due, p.uscc",
+        {"department": department},
+    )
 
 
 def get_licence(sql: Sql, uscc: str) -> dict[str, Any] | None:

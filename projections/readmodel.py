@@ -17,6 +17,9 @@ from psycopg.sql import SQL
 from projections import licence, worklist
 from projections.sql import Sql
 
+# The schema's version is part of the read model's name: a new schema is built beside the old
+# one from the events (a fresh name has no tracking position), never migrated in place.
+NAME = "ReadModelV2"
 TABLES = licence.TABLES + worklist.TABLES
 INDEXES = ("permits_by_uscc", "tasks_by_department")
 DDL = licence.DDL + worklist.DDL
@@ -107,6 +110,10 @@ class ReadModel(TrackingRecorder, ABC):
     def tasks(self, department: str, **filters: Any) -> list[dict[str, Any]]:
         with self.reading() as sql:
             return worklist.list_tasks(sql, department, **filters)
+
+    def verifications(self, department: str) -> list[dict[str, Any]]:
+        with self.reading() as sql:
+            return licence.verifications(sql, department)
 
     def dump(self) -> dict[str, list[dict[str, Any]]]:
         """Every row of every table, in a stable order (for comparing a rebuild with the live view)."""

@@ -17,6 +17,9 @@ DDL = (
     " theme TEXT NOT NULL,"
     " uscc TEXT NOT NULL,"
     " state TEXT NOT NULL,"
+    " mode TEXT NOT NULL,"
+    " due_on TEXT,"
+    " statutory_due_on TEXT,"
     " submitted_at TEXT NOT NULL,"
     " decided_at TEXT,"
     " decided_by TEXT,"
@@ -29,15 +32,23 @@ def _submitted(sql: Sql, e: BundleApplication.Submitted) -> None:
     for task in e.tasks:
         sql.execute(
             "INSERT INTO {tasks} VALUES (:application_id, :permit_type, :department, :theme,"
-            " :uscc, :state, :ts, NULL, NULL)",
+            " :uscc, :state, :mode, :due_on, :statutory_due_on, :ts, :decided_at, :decided_by)",
             {
                 "application_id": str(e.originator_id),
                 "permit_type": task["permit_type"],
                 "department": task["department"],
                 "theme": e.theme,
                 "uscc": e.uscc,
-                "state": TASK_QUEUED,
+                "state": task.get("state", TASK_QUEUED),
+                "mode": task.get("mode", "approval"),
+                "due_on": task.get("due_on"),
+                "statutory_due_on": task.get("statutory_due_on"),
                 "ts": e.timestamp.isoformat(),
+                # Filings, commitments and notices are settled by the submission itself.
+                "decided_at": None
+                if task.get("state", TASK_QUEUED) == TASK_QUEUED
+                else e.timestamp.isoformat(),
+                "decided_by": None if task.get("state", TASK_QUEUED) == TASK_QUEUED else e.actor.id,
             },
         )
 
@@ -67,14 +78,29 @@ HANDLERS: dict[type, Any] = {
 
 
 def list_tasks(
-    sql: Sql, department: str, *, state: str | None = None, limit: int = 100, offset: int = 0
+    sql: Sql,
+    department: str,
+    *,
+    state: str | None = None,
+    overdue_on: str | None = None,
+    limit: int = 100,
+    offset: int = 0,
 ) -> list[dict[str, Any]]:
-    """A department's tasks, oldest first (the order a reviewer with deadlines works in)."""
+    """A department's tasks, oldest first (the order a reviewer with deadlines works in);
+    with `overdue_on`, only undecided tasks whose promised date is before that day."""
     where = "t.department = :department" + (" AND t.state = :state" if state else "")
+    if overdue_on:
+        where += " AND t.state = 'queued' AND t.due_on < :overdue_on"
     return sql.all(
         "SELECT t.*, l.name AS business_name FROM {tasks} t"
         " LEFT JOIN {licences} l ON l.uscc = t.uscc WHERE "
         + where
-        + " ORDER BY t.submitted_at, t.application_id, t.permit_type LIMIT :limit OFFSET :offset",
-        {"department": department, "state": state, "limit": limit, "offset": offset},
+        + " ORDER BY t.due_on, t.submitted_at, t.application_id, t.permit_type LIMIT :limit OFFSET :offset",
+        {
+            "department": department,
+            "state": state,
+            "overdue_on": overdue_on,
+            "limit": limit,
+            "offset": offset,
+        },
     )

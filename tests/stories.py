@@ -18,9 +18,12 @@ LEGAL_REP = {"name": "李测试", "id_number": "44060419900101123X", "mobile": "
 APPLICANT = {"contact_name": "李测试", "mobile": "13900139000", "email": "li@example.cn"}
 
 
-def submission(runtime: Runtime, theme: str, uscc: str, name: str) -> dict[str, Any]:
+def submission(
+    runtime: Runtime, theme: str, uscc: str, name: str, situation: dict[str, Any] | None = None
+) -> dict[str, Any]:
     return {
         "theme": theme,
+        "situation": dict(situation or {}),
         "business": {
             "uscc": uscc,
             "name": name,
@@ -31,7 +34,7 @@ def submission(runtime: Runtime, theme: str, uscc: str, name: str) -> dict[str, 
             "registered_capital": "300000.00",
         },
         "applicant": dict(APPLICANT),
-        "answers": sample_answers(runtime.catalogue, theme),
+        "answers": sample_answers(runtime.catalogue, theme, situation),
     }
 
 

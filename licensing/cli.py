@@ -106,6 +106,23 @@ def rebuild() -> None:
 
 
 @main.group()
+def permits() -> None:
+    """Operate on permits."""
+
+
+@permits.command()
+def expire() -> None:
+    """Make every permit past its validity 无效 (run daily, e.g. from cron)."""
+    rt = _runtime(Settings())
+    rt.projector.catch_up()
+    count = 0
+    for uscc in rt.view.usccs_with_validity_before(rt.app.today().isoformat()):
+        count += len(rt.app.expire_permits(uscc=uscc))
+    click.echo(f"Expired {count} permits")
+    rt.close()
+
+
+@main.group()
 def tokens() -> None:
     """Bearer tokens for the API."""
 

@@ -111,6 +111,17 @@ class ReadModel(TrackingRecorder, ABC):
         with self.reading() as sql:
             return worklist.list_tasks(sql, department, **filters)
 
+    def usccs_with_validity_before(self, day: str) -> list[str]:
+        """Businesses holding a permit whose validity ended before `day` (candidates only:
+        the aggregate decides)."""
+        with self.reading() as sql:
+            rows = sql.all(
+                "SELECT DISTINCT uscc FROM {permits} WHERE valid_until IS NOT NULL"
+                " AND valid_until < :day AND status = 'valid' ORDER BY uscc",
+                {"day": day},
+            )
+        return [row["uscc"] for row in rows]
+
     def verifications(self, department: str) -> list[dict[str, Any]]:
         with self.reading() as sql:
             return licence.verifications(sql, department)

@@ -114,5 +114,7 @@ def test_the_operator_rebuilds_the_read_model_from_the_events(settings: Settings
     assert rebuilt.exit_code == 0, rebuilt.output
     count = int(re.search(r"from (\d+) events", rebuilt.output).group(1))  # type: ignore[union-attr]
     assert count > 20
+    expired = CliRunner().invoke(main, ["permits", "expire"], env=env)
+    assert expired.exit_code == 0 and "Expired 0 permits" in expired.output  # all still valid
     jwks = CliRunner().invoke(main, ["jwks"], env=env)
     assert jwks.exit_code == 0 and '"kty": "EC"' in jwks.output and '"d"' not in jwks.output

@@ -216,6 +216,10 @@ def test_permits_expire_at_the_end_of_their_validity(runtime: Runtime, server: s
         and v <= permit.valid_until
     }
     assert "food_operation" in due and "business_licence" not in due  # no expiry for the licence
+    runtime.projector.catch_up()
+    later = (permit.valid_until + timedelta(days=1)).isoformat()
+    assert runtime.view.usccs_with_validity_before(later) == [USCC]  # what `permits expire` walks
+    assert runtime.view.usccs_with_validity_before(permit.valid_until.isoformat()) == []
     receipts = runtime.app.expire_permits(uscc=USCC)
     assert len(receipts) == len(due) and runtime.app.expire_permits(uscc=USCC) == []
     runtime.settle(receipts[-1].position)

@@ -7,7 +7,7 @@ from contextlib import asynccontextmanager
 
 from fastapi import FastAPI
 
-from api import clerk, department, problems, public, registrar
+from api import clerk, credit, department, problems, public, registrar
 from licensing.runtime import Runtime
 from licensing.settings import Settings
 
@@ -31,6 +31,7 @@ def create_app(runtime: Runtime) -> FastAPI:
     app.include_router(clerk.router)
     app.include_router(department.router)
     app.include_router(registrar.router)
+    app.include_router(credit.router)
     app.include_router(public.router)
 
     @app.get("/livez", tags=["operations"], summary="Liveness: the process answers (no I/O)")

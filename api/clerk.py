@@ -87,6 +87,7 @@ def application_view(application: BundleApplication) -> dict[str, Any]:
         "catalogue_version": application.catalogue_version,
         "uscc": application.uscc,
         "situation": application.situation,
+        "credit": application.credit,
         "status": application.status,
         "submitted_at": application.created_on.isoformat(),
         "submitted_by": application.submitted_by,

@@ -49,11 +49,17 @@ class BundleApplication(Aggregate):
         return application_id
 
     class Submitted(Aggregate.Created):
-        class_version = 2  # v2: the situation answers that chose the conditional permits
+        # v2: the situation answers that chose the conditional permits;
+        # v3: the credit snapshot the application was accepted on.
+        class_version = 3
 
         @staticmethod
         def upcast_v1_v2(state: dict[str, Any]) -> None:
             state["situation"] = {}
+
+        @staticmethod
+        def upcast_v2_v3(state: dict[str, Any]) -> None:
+            state["credit"] = None
 
         application_id: UUID
         theme: str
@@ -65,6 +71,7 @@ class BundleApplication(Aggregate):
         situation: dict[str, Any]
         tasks: list[dict[str, Any]]
         actor: Actor
+        credit: dict[str, Any] | None = None
 
     @event(Submitted)
     def __init__(
@@ -80,9 +87,11 @@ class BundleApplication(Aggregate):
         situation: dict[str, Any],
         tasks: list[dict[str, Any]],
         actor: Actor,
+        credit: dict[str, Any] | None = None,
     ) -> None:
         self.theme = theme
         self.situation = dict(situation)
+        self.credit = credit
         self.catalogue_version = catalogue_version
         self.uscc = uscc
         self.registration_id = registration_id

@@ -22,6 +22,7 @@ from domain.bundle import (
     TASK_QUEUED,
     BundleApplication,
 )
+from domain.credit import LISTS, CreditRecord
 from domain.errors import Conflict, Forbidden, InvalidParam, NotFound, ValidationFailed
 from domain.permit import Permit
 from domain.registration import ENTITY_TYPES, BusinessRegistration
@@ -236,6 +237,14 @@ class Licensing(Application[UUID]):
             raise Conflict(msg)
         changed: list[Any] = []
         today = self.today()
+        credit = self._credit_snapshot(uscc, today)
+        if commitments and credit["listings"]:
+            barred = "; ".join(
+                f"{LISTS[x['list']][0]} {LISTS[x['list']][1]} since {x['listed_on']}"
+                for x in credit["listings"]
+            )
+            msg = f"commitment mode is not available: {uscc} is listed ({barred})"
+            raise Conflict(msg)
         tasks = []
         for code in self.catalogue.permits_for(theme, situation):
             if code == BUSINESS_LICENCE and not is_new_business:
@@ -301,6 +310,7 @@ class Licensing(Application[UUID]):
             applicant=applicant,
             answers=answers,
             situation=situation,
+            credit=credit,
             tasks=tasks,
             actor=actor,
         )
@@ -580,11 +590,95 @@ class Licensing(Application[UUID]):
     def commitment_found_false(
         self, *, uscc: str, permit_type: str, actor: Actor, findings: str, legal_basis: str
     ) -> Receipt:
-        return self._on_permit(
+        """撤销 the permit, and list the business on the commitment blacklist, atomically."""
+
+        def command() -> Receipt:
+            permit = self.get_permit(uscc, permit_type)
+            permit.commitment_found_false(actor=actor, findings=findings, legal_basis=legal_basis)
+            record = self._credit_record(uscc)
+            if not any(x["list"] == "commitment_blacklist" for x in record.active_listings()):
+                record.list(
+                    actor=actor,
+                    list_code="commitment_blacklist",
+                    grounds=f"{permit_type}: {findings}",
+                    legal_basis=legal_basis,
+                    on=self.today(),
+                )
+            recordings = self.save(permit, record)
+            return Receipt(id=permit.id, uscc=uscc, position=recordings[-1].notification.id)
+
+        return self._retry(command)
+
+    # Credit (the credit office).
+
+    def _credit_record(self, uscc: str) -> CreditRecord:
+        try:
+            return self.repository.get(CreditRecord.create_id(uscc))
+        except AggregateNotFoundError:
+            return CreditRecord(uscc=uscc)
+
+    def _credit_snapshot(self, uscc: str, today: date) -> dict[str, Any]:
+        """What an application records of the applicant's credit when it is submitted."""
+        try:
+            record: CreditRecord = self.repository.get(CreditRecord.create_id(uscc))
+        except AggregateNotFoundError:
+            return {"checked_on": today.isoformat(), "listings": []}
+        return {"checked_on": today.isoformat(), "listings": record.active_listings()}
+
+    def credit_listings(self, uscc: str) -> list[dict[str, Any]]:
+        try:
+            record: CreditRecord = self.repository.get(CreditRecord.create_id(uscc))
+        except AggregateNotFoundError:
+            return []
+        return [dict(v, id=k) for k, v in record.listings.items()]
+
+    def _on_credit(self, uscc: str, act: Callable[[CreditRecord], Any]) -> tuple[Receipt, Any]:
+        def command() -> tuple[Receipt, Any]:
+            record = self._credit_record(uscc)
+            result = act(record)
+            recordings = self.save(record)
+            return Receipt(id=record.id, uscc=uscc, position=recordings[-1].notification.id), result
+
+        return self._retry(command)
+
+    def list_business(
+        self, *, uscc: str, actor: Actor, list_code: str, grounds: str, legal_basis: str
+    ) -> str:
+        self.get_registration(uscc)  # only registered businesses are listed
+        _, listing_id = self._on_credit(
             uscc,
-            permit_type,
-            lambda p: p.commitment_found_false(
-                actor=actor, findings=findings, legal_basis=legal_basis
+            lambda r: r.list(
+                actor=actor,
+                list_code=list_code,
+                grounds=grounds,
+                legal_basis=legal_basis,
+                on=self.today(),
+            ),
+        )
+        return str(listing_id)
+
+    def object_to_listing(self, *, uscc: str, listing_id: str, actor: Actor, grounds: str) -> None:
+        self._on_credit(
+            uscc, lambda r: r.object(actor=actor, listing_id=listing_id, grounds=grounds)
+        )
+
+    def decide_listing_objection(
+        self, *, uscc: str, listing_id: str, actor: Actor, upheld: bool, reason: str
+    ) -> None:
+        self._on_credit(
+            uscc,
+            lambda r: r.decide_objection(
+                actor=actor, listing_id=listing_id, upheld=upheld, reason=reason
+            ),
+        )
+
+    def remove_listing(
+        self, *, uscc: str, listing_id: str, actor: Actor, reason: str, repaired: bool
+    ) -> None:
+        self._on_credit(
+            uscc,
+            lambda r: r.remove(
+                actor=actor, listing_id=listing_id, reason=reason, repaired=repaired
             ),
         )
 

@@ -1,0 +1,102 @@
+"""The credit office: listings on the credit lists, objections and repair (信用修复)."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any, Literal
+
+from fastapi import APIRouter, Depends, Response
+from pydantic import Field
+
+from api.auth import RuntimeDep, role
+from api.schemas import Strict, Text
+from domain.actor import Actor
+from domain.credit import LISTS
+
+router = APIRouter(prefix="/api/v1/credit", tags=["credit"])
+CreditOffice = Annotated[Actor, Depends(role("credit"))]
+Staff = Annotated[Actor, Depends(role("clerk", "department", "registrar", "credit", "admin"))]
+# The business objects through the window or the credit office itself.
+Objector = Annotated[Actor, Depends(role("clerk", "credit"))]
+
+
+class ListingIn(Strict):
+    list: Literal["abnormal_operations", "serious_dishonesty", "commitment_blacklist"]
+    grounds: Text
+    legal_basis: Text
+
+
+class ObjectionIn(Strict):
+    grounds: Text
+
+
+class ObjectionDecisionIn(Strict):
+    upheld: bool = Field(description="true: the objection succeeds and the listing is removed")
+    reason: Text
+
+
+class RemovalIn(Strict):
+    reason: Text
+    repaired: bool = Field(description="true: 信用修复; false: removed at the end of its period")
+
+
+def _record(rt: RuntimeDep, uscc: str) -> dict[str, Any]:
+    listings = rt.app.credit_listings(uscc)
+    for listing in listings:
+        listing["list_zh"], listing["list_en"] = LISTS[listing["list"]]
+    active = [x for x in listings if x["state"] != "removed"]
+    return {
+        "uscc": uscc,
+        "listings": listings,
+        "restricted": bool(active),
+        "restrictions": ["commitment mode", "credit fast track (守信快批)"] if active else [],
+    }
+
+
+@router.get("/{uscc}", summary="A business's credit listings and what they bar it from")
+def get_record(uscc: str, actor: Staff, rt: RuntimeDep) -> dict[str, Any]:
+    return _record(rt, uscc)
+
+
+@router.post("/{uscc}/listings", status_code=201, summary="List a business (grounds, legal basis)")
+def list_business(
+    uscc: str, body: ListingIn, actor: CreditOffice, rt: RuntimeDep, response: Response
+) -> dict[str, Any]:
+    listing_id = rt.app.list_business(
+        uscc=uscc,
+        actor=actor,
+        list_code=body.list,
+        grounds=body.grounds,
+        legal_basis=body.legal_basis,
+    )
+    response.headers["Location"] = f"/api/v1/credit/{uscc}/listings/{listing_id}"
+    return _record(rt, uscc)
+
+
+@router.post("/{uscc}/listings/{listing_id}/objection", summary="异议: the business objects")
+def object_to(
+    uscc: str, listing_id: str, body: ObjectionIn, actor: Objector, rt: RuntimeDep
+) -> dict[str, Any]:
+    rt.app.object_to_listing(uscc=uscc, listing_id=listing_id, actor=actor, grounds=body.grounds)
+    return _record(rt, uscc)
+
+
+@router.post("/{uscc}/listings/{listing_id}/objection-decision", summary="Decide an objection")
+def decide(
+    uscc: str, listing_id: str, body: ObjectionDecisionIn, actor: CreditOffice, rt: RuntimeDep
+) -> dict[str, Any]:
+    rt.app.decide_listing_objection(
+        uscc=uscc, listing_id=listing_id, actor=actor, upheld=body.upheld, reason=body.reason
+    )
+    return _record(rt, uscc)
+
+
+@router.post(
+    "/{uscc}/listings/{listing_id}/removal", summary="信用修复 or removal after the period"
+)
+def remove(
+    uscc: str, listing_id: str, body: RemovalIn, actor: CreditOffice, rt: RuntimeDep
+) -> dict[str, Any]:
+    rt.app.remove_listing(
+        uscc=uscc, listing_id=listing_id, actor=actor, reason=body.reason, repaired=body.repaired
+    )
+    return _record(rt, uscc)

@@ -8,7 +8,7 @@ from uuid import UUID
 from fastapi import APIRouter, Response
 
 from api.auth import Clerk, RuntimeDep
-from api.schemas import SubmissionIn
+from api.schemas import ResubmissionIn, SubmissionIn, WithdrawalIn
 from domain.bundle import BundleApplication
 from licensing.catalogue import Catalogue
 from licensing.service import BusinessDetails, task_summary
@@ -128,4 +128,42 @@ def submit(body: SubmissionIn, actor: Clerk, rt: RuntimeDep, response: Response)
 
 @router.get("/applications/{application_id}", summary="An application with each task's state")
 def get_application(application_id: UUID, actor: Clerk, rt: RuntimeDep) -> dict[str, Any]:
+    return application_view(rt.app.get_application(application_id))
+
+
+@router.get(
+    "/applications/{application_id}/supplement-notice",
+    summary="一次性告知: every department's open request, as one notice to the applicant",
+)
+def supplement_notice(application_id: UUID, actor: Clerk, rt: RuntimeDep) -> dict[str, Any]:
+    application = rt.app.get_application(application_id)
+    requests = application.supplement_notice()
+    return {
+        "application_id": str(application.id),
+        "uscc": application.uscc,
+        "departments": sorted({r["department"] for r in requests}),
+        "requests": requests,
+    }
+
+
+@router.post(
+    "/applications/{application_id}/resubmission",
+    summary="One resubmission answers the notice and restarts every paused clock",
+)
+def resubmit(
+    application_id: UUID, body: ResubmissionIn, actor: Clerk, rt: RuntimeDep
+) -> dict[str, Any]:
+    receipt = rt.app.resubmit(
+        application_id=application_id, actor=actor, answers=body.answers, materials=body.materials
+    )
+    rt.settle(receipt.position)
+    return application_view(rt.app.get_application(application_id))
+
+
+@router.post("/applications/{application_id}/withdrawal", summary="Withdraw before decision")
+def withdraw(
+    application_id: UUID, body: WithdrawalIn, actor: Clerk, rt: RuntimeDep
+) -> dict[str, Any]:
+    receipt = rt.app.withdraw(application_id=application_id, actor=actor, reason=body.reason)
+    rt.settle(receipt.position)
     return application_view(rt.app.get_application(application_id))

@@ -9,7 +9,7 @@ from fastapi import APIRouter, HTTPException, Query
 
 from api.auth import Reviewer, RuntimeDep
 from api.clerk import application_view
-from api.schemas import ApproveIn, Decision
+from api.schemas import ApproveIn, Decision, SupplementRequestIn
 
 router = APIRouter(prefix="/api/v1", tags=["departments"])
 
@@ -19,7 +19,16 @@ def worklist(
     department: str,
     actor: Reviewer,
     rt: RuntimeDep,
-    state: Literal["queued", "approved", "refused", "filed", "approved_on_commitment", "informed"]
+    state: Literal[
+        "queued",
+        "approved",
+        "refused",
+        "filed",
+        "approved_on_commitment",
+        "informed",
+        "supplement_requested",
+        "withdrawn",
+    ]
     | None = None,
     overdue: Annotated[
         bool, Query(description="only undecided tasks past their promised date")
@@ -91,5 +100,27 @@ def decide(
             reason=body.reason,
             legal_basis=body.legal_basis,
         )
+    rt.settle(receipt.position)
+    return application_view(rt.app.get_application(application_id))
+
+
+@router.post(
+    "/applications/{application_id}/tasks/{permit_type}/supplement-request",
+    summary="Ask the applicant for more (pauses this task's clock until resubmission)",
+)
+def request_supplement(
+    application_id: UUID,
+    permit_type: str,
+    body: SupplementRequestIn,
+    actor: Reviewer,
+    rt: RuntimeDep,
+) -> dict[str, Any]:
+    receipt = rt.app.request_supplement(
+        application_id=application_id,
+        permit_type=permit_type,
+        actor=actor,
+        items=body.items,
+        note=body.note,
+    )
     rt.settle(receipt.position)
     return application_view(rt.app.get_application(application_id))

@@ -132,3 +132,17 @@ class RectificationIn(Strict):
     outcome: Literal["rectified", "failed"]
     reason: Text
     legal_basis: Annotated[str | None, Field(max_length=500)] = None
+
+
+class SupplementRequestIn(Strict):
+    items: Annotated[list[Text], Field(min_length=1, max_length=30, description="what is missing")]
+    note: Annotated[str, Field(max_length=2000)] = ""
+
+
+class ResubmissionIn(Strict):
+    answers: dict[str, Any] = Field(default_factory=dict, description="corrected answers only")
+    materials: Annotated[list[Text], Field(max_length=50)] = Field(default_factory=list)
+
+
+class WithdrawalIn(Strict):
+    reason: Text

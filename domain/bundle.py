@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from datetime import date
 from typing import Any
 from uuid import UUID
 
@@ -17,10 +18,21 @@ TASK_REFUSED = "refused"
 TASK_FILED = "filed"  # 审批改为备案: done on the spot
 TASK_ON_COMMITMENT = "approved_on_commitment"  # 实行告知承诺: effective now, verified later
 TASK_INFORMED = "informed"  # 直接取消审批: no permit; the department is only informed
-TERMINAL_TASK_STATES = (TASK_APPROVED, TASK_REFUSED, TASK_FILED, TASK_ON_COMMITMENT, TASK_INFORMED)
+TASK_SUPPLEMENT = "supplement_requested"  # clock paused until the applicant resubmits
+TASK_WITHDRAWN = "withdrawn"
+OPEN_TASK_STATES = (TASK_QUEUED, TASK_SUPPLEMENT)
+TERMINAL_TASK_STATES = (
+    TASK_APPROVED,
+    TASK_REFUSED,
+    TASK_FILED,
+    TASK_ON_COMMITMENT,
+    TASK_INFORMED,
+    TASK_WITHDRAWN,
+)
 
 IN_REVIEW = "in_review"
 DECIDED = "decided"
+WITHDRAWN = "withdrawn"
 
 
 @dataclass
@@ -32,8 +44,13 @@ class Task:
     permit_id: UUID | None  # None for a cancelled-approval item: there is no permit
     state: str = TASK_QUEUED
     mode: str = "approval"
+    promised_days: int | None = None
+    statutory_days: int | None = None
     due_on: str | None = None  # promised time limit, in working days from submission
     statutory_due_on: str | None = None
+    # Supplement requests: what is asked, and the clock's pauses [paused_on, resumed_on].
+    supplement: dict[str, Any] | None = None
+    pauses: list[list[str]] = field(default_factory=list)
     decided_by: str | None = None
     reason: str | None = None
     legal_basis: str | None = None
@@ -104,6 +121,8 @@ class BundleApplication(Aggregate):
                 permit_id=UUID(str(t["permit_id"])) if t.get("permit_id") else None,
                 state=t.get("state", TASK_QUEUED),
                 mode=t.get("mode", "approval"),
+                promised_days=t.get("promised_days"),
+                statutory_days=t.get("statutory_days"),
                 due_on=t.get("due_on"),
                 statutory_due_on=t.get("statutory_due_on"),
                 permit_number=t.get("permit_number"),
@@ -129,7 +148,7 @@ class BundleApplication(Aggregate):
             )
             raise Forbidden(msg)
         if task.state != TASK_QUEUED:
-            msg = f"the task for permit {permit_type} is already {task.state}"
+            msg = f"the task for permit {permit_type} is {task.state}, not awaiting a decision"
             raise Conflict(msg)
         return task
 
@@ -186,8 +205,99 @@ class BundleApplication(Aggregate):
         task.legal_basis = legal_basis
         task.decided_by = actor.id
 
+    # Supplements (一次性告知) and withdrawal.
+
+    def request_supplement(
+        self, *, permit_type: str, actor: Actor, items: list[str], note: str, on: date
+    ) -> None:
+        """A department asks for more; its clock stops until the applicant resubmits."""
+        self._check_decidable(permit_type, actor)
+        self._supplement_requested(
+            permit_type=permit_type, actor=actor, items=items, note=note, on=on
+        )
+
+    @event("SupplementRequested")
+    def _supplement_requested(
+        self, *, permit_type: str, actor: Actor, items: list[str], note: str, on: date
+    ) -> None:
+        task = self.tasks[permit_type]
+        task.state = TASK_SUPPLEMENT
+        task.supplement = {
+            "items": list(items),
+            "note": note,
+            "requested_on": on.isoformat(),
+            "by": actor.id,
+        }
+        task.pauses = [*task.pauses, [on.isoformat(), None]]
+
+    def supplement_notice(self) -> list[dict[str, Any]]:
+        """Every open request of every department, as one notice to the applicant."""
+        return [
+            {"permit_type": t.permit_type, "department": t.department, **(t.supplement or {})}
+            for t in self.tasks.values()
+            if t.state == TASK_SUPPLEMENT
+        ]
+
+    def resubmit(
+        self,
+        *,
+        actor: Actor,
+        answers: dict[str, Any],
+        materials: list[str],
+        on: date,
+        due_dates: dict[str, dict[str, str | None]],
+    ) -> None:
+        """One resubmission answers the consolidated notice and resumes every paused task;
+        `due_dates` are the tasks' deadlines pushed out by the working days paused."""
+        if self.status != IN_REVIEW:
+            msg = f"application {self.id} is {self.status}; nothing to resubmit"
+            raise Conflict(msg)
+        if not self.supplement_notice():
+            msg = f"application {self.id} has no open supplement request"
+            raise Conflict(msg)
+        self._resubmitted(
+            actor=actor, answers=answers, materials=materials, on=on, due_dates=due_dates
+        )
+
+    @event("Resubmitted")
+    def _resubmitted(
+        self,
+        *,
+        actor: Actor,
+        answers: dict[str, Any],
+        materials: list[str],
+        on: date,
+        due_dates: dict[str, dict[str, str | None]],
+    ) -> None:
+        self.answers = {**self.answers, **answers}
+        for task in self.tasks.values():
+            if task.state == TASK_SUPPLEMENT:
+                task.state = TASK_QUEUED
+                task.supplement = None
+                task.pauses = [*task.pauses[:-1], [task.pauses[-1][0], on.isoformat()]]
+                task.due_on = due_dates[task.permit_type]["due_on"]
+                task.statutory_due_on = due_dates[task.permit_type]["statutory_due_on"]
+
+    def withdraw(self, *, actor: Actor, reason: str) -> list[str]:
+        """The applicant withdraws before decision; returns the permit types withdrawn."""
+        if actor.role != "clerk":
+            msg = "an application is withdrawn at the window"
+            raise Forbidden(msg)
+        if self.status != IN_REVIEW:
+            msg = f"application {self.id} is {self.status}; it can no longer be withdrawn"
+            raise Conflict(msg)
+        withdrawn = [t.permit_type for t in self.tasks.values() if t.state in OPEN_TASK_STATES]
+        self._withdrawn(actor=actor, reason=reason, permit_types=withdrawn)
+        return withdrawn
+
+    @event("Withdrawn")
+    def _withdrawn(self, *, actor: Actor, reason: str, permit_types: list[str]) -> None:
+        for permit_type in permit_types:
+            self.tasks[permit_type].state = TASK_WITHDRAWN
+        self.status = WITHDRAWN
+
     def _decide_when_complete(self, actor: Actor) -> None:
-        if self.status != DECIDED and all(
+        if self.status == IN_REVIEW and all(
             t.state in TERMINAL_TASK_STATES for t in self.tasks.values()
         ):
             self._decided(actor=actor)

@@ -20,6 +20,7 @@ REVOKED = "revoked"
 CANCELLED = "cancelled"
 EXPIRED = "expired"
 EXITED = "business_exited"
+WITHDRAWN = "withdrawn"
 RECTIFYING = "rectifying"
 NON_COMPLIANT = "non_compliant"
 PUBLIC_STATUS = {
@@ -31,6 +32,7 @@ PUBLIC_STATUS = {
     CANCELLED: PermitStatus.INVALID,
     EXPIRED: PermitStatus.INVALID,
     EXITED: PermitStatus.INVALID,
+    WITHDRAWN: PermitStatus.INVALID,
     RECTIFYING: PermitStatus.UNDER_RECTIFICATION,
     NON_COMPLIANT: PermitStatus.NON_COMPLIANT,
 }
@@ -43,6 +45,7 @@ WORDING = {
     "Cancelled": "注销 cancelled: {reason}",
     "Expired": "有效期届满 expired (found on {on})",
     "BusinessExited": "主体已退出 business exited ({how})",
+    "Withdrawn": "申请已撤回 application withdrawn: {reason}",
     "CommitmentConfirmed": "告知承诺核查通过 commitment verified",
     "RectificationOrdered": "限期整改至 {deadline} rectify by {deadline}: {findings}",
     "Rectified": "整改完成 rectified: {reason}",
@@ -56,7 +59,7 @@ def public_reason(event: object) -> str:
 
 
 # A permit in one of these is over; the business may apply for it again.
-ENDED = (REFUSED, REVOKED, CANCELLED, EXPIRED, EXITED)
+ENDED = (REFUSED, REVOKED, CANCELLED, EXPIRED, EXITED, WITHDRAWN)
 
 
 class Permit(Aggregate):
@@ -161,6 +164,16 @@ class Permit(Aggregate):
     @event("Refused")
     def _refused(self, *, actor: Actor, reason: str, legal_basis: str) -> None:
         self._become(REFUSED, reason, legal_basis)
+
+    def withdraw(self, *, actor: Actor, reason: str) -> None:
+        if self.state != UNDER_REVIEW:
+            msg = f"permit {self.permit_type} is {self.state}; its application cannot be withdrawn"
+            raise Conflict(msg)
+        self._withdrawn(actor=actor, reason=reason)
+
+    @event("Withdrawn")
+    def _withdrawn(self, *, actor: Actor, reason: str) -> None:
+        self._become(WITHDRAWN, WORDING["Withdrawn"].format(reason=reason))
 
     # The reform modes that make a permit effective without a department's decision.
 

@@ -289,6 +289,8 @@ class Licensing(Application[UUID]):
             else:
                 task |= {
                     "state": TASK_QUEUED,
+                    "promised_days": permit_type.promised_days,
+                    "statutory_days": permit_type.statutory_days,
                     "due_on": self.calendar.add_working_days(
                         today, permit_type.promised_days
                     ).isoformat(),
@@ -422,6 +424,97 @@ class Licensing(Application[UUID]):
             )
 
         return self._retry(command)
+
+    # Supplements (一次性告知), resubmission and withdrawal.
+
+    def _on_application(
+        self, application_id: UUID, act: Callable[[BundleApplication], list[Any]]
+    ) -> Receipt:
+        """One act on an application (and whatever aggregates it returns), in one transaction."""
+
+        def command() -> Receipt:
+            application = self.get_application(application_id)
+            others = act(application)
+            recordings = self.save(application, *others)
+            return Receipt(
+                id=application.id, uscc=application.uscc, position=recordings[-1].notification.id
+            )
+
+        return self._retry(command)
+
+    def request_supplement(
+        self, *, application_id: UUID, permit_type: str, actor: Actor, items: list[str], note: str
+    ) -> Receipt:
+        def act(application: BundleApplication) -> list[Any]:
+            application.request_supplement(
+                permit_type=permit_type, actor=actor, items=items, note=note, on=self.today()
+            )
+            return []
+
+        return self._on_application(application_id, act)
+
+    def resubmit(
+        self,
+        *,
+        application_id: UUID,
+        actor: Actor,
+        answers: dict[str, Any],
+        materials: list[str],
+    ) -> Receipt:
+        """The applicant answers the consolidated notice once; every paused clock restarts,
+        its deadline moved by the working days it was paused."""
+        if actor.role != "clerk":
+            msg = "resubmissions are made at the window"
+            raise Forbidden(msg)
+        today = self.today()
+
+        def act(application: BundleApplication) -> list[Any]:
+            merged = {**application.answers, **answers}
+            cleaned = self.catalogue.validate_answers(
+                application.theme, merged, application.situation
+            )
+            changed = {k: v for k, v in cleaned.items() if application.answers.get(k) != v}
+            submitted = application.created_on.date()
+            due_dates = {}
+            for task in application.tasks.values():
+                if task.supplement is None:
+                    continue
+                pauses = [
+                    (date.fromisoformat(p[0]), date.fromisoformat(p[1]) if p[1] else today)
+                    for p in task.pauses
+                ]
+                due_dates[task.permit_type] = {
+                    key: (
+                        self.calendar.deadline(submitted, days, pauses=pauses).isoformat()
+                        if days is not None
+                        else None
+                    )
+                    for key, days in (
+                        ("due_on", task.promised_days),
+                        ("statutory_due_on", task.statutory_days),
+                    )
+                }
+            application.resubmit(
+                actor=actor, answers=changed, materials=materials, on=today, due_dates=due_dates
+            )
+            return []
+
+        return self._on_application(application_id, act)
+
+    def withdraw(self, *, application_id: UUID, actor: Actor, reason: str) -> Receipt:
+        """Before decision the applicant may withdraw; undecided permits end with it."""
+
+        def act(application: BundleApplication) -> list[Any]:
+            permits = []
+            for permit_type in application.withdraw(actor=actor, reason=reason):
+                permit_id = application.task(permit_type).permit_id
+                if permit_id is not None:
+                    permit: Permit = self.repository.get(permit_id)
+                    permit.withdraw(actor=actor, reason=reason)
+                    permits.append(permit)
+            return permits
+
+        return self._on_application(application_id, act)
 
     # The registration's lifecycle (registrar) and the permits' (their departments).
 
@@ -768,6 +861,8 @@ def task_summary(application: BundleApplication) -> list[dict[str, Any]]:
             "department": t.department,
             "state": t.state,
             "mode": t.mode,
+            "supplement": t.supplement,
+            "pauses": t.pauses,
             "due_on": t.due_on,
             "statutory_due_on": t.statutory_due_on,
             "permit_number": t.permit_number,

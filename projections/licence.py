@@ -232,6 +232,7 @@ HANDLERS: dict[type, Any] = {
     Permit.Cancelled: _permit_became(PermitStatus.INVALID),
     Permit.Expired: _permit_became(PermitStatus.INVALID),
     Permit.BusinessExited: _permit_became(PermitStatus.INVALID),
+    Permit.Withdrawn: _permit_became(PermitStatus.INVALID),
     Permit.Filed: _permit_approved,
     Permit.GrantedOnCommitment: _permit_approved,
     Permit.CommitmentConfirmed: _permit_became(PermitStatus.VALID, settles_commitment=True),

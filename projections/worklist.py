@@ -4,7 +4,14 @@ from __future__ import annotations
 
 from typing import Any
 
-from domain.bundle import TASK_APPROVED, TASK_QUEUED, TASK_REFUSED, BundleApplication
+from domain.bundle import (
+    TASK_APPROVED,
+    TASK_QUEUED,
+    TASK_REFUSED,
+    TASK_SUPPLEMENT,
+    TASK_WITHDRAWN,
+    BundleApplication,
+)
 from projections.sql import Sql
 
 TABLES = ("tasks",)
@@ -70,8 +77,46 @@ def _decided(state: str) -> Any:
     return handle
 
 
+def _state(sql: Sql, e: Any, permit_types: list[str], state: str, **extra: Any) -> None:
+    for permit_type in permit_types:
+        sql.execute(
+            "UPDATE {tasks} SET state = :state"
+            + "".join(f", {k} = :{k}" for k in extra)
+            + " WHERE application_id = :application_id AND permit_type = :permit_type",
+            {
+                "state": state,
+                "application_id": str(e.originator_id),
+                "permit_type": permit_type,
+                **extra,
+            },
+        )
+
+
+def _supplement_requested(sql: Sql, e: Any) -> None:
+    _state(sql, e, [e.permit_type], TASK_SUPPLEMENT)
+
+
+def _resubmitted(sql: Sql, e: Any) -> None:
+    for permit_type, due in e.due_dates.items():
+        _state(
+            sql,
+            e,
+            [permit_type],
+            TASK_QUEUED,
+            due_on=due["due_on"],
+            statutory_due_on=due["statutory_due_on"],
+        )
+
+
+def _withdrawn(sql: Sql, e: Any) -> None:
+    _state(sql, e, e.permit_types, TASK_WITHDRAWN)
+
+
 HANDLERS: dict[type, Any] = {
     BundleApplication.Submitted: _submitted,
+    BundleApplication.SupplementRequested: _supplement_requested,
+    BundleApplication.Resubmitted: _resubmitted,
+    BundleApplication.Withdrawn: _withdrawn,
     BundleApplication.TaskApproved: _decided(TASK_APPROVED),
     BundleApplication.TaskRefused: _decided(TASK_REFUSED),
 }

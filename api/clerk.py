@@ -88,6 +88,7 @@ def application_view(application: BundleApplication) -> dict[str, Any]:
         "uscc": application.uscc,
         "situation": application.situation,
         "credit": application.credit,
+        "fast_track": application.fast_track,
         "status": application.status,
         "submitted_at": application.created_on.isoformat(),
         "submitted_by": application.submitted_by,
@@ -119,6 +120,7 @@ def submit(body: SubmissionIn, actor: Clerk, rt: RuntimeDep, response: Response)
         answers=body.answers,
         situation=body.situation,
         commitments={code: letter.model_dump() for code, letter in body.commitments.items()},
+        fast_track=body.fast_track.model_dump() if body.fast_track else None,
         actor=actor,
     )
     rt.settle(receipt.position)

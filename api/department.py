@@ -124,3 +124,13 @@ def request_supplement(
     )
     rt.settle(receipt.position)
     return application_view(rt.app.get_application(application_id))
+
+
+@router.post(
+    "/applications/{application_id}/joint-decision",
+    summary="合并受理: approve every task of one's own department in one act",
+)
+def joint_decision(application_id: UUID, actor: Reviewer, rt: RuntimeDep) -> dict[str, Any]:
+    receipt = rt.app.approve_jointly(application_id=application_id, actor=actor)
+    rt.settle(receipt.position)
+    return application_view(rt.app.get_application(application_id))

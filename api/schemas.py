@@ -48,12 +48,22 @@ class SignedLetter(Strict):
     signed_by: Annotated[str, Field(min_length=1, max_length=50)]
 
 
+class FastTrackIn(Strict):
+    """守信快批: the chain headquarters applying for its store, and its written declaration."""
+
+    chain_hq_uscc: Annotated[str, Field(min_length=1, max_length=32)]
+    declaration: Annotated[str, Field(min_length=1, max_length=4000)]
+
+
 class SubmissionIn(Strict):
     theme: Annotated[str, Field(examples=["open_hotel"])]
     business: BusinessIn
     applicant: ApplicantIn
     situation: dict[str, Any] = Field(
         default_factory=dict, description="办事情形: answers that decide the conditional permits"
+    )
+    fast_track: FastTrackIn | None = Field(
+        default=None, description="守信快批, where the theme offers it (voluntary)"
     )
     commitments: dict[str, SignedLetter] = Field(
         default_factory=dict,

@@ -67,8 +67,9 @@ class BundleApplication(Aggregate):
 
     class Submitted(Aggregate.Created):
         # v2: the situation answers that chose the conditional permits;
-        # v3: the credit snapshot the application was accepted on.
-        class_version = 3
+        # v3: the credit snapshot the application was accepted on;
+        # v4: the 守信快批 fast track (chain headquarters, written declaration), if chosen.
+        class_version = 4
 
         @staticmethod
         def upcast_v1_v2(state: dict[str, Any]) -> None:
@@ -77,6 +78,10 @@ class BundleApplication(Aggregate):
         @staticmethod
         def upcast_v2_v3(state: dict[str, Any]) -> None:
             state["credit"] = None
+
+        @staticmethod
+        def upcast_v3_v4(state: dict[str, Any]) -> None:
+            state["fast_track"] = None
 
         application_id: UUID
         theme: str
@@ -88,7 +93,8 @@ class BundleApplication(Aggregate):
         situation: dict[str, Any]
         tasks: list[dict[str, Any]]
         actor: Actor
-        credit: dict[str, Any] | None = None
+        credit: dict[str, Any] | None
+        fast_track: dict[str, Any] | None
 
     @event(Submitted)
     def __init__(
@@ -104,11 +110,13 @@ class BundleApplication(Aggregate):
         situation: dict[str, Any],
         tasks: list[dict[str, Any]],
         actor: Actor,
-        credit: dict[str, Any] | None = None,
+        credit: dict[str, Any] | None,
+        fast_track: dict[str, Any] | None,
     ) -> None:
         self.theme = theme
         self.situation = dict(situation)
         self.credit = credit
+        self.fast_track = fast_track
         self.catalogue_version = catalogue_version
         self.uscc = uscc
         self.registration_id = registration_id
@@ -204,6 +212,11 @@ class BundleApplication(Aggregate):
         task.reason = reason
         task.legal_basis = legal_basis
         task.decided_by = actor.id
+
+    def queued_tasks_of(self, department: str) -> list[Task]:
+        return [
+            t for t in self.tasks.values() if t.department == department and t.state == TASK_QUEUED
+        ]
 
     # Supplements (一次性告知) and withdrawal.
 

@@ -84,7 +84,7 @@ class BusinessRegistration(Aggregate):
         if self.has_exited:
             msg = f"business {self.uscc} has exited ({self.status.english}); it cannot apply"
             raise Conflict(msg)
-        new = [t for t in permit_types if t not in self.permit_types]
+        new = [t for t in dict.fromkeys(permit_types) if t not in self.permit_types]
         if new:
             self._attached(actor=actor, application_id=application_id, permit_types=new)
 
@@ -93,6 +93,7 @@ class BusinessRegistration(Aggregate):
         self.permit_types = [*self.permit_types, *permit_types]
 
     def establish(self, *, actor: Actor, permit_number: str) -> None:
+        self._check_licensing_department(actor)
         if self.status is not RegistrationStatus.ESTABLISHING:
             msg = f"registration {self.uscc} is {self.status.english}, not being established"
             raise Conflict(msg)
@@ -102,7 +103,16 @@ class BusinessRegistration(Aggregate):
     def _established(self, *, actor: Actor, permit_number: str) -> None:
         self.status = RegistrationStatus.ACTIVE
 
+    @staticmethod
+    def _check_licensing_department(actor: Actor) -> None:
+        # The 营业执照 is decided by a department reviewer (its task's department is checked
+        # by the permit in the same transaction); a clerk or registrar never decides it.
+        if actor.role != "department":
+            msg = "the business licence is decided by its department's reviewer"
+            raise Forbidden(msg)
+
     def refuse(self, *, actor: Actor, reason: str, legal_basis: str) -> None:
+        self._check_licensing_department(actor)
         if self.status is not RegistrationStatus.ESTABLISHING:
             msg = f"registration {self.uscc} is {self.status.english}, not being established"
             raise Conflict(msg)
@@ -168,17 +178,38 @@ class BusinessRegistration(Aggregate):
     def _deregistration_noticed(
         self, *, actor: Actor, notice_from: date, notice_until: date
     ) -> None:
+        self.status_before_notice = self.status
         self.status = S.DEREGISTRATION_NOTICE
         self.notice_until = notice_until
 
     def object(self, *, actor: Actor, objector: str, grounds: str) -> None:
-        """An objection during the notice ends the simple procedure; the business stays active."""
+        """An objection during the notice ends the simple procedure; the business returns to
+        where it stood before the notice (存续, or 休业)."""
         self._check(actor, "record an objection against", allowed=(S.DEREGISTRATION_NOTICE,))
-        self._objection_raised(actor=actor, objector=objector, grounds=grounds)
+        self._objection_raised(
+            actor=actor,
+            objector=objector,
+            grounds=grounds,
+            returns_to=self.status_before_notice.value,
+        )
 
-    @event("ObjectionRaised")
-    def _objection_raised(self, *, actor: Actor, objector: str, grounds: str) -> None:
-        self.status = S.ACTIVE
+    class ObjectionRaised(Aggregate.Event):
+        class_version = 2  # v2: where the business returns to (it may have been in 休业)
+
+        @staticmethod
+        def upcast_v1_v2(state: dict[str, Any]) -> None:
+            state["returns_to"] = RegistrationStatus.ACTIVE.value
+
+        actor: Actor
+        objector: str
+        grounds: str
+        returns_to: str
+
+    @event(ObjectionRaised)
+    def _objection_raised(
+        self, *, actor: Actor, objector: str, grounds: str, returns_to: str
+    ) -> None:
+        self.status = S(returns_to)
 
     def deregister(self, *, actor: Actor, today: date) -> None:
         self._check(actor, "deregister", allowed=(S.DEREGISTRATION_NOTICE,))

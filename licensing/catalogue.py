@@ -234,6 +234,9 @@ class Theme(_Entry):
     name_en: str
     permits: tuple[PermitUse, ...] = Field(min_length=1)
     situations: tuple[SituationQuestion, ...] = ()
+    # 守信快批: working days from acceptance to 有效 for a credit-qualified applicant who
+    # chooses the fast track with a written declaration (000:189); None: no fast track.
+    fast_track_days: int | None = Field(default=None, ge=1)
     inferred: bool
     source: str
     note: str | None = None

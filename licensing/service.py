@@ -101,6 +101,7 @@ class Licensing(Application[UUID]):
         actor: Actor,
         situation: dict[str, Any] | None = None,
         commitments: dict[str, dict[str, str]] | None = None,
+        fast_track: dict[str, str] | None = None,
     ) -> Receipt:
         """A clerk submits one merged form for a theme; a task per permit goes to its department.
         The situation answers decide which of the theme's conditional permits apply."""
@@ -109,6 +110,8 @@ class Licensing(Application[UUID]):
             raise Forbidden(msg)
         situation = dict(situation or {})
         commitments = dict(commitments or {})
+        if fast_track is not None:
+            fast_track = self._validate_fast_track(theme, fast_track)
         uscc, cleaned = self._validate_submission(
             theme=theme,
             business=business,
@@ -125,6 +128,7 @@ class Licensing(Application[UUID]):
                 answers=cleaned,
                 situation=situation,
                 commitments=commitments,
+                fast_track=fast_track,
                 actor=actor,
             )
         )
@@ -174,6 +178,47 @@ class Licensing(Application[UUID]):
             raise ValidationFailed(problems)
         return uscc, cleaned
 
+    def _validate_fast_track(self, theme: str, fast_track: dict[str, str]) -> dict[str, str]:
+        problems = []
+        known = self.catalogue.themes.get(theme)
+        if known is not None and known.fast_track_days is None:
+            problems.append(InvalidParam("fast_track", f"theme {theme} has no fast track"))
+        hq = str(fast_track.get("chain_hq_uscc", ""))
+        try:
+            hq = validate_uscc(hq)
+        except ValidationFailed as error:
+            problems += [
+                InvalidParam(f"fast_track.chain_hq_{p.name}", p.reason) for p in error.problems
+            ]
+        if not str(fast_track.get("declaration", "")).strip():
+            problems.append(
+                InvalidParam(
+                    "fast_track.declaration", "the written declaration (书面声明) is required"
+                )
+            )
+        if problems:
+            raise ValidationFailed(problems)
+        return {"chain_hq_uscc": hq, "declaration": str(fast_track["declaration"])}
+
+    def _fast_track_record(
+        self,
+        uscc: str,
+        credit: dict[str, Any],
+        fast_track: dict[str, str],
+        today: date,
+        target_days: int,
+    ) -> dict[str, Any]:
+        """守信快批: only for an applicant and a chain headquarters with no listing (失信即受限)."""
+        hq_credit = self._credit_snapshot(fast_track["chain_hq_uscc"], today)
+        for whose, snapshot in (("the applicant", credit), ("the chain headquarters", hq_credit)):
+            if snapshot["listings"]:
+                lists = ", ".join(
+                    f"{LISTS[x['list']][0]} since {x['listed_on']}" for x in snapshot["listings"]
+                )
+                msg = f"the credit fast track (守信快批) is not available: {whose} is listed ({lists})"
+                raise Conflict(msg)
+        return {**fast_track, "hq_credit": hq_credit, "target_days": target_days}
+
     def _commitment_problems(
         self, applicable: tuple[str, ...], commitments: dict[str, dict[str, str]]
     ) -> list[InvalidParam]:
@@ -211,6 +256,7 @@ class Licensing(Application[UUID]):
         answers: dict[str, Any],
         situation: dict[str, Any],
         commitments: dict[str, dict[str, str]],
+        fast_track: dict[str, str] | None,
         actor: Actor,
     ) -> Receipt:
         # A fresh id per attempt: a failed attempt wrote nothing.
@@ -245,6 +291,11 @@ class Licensing(Application[UUID]):
             )
             msg = f"commitment mode is not available: {uscc} is listed ({barred})"
             raise Conflict(msg)
+        if fast_track is not None:
+            days = self.catalogue.theme(theme).fast_track_days
+            assert days is not None  # checked when the submission was validated
+            fast_track = self._fast_track_record(uscc, credit, fast_track, today, days)
+        target_days = fast_track["target_days"] if fast_track else None
         tasks = []
         for code in self.catalogue.permits_for(theme, situation):
             if code == BUSINESS_LICENCE and not is_new_business:
@@ -292,7 +343,7 @@ class Licensing(Application[UUID]):
                     "promised_days": permit_type.promised_days,
                     "statutory_days": permit_type.statutory_days,
                     "due_on": self.calendar.add_working_days(
-                        today, permit_type.promised_days
+                        today, target_days or permit_type.promised_days
                     ).isoformat(),
                     "statutory_due_on": self.calendar.add_working_days(
                         today, permit_type.statutory_days
@@ -313,6 +364,7 @@ class Licensing(Application[UUID]):
             answers=answers,
             situation=situation,
             credit=credit,
+            fast_track=fast_track,
             tasks=tasks,
             actor=actor,
         )
@@ -364,6 +416,52 @@ class Licensing(Application[UUID]):
             ),
             lambda registration: registration.establish(actor=actor, permit_number=permit_number),
         )
+
+    def approve_jointly(self, *, application_id: UUID, actor: Actor) -> Receipt:
+        """One joint acceptance (合并受理、合并发证): the department approves every task of
+        its own still awaiting a decision, in one transaction; numbers are assigned here."""
+
+        def command() -> Receipt:
+            application = self.get_application(application_id)
+            tasks = application.queued_tasks_of(actor.department or "")
+            if actor.role != "department" or not tasks:
+                msg = f"application {application_id} has no task awaiting {actor.department or actor.role}"
+                raise Conflict(msg)
+            today = self.today()
+            changed: list[Any] = [application]
+            for task in tasks:
+                assert task.permit_id is not None  # queued tasks always have a permit
+                permit: Permit = self.repository.get(task.permit_id)
+                number = f"{task.department.upper()}-{today:%Y%m%d}-{permit.id.hex[:8].upper()}"
+                reason = "合并受理 准予许可 approved jointly"
+                application.approve(
+                    permit_type=task.permit_type,
+                    actor=actor,
+                    permit_number=number,
+                    reason=reason,
+                    legal_basis=None,
+                )
+                permit.approve(
+                    actor=actor,
+                    number=number,
+                    valid_from=today,
+                    valid_until=self._default_expiry(task.permit_type, today),
+                    reason=reason,
+                    legal_basis=None,
+                )
+                changed.append(permit)
+                if task.permit_type == BUSINESS_LICENCE:
+                    registration: BusinessRegistration = self.repository.get(
+                        application.registration_id
+                    )
+                    registration.establish(actor=actor, permit_number=number)
+                    changed.append(registration)
+            recordings = self.save(*changed)
+            return Receipt(
+                id=application.id, uscc=application.uscc, position=recordings[-1].notification.id
+            )
+
+        return self._retry(command)
 
     def refuse(
         self,

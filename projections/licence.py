@@ -100,6 +100,10 @@ def _registration_changed(sql: Sql, e: Any) -> None:
     _licence_update(sql, e, **public)  # the legal representative is personal data: not projected
 
 
+def _objection_raised(sql: Sql, e: Any) -> None:
+    _licence_update(sql, e, status=e.returns_to)
+
+
 def _registration_exited(sql: Sql, e: Any) -> None:
     _licence_update(sql, e, status=e.status)
 
@@ -220,7 +224,7 @@ HANDLERS: dict[type, Any] = {
     R.Suspended: _registration_status(RegistrationStatus.SUSPENDED),
     R.Resumed: _registration_status(RegistrationStatus.ACTIVE),
     R.DeregistrationNoticed: _registration_status(RegistrationStatus.DEREGISTRATION_NOTICE),
-    R.ObjectionRaised: _registration_status(RegistrationStatus.ACTIVE),
+    R.ObjectionRaised: _objection_raised,
     R.Exited: _registration_exited,
     Permit.Applied: _permit_applied,
     Permit.Reapplied: _permit_reapplied,

@@ -303,3 +303,24 @@ def test_the_audit_trail_says_who_when_what_and_why_in_order(
     }
     text = str(events)
     assert LEGAL_REP["id_number"] not in text and LEGAL_REP["mobile"] not in text
+
+
+def test_an_objection_returns_a_business_in_休业_to_休业_not_to_存续(
+    server: str, runtime: Runtime, token: Callable[..., str]
+) -> None:
+    registrar = auth(token("registrar", sub="reg-1"))
+    with httpx.Client(base_url=server) as client:
+        _open_restaurant(client, runtime, token)
+        client.post(
+            f"/api/v1/registrations/{USCC}/suspension", json={"reason": "装修"}, headers=registrar
+        ).raise_for_status()
+        client.post(
+            f"/api/v1/registrations/{USCC}/deregistration-notice", headers=registrar
+        ).raise_for_status()
+        objected = client.post(
+            f"/api/v1/registrations/{USCC}/objections",
+            json={"objector": "债权人", "grounds": "尚有债务"},
+            headers=registrar,
+        )
+        assert objected.json()["status"]["word"] == "休业"
+    assert runtime.app.get_registration(USCC).status.value == "suspended"

@@ -8,7 +8,7 @@ from uuid import UUID
 from fastapi import APIRouter, Response
 
 from api.auth import Clerk, RuntimeDep
-from api.schemas import ResubmissionIn, SubmissionIn, WithdrawalIn
+from api.schemas import JointInspectionIn, ResubmissionIn, SubmissionIn, WithdrawalIn
 from domain.bundle import BundleApplication
 from licensing.catalogue import Catalogue
 from licensing.service import BusinessDetails, task_summary
@@ -89,6 +89,7 @@ def application_view(application: BundleApplication) -> dict[str, Any]:
         "situation": application.situation,
         "credit": application.credit,
         "fast_track": application.fast_track,
+        "joint_inspection": application.inspection,
         "status": application.status,
         "submitted_at": application.created_on.isoformat(),
         "submitted_by": application.submitted_by,
@@ -167,5 +168,19 @@ def withdraw(
     application_id: UUID, body: WithdrawalIn, actor: Clerk, rt: RuntimeDep
 ) -> dict[str, Any]:
     receipt = rt.app.withdraw(application_id=application_id, actor=actor, reason=body.reason)
+    rt.settle(receipt.position)
+    return application_view(rt.app.get_application(application_id))
+
+
+@router.post(
+    "/applications/{application_id}/joint-inspection",
+    summary="联合勘查: one site visit for every task that needs one",
+)
+def schedule_joint_inspection(
+    application_id: UUID, body: JointInspectionIn, actor: Clerk, rt: RuntimeDep
+) -> dict[str, Any]:
+    receipt = rt.app.schedule_joint_inspection(
+        application_id=application_id, actor=actor, on=body.on
+    )
     rt.settle(receipt.position)
     return application_view(rt.app.get_application(application_id))

@@ -9,7 +9,7 @@ from fastapi import APIRouter, HTTPException, Query
 
 from api.auth import Reviewer, RuntimeDep
 from api.clerk import application_view
-from api.schemas import ApproveIn, Decision, SupplementRequestIn
+from api.schemas import ApproveIn, Decision, FindingIn, SupplementRequestIn
 
 router = APIRouter(prefix="/api/v1", tags=["departments"])
 
@@ -132,5 +132,23 @@ def request_supplement(
 )
 def joint_decision(application_id: UUID, actor: Reviewer, rt: RuntimeDep) -> dict[str, Any]:
     receipt = rt.app.approve_jointly(application_id=application_id, actor=actor)
+    rt.settle(receipt.position)
+    return application_view(rt.app.get_application(application_id))
+
+
+@router.post(
+    "/applications/{application_id}/tasks/{permit_type}/inspection-finding",
+    summary="Record one's own finding at the joint inspection",
+)
+def record_finding(
+    application_id: UUID, permit_type: str, body: FindingIn, actor: Reviewer, rt: RuntimeDep
+) -> dict[str, Any]:
+    receipt = rt.app.record_finding(
+        application_id=application_id,
+        permit_type=permit_type,
+        actor=actor,
+        passed=body.outcome == "pass",
+        notes=body.notes,
+    )
     rt.settle(receipt.position)
     return application_view(rt.app.get_application(application_id))

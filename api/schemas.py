@@ -156,3 +156,12 @@ class ResubmissionIn(Strict):
 
 class WithdrawalIn(Strict):
     reason: Text
+
+
+class JointInspectionIn(Strict):
+    on: date = Field(description="the day of the one visit for all departments")
+
+
+class FindingIn(Strict):
+    outcome: Literal["pass", "fail"]
+    notes: Annotated[str, Field(max_length=4000)] = ""

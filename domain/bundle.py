@@ -51,6 +51,8 @@ class Task:
     # Supplement requests: what is asked, and the clock's pauses [paused_on, resumed_on].
     supplement: dict[str, Any] | None = None
     pauses: list[list[str]] = field(default_factory=list)
+    needs_inspection: bool = False
+    finding: dict[str, Any] | None = None  # this department's own finding at the inspection
     decided_by: str | None = None
     reason: str | None = None
     legal_basis: str | None = None
@@ -131,6 +133,7 @@ class BundleApplication(Aggregate):
                 mode=t.get("mode", "approval"),
                 promised_days=t.get("promised_days"),
                 statutory_days=t.get("statutory_days"),
+                needs_inspection=bool(t.get("needs_inspection")),
                 due_on=t.get("due_on"),
                 statutory_due_on=t.get("statutory_due_on"),
                 permit_number=t.get("permit_number"),
@@ -139,6 +142,7 @@ class BundleApplication(Aggregate):
         }
         self.submitted_by = actor.id
         self.status = IN_REVIEW
+        self.inspection: dict[str, Any] | None = None
 
     def task(self, permit_type: str) -> Task:
         try:
@@ -170,6 +174,7 @@ class BundleApplication(Aggregate):
         legal_basis: str | None,
     ) -> None:
         self._check_decidable(permit_type, actor)
+        self._check_inspected(permit_type)
         self._task_approved(
             permit_type=permit_type,
             actor=actor,
@@ -212,6 +217,68 @@ class BundleApplication(Aggregate):
         task.reason = reason
         task.legal_basis = legal_basis
         task.decided_by = actor.id
+
+    # Joint inspection (联合勘查): one visit for every task that needs the site seen.
+
+    def schedule_joint_inspection(self, *, actor: Actor, on: date) -> None:
+        if actor.role != "clerk":
+            msg = "the window schedules the joint inspection for all departments"
+            raise Forbidden(msg)
+        if self.inspection is not None:
+            msg = f"a joint inspection is already scheduled for {self.inspection['on']}"
+            raise Conflict(msg)
+        due = [t for t in self.tasks.values() if t.needs_inspection and t.state in OPEN_TASK_STATES]
+        if len(due) < 2:
+            msg = "a joint inspection needs two or more tasks that inspect the site"
+            raise Conflict(msg)
+        self._joint_inspection_scheduled(
+            actor=actor,
+            on=on,
+            permit_types=[t.permit_type for t in due],
+            departments=sorted({t.department for t in due}),
+        )
+
+    @event("JointInspectionScheduled")
+    def _joint_inspection_scheduled(
+        self, *, actor: Actor, on: date, permit_types: list[str], departments: list[str]
+    ) -> None:
+        self.inspection = {
+            "on": on.isoformat(),
+            "permit_types": list(permit_types),
+            "departments": list(departments),
+        }
+
+    def record_finding(self, *, permit_type: str, actor: Actor, passed: bool, notes: str) -> None:
+        """Each department records its own finding; the decision stays its own, too."""
+        task = self.task(permit_type)
+        if actor.role != "department" or actor.department != task.department:
+            msg = f"the finding for {permit_type} is recorded by department {task.department}"
+            raise Forbidden(msg)
+        if self.inspection is None or permit_type not in self.inspection["permit_types"]:
+            msg = f"permit {permit_type} is not part of a scheduled joint inspection"
+            raise Conflict(msg)
+        if task.finding is not None:
+            msg = f"the finding for {permit_type} is already recorded"
+            raise Conflict(msg)
+        self._finding_recorded(permit_type=permit_type, actor=actor, passed=passed, notes=notes)
+
+    @event("FindingRecorded")
+    def _finding_recorded(
+        self, *, permit_type: str, actor: Actor, passed: bool, notes: str
+    ) -> None:
+        self.tasks[permit_type].finding = {"passed": passed, "notes": notes, "by": actor.id}
+
+    def _check_inspected(self, permit_type: str) -> None:
+        """A task in the joint inspection is approved only on its department's passing finding."""
+        if self.inspection is None or permit_type not in self.inspection["permit_types"]:
+            return
+        finding = self.tasks[permit_type].finding
+        if finding is None:
+            msg = f"permit {permit_type} awaits the joint inspection of {self.inspection['on']}"
+            raise Conflict(msg)
+        if not finding["passed"]:
+            msg = f"the joint inspection found {permit_type} not compliant; it can only be refused"
+            raise Conflict(msg)
 
     def queued_tasks_of(self, department: str) -> list[Task]:
         return [

@@ -342,6 +342,7 @@ class Licensing(Application[UUID]):
                     "state": TASK_QUEUED,
                     "promised_days": permit_type.promised_days,
                     "statutory_days": permit_type.statutory_days,
+                    "needs_inspection": permit_type.site_inspection,
                     "due_on": self.calendar.add_working_days(
                         today, target_days or permit_type.promised_days
                     ).isoformat(),
@@ -546,6 +547,27 @@ class Licensing(Application[UUID]):
         def act(application: BundleApplication) -> list[Any]:
             application.request_supplement(
                 permit_type=permit_type, actor=actor, items=items, note=note, on=self.today()
+            )
+            return []
+
+        return self._on_application(application_id, act)
+
+    def schedule_joint_inspection(self, *, application_id: UUID, actor: Actor, on: date) -> Receipt:
+        if on < self.today():
+            raise ValidationFailed([InvalidParam("on", "must not be in the past")])
+
+        def act(application: BundleApplication) -> list[Any]:
+            application.schedule_joint_inspection(actor=actor, on=on)
+            return []
+
+        return self._on_application(application_id, act)
+
+    def record_finding(
+        self, *, application_id: UUID, permit_type: str, actor: Actor, passed: bool, notes: str
+    ) -> Receipt:
+        def act(application: BundleApplication) -> list[Any]:
+            application.record_finding(
+                permit_type=permit_type, actor=actor, passed=passed, notes=notes
             )
             return []
 
@@ -961,6 +983,8 @@ def task_summary(application: BundleApplication) -> list[dict[str, Any]]:
             "mode": t.mode,
             "supplement": t.supplement,
             "pauses": t.pauses,
+            "needs_inspection": t.needs_inspection,
+            "finding": t.finding,
             "due_on": t.due_on,
             "statutory_due_on": t.statutory_due_on,
             "permit_number": t.permit_number,

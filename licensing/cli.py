@@ -105,6 +105,33 @@ def rebuild() -> None:
     rt.close()
 
 
+@main.command()
+@click.option("--loop", is_flag=True, help="keep delivering every --every seconds until stopped")
+@click.option("--every", default=30.0, show_default=True, help="seconds between passes")
+def deliver(loop: bool, every: float) -> None:
+    """电子送达: send decision documents to applicants' fixed e-mail and mobile, with retries."""
+    import time
+
+    rt = _runtime(Settings())
+    outbox = rt.outbox()
+    if not outbox.channels:
+        raise click.UsageError(
+            "no channel: set LICENSING_SMTP_HOST and/or LICENSING_SMS_GATEWAY_URL"
+        )
+    try:
+        while True:
+            queued = outbox.collect()
+            sent = outbox.deliver_due()
+            click.echo(f"queued {queued}, delivered {sent}, pending {len(outbox.pending)}")
+            if not loop:
+                break
+            time.sleep(every)
+    except KeyboardInterrupt:
+        pass
+    finally:
+        rt.close()
+
+
 @main.group()
 def permits() -> None:
     """Operate on permits."""

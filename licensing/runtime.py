@@ -14,6 +14,8 @@ from eventsourcing.utils import Environment
 
 from licensing.calendar import WorkingCalendar
 from licensing.catalogue import Catalogue, default_catalogue
+from licensing.delivery import Channel, EmailSender, SmsGateway
+from licensing.outbox import Outbox
 from licensing.persistence import ensure_postgres_schema, eventsourcing_env
 from licensing.projector import Projector
 from licensing.service import Licensing
@@ -80,6 +82,23 @@ class Runtime:
     def settle(self, position: int) -> bool:
         """Wait (bounded) until a command's own change is visible in the read model."""
         return self.projector.wait_for(position, self.settings.projection_wait_seconds)
+
+    def outbox(self) -> Outbox:
+        """The delivery outbox with the channels the settings configure (maybe none)."""
+        s = self.settings
+        channels: dict[str, Channel] = {}
+        if s.smtp_host:
+            channels["email"] = EmailSender(
+                host=s.smtp_host,
+                port=s.smtp_port,
+                sender=s.smtp_sender,
+                username=s.smtp_username,
+                password=s.smtp_password,
+                starttls=s.smtp_starttls,
+            )
+        if s.sms_gateway_url:
+            channels["sms"] = SmsGateway(url=s.sms_gateway_url, token=s.sms_gateway_token)
+        return Outbox(self.app, channels=channels)
 
     def verification_url(self, uscc: str, print_version: int) -> str:
         """What the printed QR holds: our public origin and a freshly signed pointer."""

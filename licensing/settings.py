@@ -41,6 +41,14 @@ class Settings(BaseSettings):
         default=None,
         description="YAML of official holiday schedules the calendar library does not know yet",
     )
+    smtp_host: str | None = Field(default=None, description="电子送达 by e-mail: SMTP server")
+    smtp_port: int = 25
+    smtp_sender: str = "证照通 <noreply@localhost>"
+    smtp_username: str | None = None
+    smtp_password: str | None = None
+    smtp_starttls: bool = False
+    sms_gateway_url: str | None = Field(default=None, description="电子送达 by SMS: HTTP gateway")
+    sms_gateway_token: str | None = None
     projection_wait_seconds: float = Field(
         default=2.0, description="how long a command waits for its own change to be projected"
     )

@@ -118,3 +118,8 @@ def test_the_operator_rebuilds_the_read_model_from_the_events(settings: Settings
     assert expired.exit_code == 0 and "Expired 0 permits" in expired.output  # all still valid
     jwks = CliRunner().invoke(main, ["jwks"], env=env)
     assert jwks.exit_code == 0 and '"kty": "EC"' in jwks.output and '"d"' not in jwks.output
+
+
+def test_deliver_refuses_to_run_without_a_channel(tmp_path: Path) -> None:
+    result = CliRunner().invoke(main, ["deliver"], env={"LICENSING_DATA_DIR": str(tmp_path)})
+    assert result.exit_code == 2 and "LICENSING_SMTP_HOST" in result.output

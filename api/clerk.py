@@ -90,6 +90,7 @@ def application_view(application: BundleApplication) -> dict[str, Any]:
         "credit": application.credit,
         "fast_track": application.fast_track,
         "joint_inspection": application.inspection,
+        "deficiencies": application.deficiencies,
         "status": application.status,
         "submitted_at": application.created_on.isoformat(),
         "submitted_by": application.submitted_by,
@@ -122,6 +123,7 @@ def submit(body: SubmissionIn, actor: Clerk, rt: RuntimeDep, response: Response)
         situation=body.situation,
         commitments={code: letter.model_dump() for code, letter in body.commitments.items()},
         fast_track=body.fast_track.model_dump() if body.fast_track else None,
+        deficiencies=[d.model_dump() for d in body.deficiencies],
         actor=actor,
     )
     rt.settle(receipt.position)
@@ -182,5 +184,17 @@ def schedule_joint_inspection(
     receipt = rt.app.schedule_joint_inspection(
         application_id=application_id, actor=actor, on=body.on
     )
+    rt.settle(receipt.position)
+    return application_view(rt.app.get_application(application_id))
+
+
+@router.post(
+    "/applications/{application_id}/materials/{material}",
+    summary="容缺受理: the missing material arrives",
+)
+def supply_material(
+    application_id: UUID, material: str, actor: Clerk, rt: RuntimeDep
+) -> dict[str, Any]:
+    receipt = rt.app.supply_material(application_id=application_id, actor=actor, material=material)
     rt.settle(receipt.position)
     return application_view(rt.app.get_application(application_id))

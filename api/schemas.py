@@ -55,6 +55,13 @@ class FastTrackIn(Strict):
     declaration: Annotated[str, Field(min_length=1, max_length=4000)]
 
 
+class DeficiencyIn(Strict):
+    """容缺受理: a material accepted as missing, with the date the applicant promises it."""
+
+    material: Annotated[str, Field(min_length=1, max_length=200)]
+    supply_by: date
+
+
 class SubmissionIn(Strict):
     theme: Annotated[str, Field(examples=["open_hotel"])]
     business: BusinessIn
@@ -64,6 +71,9 @@ class SubmissionIn(Strict):
     )
     fast_track: FastTrackIn | None = Field(
         default=None, description="守信快批, where the theme offers it (voluntary)"
+    )
+    deficiencies: Annotated[list[DeficiencyIn], Field(max_length=20)] = Field(
+        default_factory=list, description="容缺受理, for an applicant with good credit"
     )
     commitments: dict[str, SignedLetter] = Field(
         default_factory=dict,

@@ -33,6 +33,7 @@ TERMINAL_TASK_STATES = (
 IN_REVIEW = "in_review"
 DECIDED = "decided"
 WITHDRAWN = "withdrawn"
+LAPSED = "lapsed"  # 容缺: a promised material was not supplied in time
 
 
 @dataclass
@@ -70,8 +71,9 @@ class BundleApplication(Aggregate):
     class Submitted(Aggregate.Created):
         # v2: the situation answers that chose the conditional permits;
         # v3: the credit snapshot the application was accepted on;
-        # v4: the 守信快批 fast track (chain headquarters, written declaration), if chosen.
-        class_version = 4
+        # v4: the 守信快批 fast track (chain headquarters, written declaration), if chosen;
+        # v5: materials accepted as missing (容缺受理), each with its promised date.
+        class_version = 5
 
         @staticmethod
         def upcast_v1_v2(state: dict[str, Any]) -> None:
@@ -85,6 +87,10 @@ class BundleApplication(Aggregate):
         def upcast_v3_v4(state: dict[str, Any]) -> None:
             state["fast_track"] = None
 
+        @staticmethod
+        def upcast_v4_v5(state: dict[str, Any]) -> None:
+            state["deficiencies"] = []
+
         application_id: UUID
         theme: str
         catalogue_version: str
@@ -97,6 +103,7 @@ class BundleApplication(Aggregate):
         actor: Actor
         credit: dict[str, Any] | None
         fast_track: dict[str, Any] | None
+        deficiencies: list[dict[str, Any]]
 
     @event(Submitted)
     def __init__(
@@ -114,11 +121,16 @@ class BundleApplication(Aggregate):
         actor: Actor,
         credit: dict[str, Any] | None,
         fast_track: dict[str, Any] | None,
+        deficiencies: list[dict[str, Any]],
     ) -> None:
         self.theme = theme
         self.situation = dict(situation)
         self.credit = credit
         self.fast_track = fast_track
+        # 容缺受理: {material: {"supply_by": iso date, "supplied_on": iso date or None}}
+        self.deficiencies = {
+            d["material"]: {"supply_by": d["supply_by"], "supplied_on": None} for d in deficiencies
+        }
         self.catalogue_version = catalogue_version
         self.uscc = uscc
         self.registration_id = registration_id
@@ -375,6 +387,55 @@ class BundleApplication(Aggregate):
         for permit_type in permit_types:
             self.tasks[permit_type].state = TASK_WITHDRAWN
         self.status = WITHDRAWN
+
+    # 容缺受理: accepted with a missing material, to be supplied by a promised date.
+
+    def supply(self, *, actor: Actor, material: str, on: date) -> None:
+        if actor.role != "clerk":
+            msg = "missing materials are received at the window"
+            raise Forbidden(msg)
+        entry = self.deficiencies.get(material)
+        if entry is None:
+            msg = f"application {self.id} accepted no missing material {material!r}"
+            raise NotFound(msg)
+        if entry["supplied_on"] is not None:
+            msg = f"{material!r} was supplied on {entry['supplied_on']}"
+            raise Conflict(msg)
+        if self.status == LAPSED:
+            msg = f"application {self.id} lapsed; {material!r} came too late"
+            raise Conflict(msg)
+        self._supplied(actor=actor, material=material, on=on)
+
+    @event("MaterialSupplied")
+    def _supplied(self, *, actor: Actor, material: str, on: date) -> None:
+        self.deficiencies = {
+            **self.deficiencies,
+            material: {**self.deficiencies[material], "supplied_on": on.isoformat()},
+        }
+
+    def overdue_materials(self, today: date) -> list[str]:
+        return [
+            material
+            for material, entry in self.deficiencies.items()
+            if entry["supplied_on"] is None and entry["supply_by"] < today.isoformat()
+        ]
+
+    def lapse(self, *, actor: Actor, today: date) -> list[str]:
+        """A promised material not supplied in time ends the application: its undecided
+        tasks end; decisions already made stand. Returns the permit types ended."""
+        missing = self.overdue_materials(today)
+        if self.status != IN_REVIEW or not missing:
+            msg = f"application {self.id} has no overdue missing material"
+            raise Conflict(msg)
+        ended = [t.permit_type for t in self.tasks.values() if t.state in OPEN_TASK_STATES]
+        self._lapsed(actor=actor, missing=missing, permit_types=ended)
+        return ended
+
+    @event("Lapsed")
+    def _lapsed(self, *, actor: Actor, missing: list[str], permit_types: list[str]) -> None:
+        for permit_type in permit_types:
+            self.tasks[permit_type].state = TASK_WITHDRAWN
+        self.status = LAPSED
 
     def _decide_when_complete(self, actor: Actor) -> None:
         if self.status == IN_REVIEW and all(

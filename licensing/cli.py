@@ -133,6 +133,19 @@ def deliver(loop: bool, every: float) -> None:
 
 
 @main.group()
+def applications() -> None:
+    """Operate on applications."""
+
+
+@applications.command()
+def lapse() -> None:
+    """End applications whose promised missing material (容缺) is overdue (run daily)."""
+    rt = _runtime(Settings())
+    click.echo(f"Lapsed {len(rt.app.lapse_overdue())} applications")
+    rt.close()
+
+
+@main.group()
 def permits() -> None:
     """Operate on permits."""
 

@@ -13,6 +13,7 @@ from uuid import UUID, uuid4
 
 from eventsourcing.application import AggregateNotFoundError, Application
 from eventsourcing.persistence import IntegrityError, JSONTranscoder, Recording
+from eventsourcing.utils import get_topic
 
 from domain.actor import SYSTEM, Actor
 from domain.bundle import (
@@ -102,6 +103,7 @@ class Licensing(Application[UUID]):
         situation: dict[str, Any] | None = None,
         commitments: dict[str, dict[str, str]] | None = None,
         fast_track: dict[str, str] | None = None,
+        deficiencies: list[dict[str, Any]] | None = None,
     ) -> Receipt:
         """A clerk submits one merged form for a theme; a task per permit goes to its department.
         The situation answers decide which of the theme's conditional permits apply."""
@@ -112,6 +114,7 @@ class Licensing(Application[UUID]):
         commitments = dict(commitments or {})
         if fast_track is not None:
             fast_track = self._validate_fast_track(theme, fast_track)
+        deficiencies = self._validate_deficiencies(deficiencies or [])
         uscc, cleaned = self._validate_submission(
             theme=theme,
             business=business,
@@ -129,6 +132,7 @@ class Licensing(Application[UUID]):
                 situation=situation,
                 commitments=commitments,
                 fast_track=fast_track,
+                deficiencies=deficiencies,
                 actor=actor,
             )
         )
@@ -177,6 +181,33 @@ class Licensing(Application[UUID]):
         if problems:
             raise ValidationFailed(problems)
         return uscc, cleaned
+
+    # 容缺受理: at most this many working days to supply what was accepted as missing.
+    DEFICIENCY_LIMIT_DAYS = 20
+
+    def _validate_deficiencies(self, deficiencies: list[dict[str, Any]]) -> list[dict[str, Any]]:
+        today = self.today()
+        latest = self.calendar.add_working_days(today, self.DEFICIENCY_LIMIT_DAYS)
+        problems, seen, cleaned = [], set(), []
+        for n, entry in enumerate(deficiencies):
+            material = str(entry.get("material", "")).strip()
+            supply_by = entry.get("supply_by")
+            if not material or material in seen:
+                problems.append(InvalidParam(f"deficiencies.{n}.material", "empty or repeated"))
+            if not isinstance(supply_by, date) or not today < supply_by <= latest:
+                problems.append(
+                    InvalidParam(
+                        f"deficiencies.{n}.supply_by",
+                        f"must be after today and no later than {latest} "
+                        f"({self.DEFICIENCY_LIMIT_DAYS} working days)",
+                    )
+                )
+            seen.add(material)
+            if isinstance(supply_by, date):
+                cleaned.append({"material": material, "supply_by": supply_by.isoformat()})
+        if problems:
+            raise ValidationFailed(problems)
+        return cleaned
 
     def _validate_fast_track(self, theme: str, fast_track: dict[str, str]) -> dict[str, str]:
         problems = []
@@ -257,6 +288,7 @@ class Licensing(Application[UUID]):
         situation: dict[str, Any],
         commitments: dict[str, dict[str, str]],
         fast_track: dict[str, str] | None,
+        deficiencies: list[dict[str, Any]],
         actor: Actor,
     ) -> Receipt:
         # A fresh id per attempt: a failed attempt wrote nothing.
@@ -290,6 +322,12 @@ class Licensing(Application[UUID]):
                 for x in credit["listings"]
             )
             msg = f"commitment mode is not available: {uscc} is listed ({barred})"
+            raise Conflict(msg)
+        if deficiencies and credit["listings"]:
+            msg = (
+                "容缺受理 (acceptance with a missing material) needs good credit: "
+                f"{uscc} is listed on " + ", ".join(LISTS[x["list"]][0] for x in credit["listings"])
+            )
             raise Conflict(msg)
         if fast_track is not None:
             days = self.catalogue.theme(theme).fast_track_days
@@ -366,6 +404,7 @@ class Licensing(Application[UUID]):
             situation=situation,
             credit=credit,
             fast_track=fast_track,
+            deficiencies=deficiencies,
             tasks=tasks,
             actor=actor,
         )
@@ -618,6 +657,41 @@ class Licensing(Application[UUID]):
                 actor=actor, answers=changed, materials=materials, on=today, due_dates=due_dates
             )
             return []
+
+        return self._on_application(application_id, act)
+
+    def supply_material(self, *, application_id: UUID, actor: Actor, material: str) -> Receipt:
+        def act(application: BundleApplication) -> list[Any]:
+            application.supply(actor=actor, material=material, on=self.today())
+            return []
+
+        return self._on_application(application_id, act)
+
+    def lapse_overdue(self) -> list[Receipt]:
+        """Operator job: end every application whose promised missing material is overdue."""
+        topic = get_topic(BundleApplication.Submitted)
+        receipts = []
+        for notification in self.recorder.select_notifications(
+            start=None, limit=1_000_000, topics=[topic]
+        ):
+            application = self.get_application(notification.originator_id)
+            if application.status == "in_review" and application.overdue_materials(self.today()):
+                receipts.append(self._lapse(application.id))
+        return receipts
+
+    def _lapse(self, application_id: UUID) -> Receipt:
+        def act(application: BundleApplication) -> list[Any]:
+            missing = ", ".join(application.overdue_materials(self.today()))
+            permits = []
+            for permit_type in application.lapse(actor=SYSTEM, today=self.today()):
+                permit_id = application.task(permit_type).permit_id
+                if permit_id is not None:
+                    permit: Permit = self.repository.get(permit_id)
+                    permit.withdraw(
+                        actor=SYSTEM, reason=f"容缺材料逾期未补正 not supplied: {missing}"
+                    )
+                    permits.append(permit)
+            return permits
 
         return self._on_application(application_id, act)
 

@@ -117,6 +117,7 @@ HANDLERS: dict[type, Any] = {
     BundleApplication.SupplementRequested: _supplement_requested,
     BundleApplication.Resubmitted: _resubmitted,
     BundleApplication.Withdrawn: _withdrawn,
+    BundleApplication.Lapsed: _withdrawn,
     BundleApplication.TaskApproved: _decided(TASK_APPROVED),
     BundleApplication.TaskRefused: _decided(TASK_REFUSED),
 }

@@ -347,6 +347,10 @@ class BundleApplication(Aggregate):
         if not self.supplement_notice():
             msg = f"application {self.id} has no open supplement request"
             raise Conflict(msg)
+        paused = {t.permit_type for t in self.tasks.values() if t.state == TASK_SUPPLEMENT}
+        if not paused <= set(due_dates):
+            msg = f"new due dates are needed for every paused task: {sorted(paused)}"
+            raise ValueError(msg)
         self._resubmitted(
             actor=actor, answers=answers, materials=materials, on=on, due_dates=due_dates
         )

@@ -89,6 +89,8 @@ class Permit(Aggregate):
         self._under_review()
 
     def _become(self, state: str, reason: str, legal_basis: str | None = None) -> None:
+        if state in ENDED:
+            self.verification_due = None  # an ended permit has nothing left to verify
         self.state = state
         self.status = PUBLIC_STATUS[state]
         self.reason = reason
@@ -332,7 +334,7 @@ class Permit(Aggregate):
             msg = f"only department {self.department} may {act} permit {self.permit_type}"
             raise Forbidden(msg)
         if self.state not in allowed:
-            msg = f"permit {self.permit_type} is {self.state}; it cannot be {act}ed"
+            msg = f"permit {self.permit_type} is {self.state}; cannot {act} it"
             raise Conflict(msg)
 
     def suspend(self, *, actor: Actor, reason: str, legal_basis: str) -> None:

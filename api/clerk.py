@@ -11,7 +11,8 @@ from api.auth import Clerk, RuntimeDep
 from api.schemas import JointInspectionIn, ResubmissionIn, SubmissionIn, WithdrawalIn
 from domain.bundle import BundleApplication
 from licensing.catalogue import Catalogue
-from licensing.service import BusinessDetails, task_summary
+from licensing.runtime import Runtime
+from licensing.service import BusinessDetails, Receipt, task_summary
 
 router = APIRouter(prefix="/api/v1", tags=["window"])
 
@@ -78,6 +79,11 @@ def get_theme(code: str, rt: RuntimeDep) -> dict[str, Any]:
             for f in form.fields
         ],
     }
+
+
+def answer_with_application(rt: Runtime, receipt: Receipt) -> dict[str, Any]:
+    """After a command: wait (bounded) until its change is projected, then show the application."""
+    return answer_with_application(rt, receipt)
 
 
 def application_view(application: BundleApplication) -> dict[str, Any]:
@@ -161,8 +167,7 @@ def resubmit(
     receipt = rt.app.resubmit(
         application_id=application_id, actor=actor, answers=body.answers, materials=body.materials
     )
-    rt.settle(receipt.position)
-    return application_view(rt.app.get_application(application_id))
+    return answer_with_application(rt, receipt)
 
 
 @router.post("/applications/{application_id}/withdrawal", summary="Withdraw before decision")
@@ -170,8 +175,7 @@ def withdraw(
     application_id: UUID, body: WithdrawalIn, actor: Clerk, rt: RuntimeDep
 ) -> dict[str, Any]:
     receipt = rt.app.withdraw(application_id=application_id, actor=actor, reason=body.reason)
-    rt.settle(receipt.position)
-    return application_view(rt.app.get_application(application_id))
+    return answer_with_application(rt, receipt)
 
 
 @router.post(
@@ -184,8 +188,7 @@ def schedule_joint_inspection(
     receipt = rt.app.schedule_joint_inspection(
         application_id=application_id, actor=actor, on=body.on
     )
-    rt.settle(receipt.position)
-    return application_view(rt.app.get_application(application_id))
+    return answer_with_application(rt, receipt)
 
 
 @router.post(
@@ -196,5 +199,4 @@ def supply_material(
     application_id: UUID, material: str, actor: Clerk, rt: RuntimeDep
 ) -> dict[str, Any]:
     receipt = rt.app.supply_material(application_id=application_id, actor=actor, material=material)
-    rt.settle(receipt.position)
-    return application_view(rt.app.get_application(application_id))
+    return answer_with_application(rt, receipt)

@@ -8,10 +8,17 @@ from uuid import UUID
 from fastapi import APIRouter, HTTPException, Query
 
 from api.auth import Reviewer, RuntimeDep
-from api.clerk import application_view
+from api.clerk import answer_with_application
 from api.schemas import ApproveIn, Decision, FindingIn, SupplementRequestIn
+from domain.actor import Actor
 
 router = APIRouter(prefix="/api/v1", tags=["departments"])
+
+
+def _own(actor: Actor, department: str) -> None:
+    if actor.department != department:
+        msg = f"department {actor.department} may not read {department}'s worklist"
+        raise HTTPException(403, msg)
 
 
 @router.get("/departments/{department}/tasks", summary="A department's worklist, oldest first")
@@ -36,10 +43,7 @@ def worklist(
     limit: Annotated[int, Query(ge=1, le=500)] = 100,
     offset: Annotated[int, Query(ge=0)] = 0,
 ) -> dict[str, Any]:
-    if actor.department != department:
-        raise HTTPException(
-            403, f"department {actor.department} may not read {department}'s worklist"
-        )
+    _own(actor, department)
     rt.catalogue.department(department)
     today = rt.app.today().isoformat()
     tasks = rt.view.tasks(
@@ -61,10 +65,7 @@ def worklist(
     summary="先证后核: permits granted on commitment that the department must still verify",
 )
 def verifications(department: str, actor: Reviewer, rt: RuntimeDep) -> dict[str, Any]:
-    if actor.department != department:
-        raise HTTPException(
-            403, f"department {actor.department} may not read {department}'s worklist"
-        )
+    _own(actor, department)
     today = rt.app.today().isoformat()
     permits = rt.view.verifications(department)
     for permit in permits:
@@ -100,8 +101,7 @@ def decide(
             reason=body.reason,
             legal_basis=body.legal_basis,
         )
-    rt.settle(receipt.position)
-    return application_view(rt.app.get_application(application_id))
+    return answer_with_application(rt, receipt)
 
 
 @router.post(
@@ -122,8 +122,7 @@ def request_supplement(
         items=body.items,
         note=body.note,
     )
-    rt.settle(receipt.position)
-    return application_view(rt.app.get_application(application_id))
+    return answer_with_application(rt, receipt)
 
 
 @router.post(
@@ -132,8 +131,7 @@ def request_supplement(
 )
 def joint_decision(application_id: UUID, actor: Reviewer, rt: RuntimeDep) -> dict[str, Any]:
     receipt = rt.app.approve_jointly(application_id=application_id, actor=actor)
-    rt.settle(receipt.position)
-    return application_view(rt.app.get_application(application_id))
+    return answer_with_application(rt, receipt)
 
 
 @router.post(
@@ -150,5 +148,4 @@ def record_finding(
         passed=body.outcome == "pass",
         notes=body.notes,
     )
-    rt.settle(receipt.position)
-    return application_view(rt.app.get_application(application_id))
+    return answer_with_application(rt, receipt)

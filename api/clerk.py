@@ -83,7 +83,8 @@ def get_theme(code: str, rt: RuntimeDep) -> dict[str, Any]:
 
 def answer_with_application(rt: Runtime, receipt: Receipt) -> dict[str, Any]:
     """After a command: wait (bounded) until its change is projected, then show the application."""
-    return answer_with_application(rt, receipt)
+    rt.settle(receipt.position)
+    return application_view(rt.app.get_application(receipt.id))
 
 
 def application_view(application: BundleApplication) -> dict[str, Any]:

@@ -4,8 +4,7 @@ from __future__ import annotations
 
 import statistics
 import tempfile
-import time
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from uuid import uuid4
@@ -30,24 +29,6 @@ def throwaway_runtime(store: str) -> Iterator[Runtime]:
             runtime.close()
             if store == "postgres":
                 drop_schema(settings.postgres_schema)
-
-
-def rate(action: Callable[[], object], *, seconds: float, threads: int = 1) -> float:
-    """Calls per second of `action`, run by `threads` threads for about `seconds`."""
-    from concurrent.futures import ThreadPoolExecutor
-
-    stop = time.monotonic() + seconds
-    counts = [0] * threads
-
-    def loop(i: int) -> None:
-        while time.monotonic() < stop:
-            action()
-            counts[i] += 1
-
-    start = time.monotonic()
-    with ThreadPoolExecutor(threads) as pool:
-        list(pool.map(loop, range(threads)))
-    return sum(counts) / (time.monotonic() - start)
 
 
 def summary(samples: list[float]) -> str:

@@ -27,7 +27,7 @@ from domain.credit import LISTS, CreditRecord
 from domain.errors import Conflict, Forbidden, InvalidParam, NotFound, ValidationFailed
 from domain.permit import Permit
 from domain.registration import ENTITY_TYPES, BusinessRegistration
-from domain.status import PermitStatus, RegistrationStatus
+from domain.status import RegistrationStatus
 from domain.uscc import validate_uscc
 from licensing.calendar import WorkingCalendar
 from licensing.catalogue import Catalogue
@@ -1068,14 +1068,3 @@ def task_summary(application: BundleApplication) -> list[dict[str, Any]]:
         }
         for t in application.tasks.values()
     ]
-
-
-__all__ = [
-    "BUSINESS_LICENCE",
-    "BusinessDetails",
-    "Conflict",
-    "Licensing",
-    "PermitStatus",
-    "Receipt",
-    "task_summary",
-]

@@ -4,13 +4,14 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from datetime import date, timedelta
+from urllib.parse import urlsplit
 
 import httpx
 
 from domain.uscc import make_uscc
 from licensing.runtime import Runtime
 from tests.conftest import auth
-from tests.stories import submission, submit
+from tests.stories import decode_qr, submission, submit
 
 SHOP = make_uscc("91440609MA4M0DE01")
 HOTEL = make_uscc("91440609MA4M0DE02")
@@ -137,6 +138,10 @@ def test_a_false_commitment_is_withdrawn_and_shows_invalid(
         assert response.status_code == 200, response.text
         permit = _permits(client, HOTEL)["fire_safety_check"]
         assert permit["status"]["word"] == "无效" and "承诺不实" in permit["reason"]
+        # What a citizen sees when scanning the printed code on the wall.
+        scan = urlsplit(decode_qr(client.get(f"/api/v1/licences/{HOTEL}/qr.png").content)).path
+        page = client.get(scan, headers={"Accept": "text/html"}).text
+        assert 'class="pill invalid">无效</span>' in page and "承诺不实" in page
         again = client.post(
             f"/api/v1/licences/{HOTEL}/permits/fire_safety_check/verification",
             json={"outcome": "confirmed"},

@@ -355,7 +355,7 @@ class Licensing(Application[UUID]):
             )
             changed.append(permit)
             task["permit_id"] = permit.id
-            number = f"{permit_type.department.upper()}-{today:%Y%m%d}-{permit.id.hex[:8].upper()}"
+            number = self._permit_number(permit_type.department, today, permit.id)
             expiry = self._default_expiry(code, today)
             if permit_type.mode == "filing":
                 permit.file(actor=actor, number=number, valid_from=today, valid_until=expiry)
@@ -435,26 +435,53 @@ class Licensing(Application[UUID]):
         if problems:
             raise ValidationFailed(problems)
 
-        approved = reason or "准予许可 approved"
         return self._decide(
             application_id,
             permit_type,
-            lambda application: application.approve(
+            *self._approval(
                 permit_type=permit_type,
-                actor=actor,
-                permit_number=permit_number,
-                reason=approved,
-                legal_basis=legal_basis,
-            ),
-            lambda permit: permit.approve(
                 actor=actor,
                 number=permit_number,
                 valid_from=start,
                 valid_until=until,
-                reason=approved,
+                reason=reason or "准予许可 approved",
                 legal_basis=legal_basis,
             ),
-            lambda registration: registration.establish(actor=actor, permit_number=permit_number),
+        )
+
+    @staticmethod
+    def _approval(
+        *,
+        permit_type: str,
+        actor: Actor,
+        number: str,
+        valid_from: date,
+        valid_until: date | None,
+        reason: str,
+        legal_basis: str | None,
+    ) -> tuple[
+        Callable[[BundleApplication], None],
+        Callable[[Permit], None],
+        Callable[[BusinessRegistration], None],
+    ]:
+        """What approving one task does to the bundle, the permit and (营业执照) the registration."""
+        return (
+            lambda application: application.approve(
+                permit_type=permit_type,
+                actor=actor,
+                permit_number=number,
+                reason=reason,
+                legal_basis=legal_basis,
+            ),
+            lambda permit: permit.approve(
+                actor=actor,
+                number=number,
+                valid_from=valid_from,
+                valid_until=valid_until,
+                reason=reason,
+                legal_basis=legal_basis,
+            ),
+            lambda registration: registration.establish(actor=actor, permit_number=number),
         )
 
     def approve_jointly(self, *, application_id: UUID, actor: Actor) -> Receipt:
@@ -468,35 +495,23 @@ class Licensing(Application[UUID]):
                 msg = f"application {application_id} has no task awaiting {actor.department or actor.role}"
                 raise Conflict(msg)
             today = self.today()
-            changed: list[Any] = [application]
+            changed: list[Any] = []
             for task in tasks:
                 assert task.permit_id is not None  # queued tasks always have a permit
-                permit: Permit = self.repository.get(task.permit_id)
-                number = f"{task.department.upper()}-{today:%Y%m%d}-{permit.id.hex[:8].upper()}"
-                reason = "合并受理 准予许可 approved jointly"
-                application.approve(
-                    permit_type=task.permit_type,
-                    actor=actor,
-                    permit_number=number,
-                    reason=reason,
-                    legal_basis=None,
+                changed += self._decide_task(
+                    application,
+                    task.permit_type,
+                    *self._approval(
+                        permit_type=task.permit_type,
+                        actor=actor,
+                        number=self._permit_number(task.department, today, task.permit_id),
+                        valid_from=today,
+                        valid_until=self._default_expiry(task.permit_type, today),
+                        reason="合并受理 准予许可 approved jointly",
+                        legal_basis=None,
+                    ),
                 )
-                permit.approve(
-                    actor=actor,
-                    number=number,
-                    valid_from=today,
-                    valid_until=self._default_expiry(task.permit_type, today),
-                    reason=reason,
-                    legal_basis=None,
-                )
-                changed.append(permit)
-                if task.permit_type == BUSINESS_LICENCE:
-                    registration: BusinessRegistration = self.repository.get(
-                        application.registration_id
-                    )
-                    registration.establish(actor=actor, permit_number=number)
-                    changed.append(registration)
-            recordings = self.save(*changed)
+            recordings = self.save(application, *changed)
             return Receipt(
                 id=application.id, uscc=application.uscc, position=recordings[-1].notification.id
             )
@@ -546,22 +561,34 @@ class Licensing(Application[UUID]):
 
         def command() -> Receipt:
             application = self.get_application(application_id)
-            on_application(application)
-            permit: Permit = self.repository.get(application.task(permit_type).permit_id)
-            on_permit(permit)
-            changed: list[Any] = [application, permit]
-            if permit_type == BUSINESS_LICENCE:
-                registration: BusinessRegistration = self.repository.get(
-                    application.registration_id
-                )
-                on_registration(registration)
-                changed.append(registration)
-            recordings = self.save(*changed)
+            changed = self._decide_task(
+                application, permit_type, on_application, on_permit, on_registration
+            )
+            recordings = self.save(application, *changed)
             return Receipt(
                 id=application.id, uscc=application.uscc, position=recordings[-1].notification.id
             )
 
         return self._retry(command)
+
+    def _decide_task(
+        self,
+        application: BundleApplication,
+        permit_type: str,
+        on_application: Callable[[BundleApplication], None],
+        on_permit: Callable[[Permit], None],
+        on_registration: Callable[[BusinessRegistration], None],
+    ) -> list[Any]:
+        """Decide one task on a loaded bundle; returns the other aggregates it changed."""
+        on_application(application)
+        permit: Permit = self.repository.get(application.task(permit_type).permit_id)
+        on_permit(permit)
+        changed: list[Any] = [permit]
+        if permit_type == BUSINESS_LICENCE:
+            registration: BusinessRegistration = self.repository.get(application.registration_id)
+            on_registration(registration)
+            changed.append(registration)
+        return changed
 
     # Supplements (一次性告知), resubmission and withdrawal.
 
@@ -679,19 +706,26 @@ class Licensing(Application[UUID]):
                 receipts.append(self._lapse(application.id))
         return receipts
 
+    def _withdraw_permits(
+        self, application: BundleApplication, permit_types: list[str], actor: Actor, reason: str
+    ) -> list[Permit]:
+        """The permits of tasks that ended undecided end with them (no permit: nothing to do)."""
+        permits = []
+        for permit_type in permit_types:
+            permit_id = application.task(permit_type).permit_id
+            if permit_id is not None:
+                permit: Permit = self.repository.get(permit_id)
+                permit.withdraw(actor=actor, reason=reason)
+                permits.append(permit)
+        return permits
+
     def _lapse(self, application_id: UUID) -> Receipt:
         def act(application: BundleApplication) -> list[Any]:
             missing = ", ".join(application.overdue_materials(self.today()))
-            permits = []
-            for permit_type in application.lapse(actor=SYSTEM, today=self.today()):
-                permit_id = application.task(permit_type).permit_id
-                if permit_id is not None:
-                    permit: Permit = self.repository.get(permit_id)
-                    permit.withdraw(
-                        actor=SYSTEM, reason=f"容缺材料逾期未补正 not supplied: {missing}"
-                    )
-                    permits.append(permit)
-            return permits
+            ended = application.lapse(actor=SYSTEM, today=self.today())
+            return self._withdraw_permits(
+                application, ended, SYSTEM, f"容缺材料逾期未补正 not supplied: {missing}"
+            )
 
         return self._on_application(application_id, act)
 
@@ -699,14 +733,8 @@ class Licensing(Application[UUID]):
         """Before decision the applicant may withdraw; undecided permits end with it."""
 
         def act(application: BundleApplication) -> list[Any]:
-            permits = []
-            for permit_type in application.withdraw(actor=actor, reason=reason):
-                permit_id = application.task(permit_type).permit_id
-                if permit_id is not None:
-                    permit: Permit = self.repository.get(permit_id)
-                    permit.withdraw(actor=actor, reason=reason)
-                    permits.append(permit)
-            return permits
+            ended = application.withdraw(actor=actor, reason=reason)
+            return self._withdraw_permits(application, ended, actor, reason)
 
         return self._on_application(application_id, act)
 
@@ -899,6 +927,7 @@ class Licensing(Application[UUID]):
     # Credit (the credit office).
 
     def _credit_record(self, uscc: str) -> CreditRecord:
+        """The business's credit record; a new, empty one if it was never listed."""
         try:
             return self.repository.get(CreditRecord.create_id(uscc))
         except AggregateNotFoundError:
@@ -906,17 +935,11 @@ class Licensing(Application[UUID]):
 
     def _credit_snapshot(self, uscc: str, today: date) -> dict[str, Any]:
         """What an application records of the applicant's credit when it is submitted."""
-        try:
-            record: CreditRecord = self.repository.get(CreditRecord.create_id(uscc))
-        except AggregateNotFoundError:
-            return {"checked_on": today.isoformat(), "listings": []}
-        return {"checked_on": today.isoformat(), "listings": record.active_listings()}
+        listings = self._credit_record(uscc).active_listings()
+        return {"checked_on": today.isoformat(), "listings": listings}
 
     def credit_listings(self, uscc: str) -> list[dict[str, Any]]:
-        try:
-            record: CreditRecord = self.repository.get(CreditRecord.create_id(uscc))
-        except AggregateNotFoundError:
-            return []
+        record = self._credit_record(uscc)
         return [dict(v, id=k) for k, v in record.listings.items()]
 
     def _on_credit(self, uscc: str, act: Callable[[CreditRecord], Any]) -> tuple[Receipt, Any]:
@@ -1004,6 +1027,11 @@ class Licensing(Application[UUID]):
             raise NotFound(msg) from None
 
     # Helpers.
+
+    @staticmethod
+    def _permit_number(department: str, day: date, permit_id: UUID) -> str:
+        """A number for a permit the system grants itself (filing, commitment, joint act)."""
+        return f"{department.upper()}-{day:%Y%m%d}-{permit_id.hex[:8].upper()}"
 
     def _permit_to_apply(
         self, uscc: str, code: str, department: str, application_id: UUID, actor: Actor

@@ -128,6 +128,20 @@ class CreditRecord(Aggregate):
     def _removed(self, *, actor: Actor, listing_id: str, reason: str, repaired: bool) -> None:
         self._set(listing_id, REMOVED)
 
+    def expire(self, *, actor: Actor, listing_id: str, on: date, reason: str) -> None:
+        """移出 at the end of the listing period: the daily job does it, not a person."""
+        if actor.role != "system":
+            msg = "a listing period ends by the daily job"
+            raise Forbidden(msg)
+        if self._listing(listing_id)["state"] == REMOVED:
+            msg = f"listing {listing_id} is already removed"
+            raise Conflict(msg)
+        self._expired(actor=actor, listing_id=listing_id, on=on, reason=reason)
+
+    @event("Expired")
+    def _expired(self, *, actor: Actor, listing_id: str, on: date, reason: str) -> None:
+        self._set(listing_id, REMOVED)
+
     def _set(self, listing_id: str, state: str) -> None:
         self.listings = {**self.listings, listing_id: {**self.listings[listing_id], "state": state}}
 

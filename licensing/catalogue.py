@@ -24,10 +24,17 @@ from pydantic import (
     model_validator,
 )
 
+from domain.credit import LISTS
 from domain.errors import InvalidParam, NotFound, ValidationFailed
 
 DATA_DIR = Path(__file__).parent / "data"
-FILES = ("departments.yaml", "fields.yaml", "permit_types.yaml", "themes.yaml")
+FILES = (
+    "departments.yaml",
+    "fields.yaml",
+    "permit_types.yaml",
+    "themes.yaml",
+    "credit_lists.yaml",
+)
 
 FieldType = Literal["string", "text", "integer", "decimal", "boolean", "date", "choice"]
 Mode = Literal["cancelled", "filing", "commitment", "approval"]
@@ -60,6 +67,28 @@ class Choice(_Entry):
     code: str = Field(pattern=r"^[a-z][a-z0-9_]*$")
     label_zh: str
     label_en: str
+
+
+class CreditList(_Entry):
+    """A credit list, and the years after which a listing on it ends by itself (移出)."""
+
+    code: str = Field(pattern=r"^[a-z][a-z0-9_]*$")
+    name_zh: str
+    name_en: str
+    period_years: int | None = Field(gt=0)
+    legal_basis: str = Field(min_length=1)
+    inferred: bool
+    note: str | None = None
+
+    def ends_on(self, listed_on: dt.date) -> dt.date | None:
+        """The day the listing period is over; 29 February ends on 28 February."""
+        if self.period_years is None:
+            return None
+        year = listed_on.year + self.period_years
+        try:
+            return listed_on.replace(year=year)
+        except ValueError:
+            return listed_on.replace(year=year, day=28)
 
 
 class FormField(_Entry):
@@ -295,6 +324,7 @@ class Catalogue:
     fields: dict[str, FormField]
     permit_types: dict[str, PermitType]
     themes: dict[str, Theme]
+    credit_lists: dict[str, CreditList]
     version: str
 
     def department(self, code: str) -> Department:
@@ -533,17 +563,23 @@ def _index(name: str, entries: list[Any]) -> dict[str, Any]:
 
 
 def load_catalogue(directory: Path | None = None) -> Catalogue:
-    """Read, validate and cross-check the four catalogue files in `directory`."""
+    """Read, validate and cross-check the catalogue files in `directory`."""
     directory = DATA_DIR if directory is None else directory
     raw_departments, departments = _read(directory, "departments.yaml", Department)
     raw_fields, fields = _read(directory, "fields.yaml", FormField)
     raw_permits, permits = _read(directory, "permit_types.yaml", PermitType)
     raw_themes, themes = _read(directory, "themes.yaml", Theme)
+    raw_lists, credit_lists = _read(directory, "credit_lists.yaml", CreditList)
 
     department_index = _index("departments.yaml", departments)
     field_index = _index("fields.yaml", fields)
     permit_index = _index("permit_types.yaml", permits)
     theme_index = _index("themes.yaml", themes)
+    list_index = _index("credit_lists.yaml", credit_lists)
+    if set(list_index) != set(LISTS):
+        raise CatalogueError(
+            f"credit_lists.yaml: expected the lists {sorted(LISTS)}, got {sorted(list_index)}"
+        )
 
     for permit in permits:
         if permit.department not in department_index:
@@ -571,7 +607,7 @@ def load_catalogue(directory: Path | None = None) -> Catalogue:
                 )
 
     digest = hashlib.sha256()
-    raws = (raw_departments, raw_fields, raw_permits, raw_themes)
+    raws = (raw_departments, raw_fields, raw_permits, raw_themes, raw_lists)
     for name, raw in zip(FILES, raws, strict=True):
         # Length-prefix each file so bytes moving between files still change the version.
         digest.update(f"{name}:{len(raw)}:".encode())
@@ -581,6 +617,7 @@ def load_catalogue(directory: Path | None = None) -> Catalogue:
         fields=field_index,
         permit_types=permit_index,
         themes=theme_index,
+        credit_lists=list_index,
         version=digest.hexdigest()[:12],
     )
 

@@ -992,6 +992,30 @@ class Licensing(Application[UUID]):
             ),
         )
 
+    def expire_listings(self) -> list[Receipt]:
+        """Operator job (daily): move out every listing whose period is over (移出)."""
+        today = self.today()
+        topic = get_topic(CreditRecord.Opened)
+        receipts = []
+        for notification in self.recorder.select_notifications(
+            start=None, limit=1_000_000, topics=[topic]
+        ):
+            record: CreditRecord = self.repository.get(notification.originator_id)
+            for listing in record.active_listings():
+                kind = self.catalogue.credit_lists[listing["list"]]
+                ends_on = kind.ends_on(date.fromisoformat(listing["listed_on"]))
+                if ends_on is None or ends_on > today:
+                    continue
+                reason = f"列入期满移出 listing period of {kind.period_years} years ended"
+                receipt, _ = self._on_credit(
+                    record.uscc,
+                    lambda r, listing_id=listing["id"], reason=reason: r.expire(
+                        actor=SYSTEM, listing_id=listing_id, on=today, reason=reason
+                    ),
+                )
+                receipts.append(receipt)
+        return receipts
+
     def expire_permits(self, *, uscc: str) -> list[Receipt]:
         """Permits of one business past their validity become 无效 (run daily by the operator)."""
         today = self.today()

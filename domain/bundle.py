@@ -441,6 +441,21 @@ class BundleApplication(Aggregate):
             self.tasks[permit_type].state = TASK_WITHDRAWN
         self.status = LAPSED
 
+    def end_open_tasks(self, *, actor: Actor, reason: str) -> list[str]:
+        """The 营业执照 was refused: the undecided tasks end with it. Returns their types."""
+        ended = [t.permit_type for t in self.tasks.values() if t.state in OPEN_TASK_STATES]
+        if ended:
+            self._open_tasks_ended(actor=actor, reason=reason, permit_types=ended)
+        self._decide_when_complete(actor)
+        return ended
+
+    @event("OpenTasksEnded")
+    def _open_tasks_ended(self, *, actor: Actor, reason: str, permit_types: list[str]) -> None:
+        for permit_type in permit_types:
+            task = self.tasks[permit_type]
+            task.state = TASK_WITHDRAWN
+            task.reason = reason
+
     def _decide_when_complete(self, actor: Actor) -> None:
         if self.status == IN_REVIEW and all(
             t.state in TERMINAL_TASK_STATES for t in self.tasks.values()

@@ -45,6 +45,7 @@ WORDING = {
     "Cancelled": "注销 cancelled: {reason}",
     "Expired": "有效期届满 expired (found on {on})",
     "BusinessExited": "主体已退出 business exited ({how})",
+    "RegistrationRefused": "营业执照不予登记 business licence refused: {reason}",
     "Withdrawn": "申请已撤回 application withdrawn: {reason}",
     "CommitmentConfirmed": "告知承诺核查通过 commitment verified",
     "RectificationOrdered": "限期整改至 {deadline} rectify by {deadline}: {findings}",
@@ -391,6 +392,16 @@ class Permit(Aggregate):
         if self.state in ENDED:
             return
         self._business_exited(actor=actor, how=how)
+
+    def registration_refused(self, *, actor: Actor, reason: str) -> None:
+        """The 营业执照 was refused: the business does not exist, so nothing it holds stands."""
+        if self.state in ENDED:
+            return
+        self._registration_refused(actor=actor, reason=reason)
+
+    @event("RegistrationRefused")
+    def _registration_refused(self, *, actor: Actor, reason: str) -> None:
+        self._become(EXITED, WORDING["RegistrationRefused"].format(reason=reason))
 
     @event("BusinessExited")
     def _business_exited(self, *, actor: Actor, how: str) -> None:

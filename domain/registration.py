@@ -122,6 +122,54 @@ class BusinessRegistration(Aggregate):
     def _refused(self, *, actor: Actor, reason: str, legal_basis: str) -> None:
         self.status = RegistrationStatus.REFUSED
 
+    def reapply(
+        self,
+        *,
+        actor: Actor,
+        application_id: UUID,
+        name: str,
+        entity_type: str,
+        legal_representative: dict[str, Any],
+        domicile: str,
+        business_scope: str,
+        registered_capital: Decimal,
+    ) -> None:
+        """A refused registration may be applied for again under the same code."""
+        if self.status is not RegistrationStatus.REFUSED:
+            msg = f"registration {self.uscc} is {self.status.english}; only a refused one is re-applied"
+            raise Conflict(msg)
+        self._reapplied(
+            actor=actor,
+            application_id=application_id,
+            name=name,
+            entity_type=entity_type,
+            legal_representative=legal_representative,
+            domicile=domicile,
+            business_scope=business_scope,
+            registered_capital=registered_capital,
+        )
+
+    @event("Reapplied")
+    def _reapplied(
+        self,
+        *,
+        actor: Actor,
+        application_id: UUID,
+        name: str,
+        entity_type: str,
+        legal_representative: dict[str, Any],
+        domicile: str,
+        business_scope: str,
+        registered_capital: Decimal,
+    ) -> None:
+        self.name = name
+        self.entity_type = entity_type
+        self.legal_representative = dict(legal_representative)
+        self.domicile = domicile
+        self.business_scope = business_scope
+        self.registered_capital = registered_capital
+        self.status = RegistrationStatus.ESTABLISHING
+
     # The registrar's acts on an existing business.
 
     def _check(self, actor: Actor, act: str, *, allowed: tuple[RegistrationStatus, ...]) -> None:

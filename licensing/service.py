@@ -311,8 +311,18 @@ class Licensing(Application[UUID]):
             )
             is_new_business = True
         if registration.status is RegistrationStatus.REFUSED:
-            msg = f"the registration of {uscc} was refused; apply under a new code"
-            raise Conflict(msg)
+            # Refused once, applied for again: same code, the form's (perhaps corrected) data.
+            registration.reapply(
+                actor=actor,
+                application_id=application_id,
+                name=business.name,
+                entity_type=business.entity_type,
+                legal_representative=business.legal_representative,
+                domicile=business.domicile,
+                business_scope=business.business_scope,
+                registered_capital=business.registered_capital,
+            )
+            is_new_business = True
         changed: list[Any] = []
         today = self.today()
         credit = self._credit_snapshot(uscc, today)
@@ -588,7 +598,26 @@ class Licensing(Application[UUID]):
             registration: BusinessRegistration = self.repository.get(application.registration_id)
             on_registration(registration)
             changed.append(registration)
+            if registration.status is RegistrationStatus.REFUSED:
+                changed += self._end_with_refused_registration(application, registration, permit)
         return changed
+
+    def _end_with_refused_registration(
+        self, application: BundleApplication, registration: BusinessRegistration, licence: Permit
+    ) -> list[Permit]:
+        """No business, no permits: the other tasks end and every other permit is 无效."""
+        actor = SYSTEM
+        reason = licence.reason or "营业执照不予登记"
+        application.end_open_tasks(actor=actor, reason=reason)
+        ended = []
+        for permit_type in registration.permit_types:
+            if permit_type != BUSINESS_LICENCE:
+                permit: Permit = self.repository.get(
+                    Permit.create_id(registration.uscc, permit_type)
+                )
+                permit.registration_refused(actor=actor, reason=reason)
+                ended.append(permit)
+        return ended
 
     # Supplements (一次性告知), resubmission and withdrawal.
 

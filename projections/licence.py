@@ -100,6 +100,19 @@ def _registration_changed(sql: Sql, e: Any) -> None:
     _licence_update(sql, e, **public)  # the legal representative is personal data: not projected
 
 
+def _registration_reapplied(sql: Sql, e: Any) -> None:
+    _licence_update(
+        sql,
+        e,
+        name=e.name,
+        entity_type=e.entity_type,
+        domicile=e.domicile,
+        business_scope=e.business_scope,
+        registered_capital=str(e.registered_capital),
+        status=RegistrationStatus.ESTABLISHING.value,
+    )
+
+
 def _objection_raised(sql: Sql, e: Any) -> None:
     _licence_update(sql, e, status=e.returns_to)
 
@@ -219,6 +232,7 @@ HANDLERS: dict[type, Any] = {
     R.Applied: _registration_applied,
     R.Established: _registration_status(RegistrationStatus.ACTIVE),
     R.Refused: _registration_status(RegistrationStatus.REFUSED),
+    R.Reapplied: _registration_reapplied,
     R.PermitsAttached: _bump,
     R.Changed: _registration_changed,
     R.Suspended: _registration_status(RegistrationStatus.SUSPENDED),
@@ -236,6 +250,7 @@ HANDLERS: dict[type, Any] = {
     Permit.Cancelled: _permit_became(PermitStatus.INVALID, settles_commitment=True),
     Permit.Expired: _permit_became(PermitStatus.INVALID, settles_commitment=True),
     Permit.BusinessExited: _permit_became(PermitStatus.INVALID, settles_commitment=True),
+    Permit.RegistrationRefused: _permit_became(PermitStatus.INVALID, settles_commitment=True),
     Permit.Withdrawn: _permit_became(PermitStatus.INVALID, settles_commitment=True),
     Permit.Filed: _permit_approved,
     Permit.GrantedOnCommitment: _permit_approved,

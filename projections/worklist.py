@@ -118,6 +118,7 @@ HANDLERS: dict[type, Any] = {
     BundleApplication.Resubmitted: _resubmitted,
     BundleApplication.Withdrawn: _withdrawn,
     BundleApplication.Lapsed: _withdrawn,
+    BundleApplication.OpenTasksEnded: _withdrawn,
     BundleApplication.TaskApproved: _decided(TASK_APPROVED),
     BundleApplication.TaskRefused: _decided(TASK_REFUSED),
 }

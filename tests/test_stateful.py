@@ -661,6 +661,26 @@ class RegistrationLifecycle(EventSourcedMachine):
         ):
             self.status = "refused"
 
+    @rule(name=st.sampled_from(["状态机饭店", "新名饭店"]))
+    def reapply(self, name: str) -> None:
+        """Only a refused registration is applied for again (same code, new form data)."""
+        if self.run(
+            lambda: self.registration.reapply(
+                actor=CLERK,
+                application_id=UUID("00000000-0000-4000-8000-000000000003"),
+                name=name,
+                entity_type="limited_company",
+                legal_representative={"name": "张三"},
+                domicile=self.details["domicile"],
+                business_scope=self.details["business_scope"],
+                registered_capital=Decimal("100000"),
+            ),
+            refused_with=None if self.status == "refused" else Conflict,
+            emits=["Reapplied"],
+        ):
+            self.status = "establishing"
+            self.details.update(name=name, legal_representative={"name": "张三"})
+
     @rule(actor=REGISTRATION_PEOPLE, drawn=CHANGES, reason=REASON)
     def change(self, actor: Actor, drawn: dict[str, str], reason: str) -> None:
         changes: dict[str, Any] = {

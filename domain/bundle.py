@@ -54,6 +54,9 @@ class Task:
     pauses: list[list[str]] = field(default_factory=list)
     needs_inspection: bool = False
     finding: dict[str, Any] | None = None  # this department's own finding at the inspection
+    # Where a rule deems the outcome when the statutory limit passes undecided (视为准予…).
+    deemed_outcome: str | None = None  # "approve" | "refuse"
+    deemed_basis: str | None = None
     decided_by: str | None = None
     reason: str | None = None
     legal_basis: str | None = None
@@ -149,6 +152,8 @@ class BundleApplication(Aggregate):
                 due_on=t.get("due_on"),
                 statutory_due_on=t.get("statutory_due_on"),
                 permit_number=t.get("permit_number"),
+                deemed_outcome=t.get("deemed_outcome"),
+                deemed_basis=t.get("deemed_basis"),
             )
             for t in tasks
         }
@@ -229,6 +234,51 @@ class BundleApplication(Aggregate):
         task.reason = reason
         task.legal_basis = legal_basis
         task.decided_by = actor.id
+
+    # Deemed outcome: the statutory limit passed undecided, and a rule says what that means.
+
+    def deemable_on(self, today: date) -> list[str]:
+        """The queued tasks whose statutory limit ended before `today` and whose rule deems
+        an outcome (a paused task's clock is stopped, so it is not among them)."""
+        if self.status != IN_REVIEW:
+            return []
+        return [
+            t.permit_type
+            for t in self.tasks.values()
+            if t.state == TASK_QUEUED
+            and t.deemed_outcome is not None
+            and t.statutory_due_on is not None
+            and t.statutory_due_on < today.isoformat()
+        ]
+
+    def deem(self, *, permit_type: str, actor: Actor, today: date, permit_number: str) -> None:
+        task = self.task(permit_type)
+        if actor.role != "system":
+            msg = "an outcome is deemed by the daily job, never by a person"
+            raise Forbidden(msg)
+        if permit_type not in self.deemable_on(today):
+            msg = (
+                f"the task for {permit_type} is {task.state} with statutory date "
+                f"{task.statutory_due_on} and deemed outcome {task.deemed_outcome}: not deemable"
+            )
+            raise Conflict(msg)
+        assert task.deemed_basis is not None  # the catalogue pairs the two
+        if task.deemed_outcome == "approve":
+            self._task_approved(
+                permit_type=permit_type,
+                actor=actor,
+                permit_number=permit_number,
+                reason=f"逾期未作决定，视为准予 deemed approved: the limit ended {task.statutory_due_on}",
+                legal_basis=task.deemed_basis,
+            )
+        else:
+            self._task_refused(
+                permit_type=permit_type,
+                actor=actor,
+                reason=f"逾期未作决定，视为不予许可 deemed refused: the limit ended {task.statutory_due_on}",
+                legal_basis=task.deemed_basis,
+            )
+        self._decide_when_complete(actor)
 
     # Joint inspection (联合勘查): one visit for every task that needs the site seen.
 

@@ -168,6 +168,37 @@ class Permit(Aggregate):
     def _refused(self, *, actor: Actor, reason: str, legal_basis: str) -> None:
         self._become(REFUSED, reason, legal_basis)
 
+    def deemed(
+        self,
+        *,
+        actor: Actor,
+        approved: bool,
+        number: str,
+        valid_from: date,
+        valid_until: date | None,
+        reason: str,
+        legal_basis: str,
+    ) -> None:
+        """The statutory limit passed undecided and a rule deems the outcome: recorded as the
+        system's decision, with that rule as its legal basis."""
+        if actor.role != "system":
+            msg = "an outcome is deemed by the daily job, never by a person"
+            raise Forbidden(msg)
+        if self.state != UNDER_REVIEW:
+            msg = f"permit {self.permit_type} is not under review (it is {self.state})"
+            raise Conflict(msg)
+        if approved:
+            self._approved(
+                actor=actor,
+                number=number,
+                valid_from=valid_from,
+                valid_until=valid_until,
+                reason=reason,
+                legal_basis=legal_basis,
+            )
+        else:
+            self._refused(actor=actor, reason=reason, legal_basis=legal_basis)
+
     def withdraw(self, *, actor: Actor, reason: str) -> None:
         if self.state != UNDER_REVIEW:
             msg = f"permit {self.permit_type} is {self.state}; its application cannot be withdrawn"

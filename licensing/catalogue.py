@@ -157,6 +157,7 @@ class PermitType(_Entry):
     # Approval mode only: what a statutory limit passing undecided means; None = nothing
     # happens by itself (the task is simply overdue). Set only where a rule says so.
     deemed_outcome: DeemedOutcome | None = None
+    deemed_basis: str | None = Field(default=None, min_length=1)  # the rule that deems it
     rectification_days: int | None = Field(default=None, gt=0)
 
     @model_validator(mode="after")
@@ -178,6 +179,10 @@ class PermitType(_Entry):
                 raise ValueError(f"a permit in {self.mode} mode cannot have verification_days")
         if self.deemed_outcome is not None and self.mode != "approval":
             raise ValueError(f"a permit in {self.mode} mode cannot have a deemed_outcome")
+        if (self.deemed_outcome is None) != (self.deemed_basis is None):
+            raise ValueError("deemed_outcome and deemed_basis (the rule that sets it) go together")
+        if self.deemed_outcome is not None and self.code == "business_licence":
+            raise ValueError("a registration is never deemed: the business licence is decided")
         if self.mode == "cancelled":
             # No permit exists: the department is only informed of the registration.
             if self.statutory_days or self.promised_days:

@@ -17,6 +17,7 @@ from eventsourcing.utils import get_topic
 
 from domain.actor import SYSTEM, Actor
 from domain.bundle import (
+    TASK_APPROVED,
     TASK_FILED,
     TASK_INFORMED,
     TASK_ON_COMMITMENT,
@@ -391,6 +392,8 @@ class Licensing(Application[UUID]):
                     "promised_days": permit_type.promised_days,
                     "statutory_days": permit_type.statutory_days,
                     "needs_inspection": permit_type.site_inspection,
+                    "deemed_outcome": permit_type.deemed_outcome,
+                    "deemed_basis": permit_type.deemed_basis,
                     "due_on": self.calendar.add_working_days(
                         today, target_days or permit_type.promised_days
                     ).isoformat(),
@@ -734,6 +737,43 @@ class Licensing(Application[UUID]):
             if application.status == "in_review" and application.overdue_materials(self.today()):
                 receipts.append(self._lapse(application.id))
         return receipts
+
+    def deem_overdue(self) -> list[Receipt]:
+        """Operator job (daily): where a rule deems the outcome of a task whose statutory
+        limit passed undecided, record it — as the system's decision, citing the rule."""
+        today = self.today()
+        topic = get_topic(BundleApplication.Submitted)
+        receipts = []
+        for notification in self.recorder.select_notifications(
+            start=None, limit=1_000_000, topics=[topic]
+        ):
+            application = self.get_application(notification.originator_id)
+            for permit_type in application.deemable_on(today):
+                receipts.append(self._deem(application.id, permit_type, today))
+        return receipts
+
+    def _deem(self, application_id: UUID, permit_type: str, today: date) -> Receipt:
+        def act(application: BundleApplication) -> list[Any]:
+            task = application.task(permit_type)
+            assert task.permit_id is not None  # only approval-mode tasks are deemed
+            number = self._permit_number(task.department, today, task.permit_id)
+            application.deem(
+                permit_type=permit_type, actor=SYSTEM, today=today, permit_number=number
+            )
+            permit: Permit = self.repository.get(task.permit_id)
+            assert task.reason is not None and task.legal_basis is not None
+            permit.deemed(
+                actor=SYSTEM,
+                approved=task.state == TASK_APPROVED,
+                number=number,
+                valid_from=today,
+                valid_until=self._default_expiry(permit_type, today),
+                reason=task.reason,
+                legal_basis=task.legal_basis,
+            )
+            return [permit]
+
+        return self._on_application(application_id, act)
 
     def _withdraw_permits(
         self, application: BundleApplication, permit_types: list[str], actor: Actor, reason: str

@@ -11,6 +11,7 @@ from api.auth import RuntimeDep, role
 from api.schemas import Strict, Text
 from domain.actor import Actor
 from domain.credit import LISTS
+from licensing.service import Receipt
 
 router = APIRouter(prefix="/api/v1/credit", tags=["credit"])
 CreditOffice = Annotated[Actor, Depends(role("credit"))]
@@ -52,6 +53,12 @@ def _record(rt: RuntimeDep, uscc: str) -> dict[str, Any]:
     }
 
 
+def _settled(rt: RuntimeDep, receipt: Receipt) -> dict[str, Any]:
+    """Answer a command once the public licence shows it (its listings are published there)."""
+    rt.settle(receipt.position)
+    return _record(rt, receipt.uscc)
+
+
 @router.get("/{uscc}", summary="A business's credit listings and what they bar it from")
 def get_record(uscc: str, actor: Staff, rt: RuntimeDep) -> dict[str, Any]:
     return _record(rt, uscc)
@@ -61,7 +68,7 @@ def get_record(uscc: str, actor: Staff, rt: RuntimeDep) -> dict[str, Any]:
 def list_business(
     uscc: str, body: ListingIn, actor: CreditOffice, rt: RuntimeDep, response: Response
 ) -> dict[str, Any]:
-    listing_id = rt.app.list_business(
+    receipt, listing_id = rt.app.list_business(
         uscc=uscc,
         actor=actor,
         list_code=body.list,
@@ -69,25 +76,27 @@ def list_business(
         legal_basis=body.legal_basis,
     )
     response.headers["Location"] = f"/api/v1/credit/{uscc}/listings/{listing_id}"
-    return _record(rt, uscc)
+    return _settled(rt, receipt)
 
 
 @router.post("/{uscc}/listings/{listing_id}/objection", summary="异议: the business objects")
 def object_to(
     uscc: str, listing_id: str, body: ObjectionIn, actor: Objector, rt: RuntimeDep
 ) -> dict[str, Any]:
-    rt.app.object_to_listing(uscc=uscc, listing_id=listing_id, actor=actor, grounds=body.grounds)
-    return _record(rt, uscc)
+    receipt = rt.app.object_to_listing(
+        uscc=uscc, listing_id=listing_id, actor=actor, grounds=body.grounds
+    )
+    return _settled(rt, receipt)
 
 
 @router.post("/{uscc}/listings/{listing_id}/objection-decision", summary="Decide an objection")
 def decide(
     uscc: str, listing_id: str, body: ObjectionDecisionIn, actor: CreditOffice, rt: RuntimeDep
 ) -> dict[str, Any]:
-    rt.app.decide_listing_objection(
+    receipt = rt.app.decide_listing_objection(
         uscc=uscc, listing_id=listing_id, actor=actor, upheld=body.upheld, reason=body.reason
     )
-    return _record(rt, uscc)
+    return _settled(rt, receipt)
 
 
 @router.post(
@@ -96,7 +105,7 @@ def decide(
 def remove(
     uscc: str, listing_id: str, body: RemovalIn, actor: CreditOffice, rt: RuntimeDep
 ) -> dict[str, Any]:
-    rt.app.remove_listing(
+    receipt = rt.app.remove_listing(
         uscc=uscc, listing_id=listing_id, actor=actor, reason=body.reason, repaired=body.repaired
     )
-    return _record(rt, uscc)
+    return _settled(rt, receipt)

@@ -11,6 +11,7 @@ from fastapi.responses import JSONResponse
 from fastapi.templating import Jinja2Templates
 
 from api.auth import RuntimeDep
+from domain.credit import ACTIVE, LISTS, OBJECTED
 from domain.errors import InvalidParam, NotFound, ValidationFailed
 from domain.registration import ENTITY_TYPES
 from domain.status import PermitStatus, RegistrationStatus
@@ -48,10 +49,34 @@ def _status(status: PermitStatus | RegistrationStatus) -> dict[str, str]:
     return {"code": status.value, "word": status.word, "english": status.english}
 
 
+# A listing under objection still applies until the credit office decides (domain/credit.py).
+_LISTING_STATES = {
+    ACTIVE: ("列入中", "listed"),
+    OBJECTED: ("异议审核中", "objection under review; the listing applies meanwhile"),
+}
+
+
+def present_credit_listing(row: dict[str, Any]) -> dict[str, Any]:
+    """One listing as the public sees it (公示): which list, since when, why, on what basis."""
+    list_zh, list_en = LISTS.get(row["list_code"], (row["list_code"], row["list_code"]))
+    word, english = _LISTING_STATES[row["state"]]
+    return {
+        "listing_id": row["listing_id"],
+        "list": row["list_code"],
+        "list_zh": list_zh,
+        "list_en": list_en,
+        "listed_on": row["listed_on"],
+        "grounds": row["grounds"],
+        "legal_basis": row["legal_basis"],
+        "state": {"code": row["state"], "word": word, "english": english},
+    }
+
+
 def present_licence(
     rt: Runtime, row: dict[str, Any], *, today: date | None = None
 ) -> dict[str, Any]:
-    """The public licence: registration and permits, no personal data, expiry applied on read."""
+    """The public licence: registration, permits and credit listings, no personal data and
+    no staff identities, expiry applied on read."""
     today = today or date.today()
     catalogue = rt.catalogue
     permits = []
@@ -97,6 +122,7 @@ def present_licence(
         "version": row["version"],
         "as_of": row["updated_at"],
         "permits": permits,
+        "credit_listings": [present_credit_listing(x) for x in row["credit_listings"]],
     }
 
 
@@ -212,6 +238,18 @@ def verify(token: str, request: Request, rt: RuntimeDep) -> Response:
                     "changed_at": p["updated_at"],
                 }
                 for p in licence["permits"]
+            ],
+            "credit": [
+                {
+                    "list": c["list"],
+                    "list_zh": c["list_zh"],
+                    "list_en": c["list_en"],
+                    "listed_on": c["listed_on"],
+                    "grounds": c["grounds"],
+                    "legal_basis": c["legal_basis"],
+                    "state": c["state"]["code"],
+                }
+                for c in licence["credit_listings"]
             ],
         }
         jws = sign_status(rt.keys, doc, issuer=rt.settings.issuer, subject=licence["uscc"])

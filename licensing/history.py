@@ -5,10 +5,12 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
+from domain.credit import CreditRecord
 from domain.errors import NotFound
 from domain.permit import Permit
 from domain.registration import BusinessRegistration
 from licensing.service import Licensing
+from projections.credit import listing_order
 
 # Personal data that stays out of the audit trail's details (the registrar reads it elsewhere).
 _REDACTED = ("id_number", "mobile")
@@ -20,7 +22,7 @@ def _events(app: Licensing, aggregate_id: Any) -> list[Any]:
 
 def licence_as_of(app: Licensing, uscc: str, moment: datetime) -> dict[str, Any]:
     """The licence as it stood at `moment`, shaped like a read-model row (same version
-    counting: one per event of the registration or of any of its permits)."""
+    counting: one per event of the registration, of any of its permits or of its credit record)."""
     registration_id = BusinessRegistration.create_id(uscc)
     past = [e for e in _events(app, registration_id) if e.timestamp <= moment]
     if not past:
@@ -57,6 +59,10 @@ def licence_as_of(app: Licensing, uscc: str, moment: datetime) -> dict[str, Any]
                 "updated_at": permit_past[-1].timestamp.isoformat(),
             }
         )
+    credit_listings, credit_past = _credit_as_of(app, uscc, moment)
+    version += len(credit_past)
+    if credit_past:
+        last = max(last, credit_past[-1].timestamp)
     return {
         "uscc": uscc,
         "registration_id": str(registration.id),
@@ -70,7 +76,31 @@ def licence_as_of(app: Licensing, uscc: str, moment: datetime) -> dict[str, Any]
         "version": version,
         "updated_at": last.isoformat(),
         "permits": sorted(permits, key=lambda p: p["permit_type"]),
+        "credit_listings": credit_listings,
     }
+
+
+def _credit_as_of(
+    app: Licensing, uscc: str, moment: datetime
+) -> tuple[list[dict[str, Any]], list[Any]]:
+    """The credit listings in public view at `moment`, and the credit events up to then."""
+    record_id = CreditRecord.create_id(uscc)
+    past = [e for e in _events(app, record_id) if e.timestamp <= moment]
+    if not past:
+        return [], []
+    record: CreditRecord = app.repository.get(record_id, version=len(past))
+    listings = [
+        {
+            "listing_id": x["id"],
+            "list_code": x["list"],
+            "listed_on": x["listed_on"],
+            "grounds": x["grounds"],
+            "legal_basis": x["legal_basis"],
+            "state": x["state"],
+        }
+        for x in record.active_listings()
+    ]
+    return sorted(listings, key=listing_order), past
 
 
 def audit_trail(app: Licensing, uscc: str) -> list[dict[str, Any]]:

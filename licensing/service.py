@@ -984,7 +984,11 @@ class Licensing(Application[UUID]):
                 record.list(
                     actor=actor,
                     list_code="commitment_blacklist",
-                    grounds=f"{permit_type}: {findings}",
+                    # The grounds as published (公示): the act, not the inspection's details.
+                    grounds=(
+                        "告知承诺不实，许可被撤销 commitment found false, permit withdrawn: "
+                        f"{self.catalogue.permit_type(permit_type).name_zh}"
+                    ),
                     legal_basis=legal_basis,
                     on=self.today(),
                 )
@@ -1022,9 +1026,10 @@ class Licensing(Application[UUID]):
 
     def list_business(
         self, *, uscc: str, actor: Actor, list_code: str, grounds: str, legal_basis: str
-    ) -> str:
+    ) -> tuple[Receipt, str]:
+        """Returns the receipt and the new listing's id."""
         self.get_registration(uscc)  # only registered businesses are listed
-        _, listing_id = self._on_credit(
+        receipt, listing_id = self._on_credit(
             uscc,
             lambda r: r.list(
                 actor=actor,
@@ -1034,32 +1039,34 @@ class Licensing(Application[UUID]):
                 on=self.today(),
             ),
         )
-        return str(listing_id)
+        return receipt, str(listing_id)
 
-    def object_to_listing(self, *, uscc: str, listing_id: str, actor: Actor, grounds: str) -> None:
-        self._on_credit(
+    def object_to_listing(
+        self, *, uscc: str, listing_id: str, actor: Actor, grounds: str
+    ) -> Receipt:
+        return self._on_credit(
             uscc, lambda r: r.object(actor=actor, listing_id=listing_id, grounds=grounds)
-        )
+        )[0]
 
     def decide_listing_objection(
         self, *, uscc: str, listing_id: str, actor: Actor, upheld: bool, reason: str
-    ) -> None:
-        self._on_credit(
+    ) -> Receipt:
+        return self._on_credit(
             uscc,
             lambda r: r.decide_objection(
                 actor=actor, listing_id=listing_id, upheld=upheld, reason=reason
             ),
-        )
+        )[0]
 
     def remove_listing(
         self, *, uscc: str, listing_id: str, actor: Actor, reason: str, repaired: bool
-    ) -> None:
-        self._on_credit(
+    ) -> Receipt:
+        return self._on_credit(
             uscc,
             lambda r: r.remove(
                 actor=actor, listing_id=listing_id, reason=reason, repaired=repaired
             ),
-        )
+        )[0]
 
     def expire_listings(self) -> list[Receipt]:
         """Operator job (daily): move out every listing whose period is over (移出)."""

@@ -1,1 +1,1 @@
-"""Read models built from the events: the live licence and department worklists."""
+"""Read models built from the events: the live licence, its credit listings and department worklists."""

@@ -7,6 +7,7 @@ from typing import Any
 from domain.permit import Permit, public_reason
 from domain.registration import BusinessRegistration
 from domain.status import PermitStatus, RegistrationStatus
+from projections.credit import public_listings
 from projections.sql import Sql
 
 TABLES = ("licences", "permits")
@@ -275,11 +276,13 @@ def verifications(sql: Sql, department: str) -> list[dict[str, Any]]:
 
 
 def get_licence(sql: Sql, uscc: str) -> dict[str, Any] | None:
-    """The licence with every permit, or None when no such business is registered."""
+    """The licence with every permit and its public credit listings, or None when no such
+    business is registered."""
     licence = sql.one("SELECT * FROM {licences} WHERE uscc = :uscc", {"uscc": uscc})
     if licence is None:
         return None
     licence["permits"] = sql.all(
         "SELECT * FROM {permits} WHERE uscc = :uscc ORDER BY permit_type", {"uscc": uscc}
     )
+    licence["credit_listings"] = public_listings(sql, uscc)
     return licence

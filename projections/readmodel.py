@@ -14,16 +14,16 @@ from eventsourcing.postgres import PostgresDatastore, PostgresTrackingRecorder
 from eventsourcing.sqlite import SQLiteDatastore, SQLiteTrackingRecorder
 from psycopg.sql import SQL
 
-from projections import licence, worklist
+from projections import credit, licence, worklist
 from projections.sql import Sql
 
 # The schema's version is part of the read model's name: a new schema is built beside the old
 # one from the events (a fresh name has no tracking position), never migrated in place.
-NAME = "ReadModelV2"
-TABLES = licence.TABLES + worklist.TABLES
+NAME = "ReadModelV3"
+TABLES = licence.TABLES + worklist.TABLES + credit.TABLES
 INDEXES = ("permits_by_uscc", "tasks_by_department")
-DDL = licence.DDL + worklist.DDL
-HANDLERS = {**licence.HANDLERS, **worklist.HANDLERS}
+DDL = licence.DDL + worklist.DDL + credit.DDL
+HANDLERS = {**licence.HANDLERS, **worklist.HANDLERS, **credit.HANDLERS}
 
 
 class ReadModel(TrackingRecorder, ABC):

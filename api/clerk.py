@@ -8,7 +8,14 @@ from uuid import UUID
 from fastapi import APIRouter, Response
 
 from api.auth import Clerk, RuntimeDep
-from api.schemas import JointInspectionIn, ResubmissionIn, SubmissionIn, WithdrawalIn
+from api.schemas import (
+    AcceptanceIn,
+    AcceptIn,
+    JointInspectionIn,
+    ResubmissionIn,
+    SubmissionIn,
+    WithdrawalIn,
+)
 from domain.bundle import BundleApplication
 from licensing.catalogue import Catalogue
 from licensing.runtime import Runtime
@@ -99,6 +106,7 @@ def application_view(application: BundleApplication) -> dict[str, Any]:
         "joint_inspection": application.inspection,
         "deficiencies": application.deficiencies,
         "status": application.status,
+        "not_accepted": application.acceptance,
         "submitted_at": application.created_on.isoformat(),
         "submitted_by": application.submitted_by,
         "version": application.version,
@@ -132,6 +140,7 @@ def submit(body: SubmissionIn, actor: Clerk, rt: RuntimeDep, response: Response)
         fast_track=body.fast_track.model_dump() if body.fast_track else None,
         deficiencies=[d.model_dump() for d in body.deficiencies],
         actor=actor,
+        accept_now=body.accept_now,
     )
     rt.settle(receipt.position)
     response.headers["Location"] = f"/api/v1/applications/{receipt.id}"
@@ -168,6 +177,25 @@ def resubmit(
     receipt = rt.app.resubmit(
         application_id=application_id, actor=actor, answers=body.answers, materials=body.materials
     )
+    return answer_with_application(rt, receipt)
+
+
+@router.post(
+    "/applications/{application_id}/acceptance",
+    summary="受理 or 不予受理 an application the window only received",
+)
+def decide_acceptance(
+    application_id: UUID, body: AcceptanceIn, actor: Clerk, rt: RuntimeDep
+) -> dict[str, Any]:
+    if isinstance(body, AcceptIn):
+        receipt = rt.app.accept(application_id=application_id, actor=actor)
+    else:
+        receipt = rt.app.refuse_acceptance(
+            application_id=application_id,
+            actor=actor,
+            reason=body.reason,
+            legal_basis=body.legal_basis,
+        )
     return answer_with_application(rt, receipt)
 
 

@@ -64,6 +64,11 @@ def field_error(name: str, detail: str, *, location: str = "body") -> dict[str, 
     return entry
 
 
+# The tags of the request bodies that are unions told apart by one field (decision outcome,
+# acceptance decision): pydantic puts the tag into an error's path; the client never sent it.
+UNION_TAGS = ("approve", "refuse", "accept", "not_accept")
+
+
 def install(app: FastAPI) -> None:
     """Route every error the service can raise to a problem document."""
 
@@ -72,7 +77,7 @@ def install(app: FastAPI) -> None:
         errors = []
         for error in exc.errors():
             location, *path = [str(part) for part in error.get("loc", ())] or ["body"]
-            if location == "body" and path and path[0] in ("approve", "refuse"):
+            if location == "body" and path and path[0] in UNION_TAGS:
                 path = path[1:]  # drop the discriminator's tag from the field path
             if error.get("type") in ("union_tag_invalid", "union_tag_not_found"):
                 # The tag itself is what is wrong: name it, not the whole body.

@@ -82,6 +82,11 @@ class SubmissionIn(Strict):
     answers: dict[str, Any] = Field(
         default_factory=dict, description="the merged form, by field code"
     )
+    accept_now: bool = Field(
+        default=True,
+        description="受理 on the spot (the window's usual case); false: only received (收件), "
+        "acceptance decided later at /applications/{id}/acceptance within 5 working days",
+    )
 
 
 class ApproveIn(Strict):
@@ -166,6 +171,19 @@ class ResubmissionIn(Strict):
 
 class WithdrawalIn(Strict):
     reason: Text
+
+
+class AcceptIn(Strict):
+    decision: Literal["accept"]
+
+
+class NotAcceptIn(Strict):
+    decision: Literal["not_accept"]
+    reason: Text
+    legal_basis: Text
+
+
+AcceptanceIn = Annotated[AcceptIn | NotAcceptIn, Field(discriminator="decision")]
 
 
 class JointInspectionIn(Strict):

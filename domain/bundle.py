@@ -30,6 +30,8 @@ TERMINAL_TASK_STATES = (
     TASK_WITHDRAWN,
 )
 
+RECEIVED = "received"  # 收件: materials received, acceptance (受理) not yet decided
+NOT_ACCEPTED = "not_accepted"  # 不予受理
 IN_REVIEW = "in_review"
 DECIDED = "decided"
 WITHDRAWN = "withdrawn"
@@ -75,8 +77,9 @@ class BundleApplication(Aggregate):
         # v2: the situation answers that chose the conditional permits;
         # v3: the credit snapshot the application was accepted on;
         # v4: the 守信快批 fast track (chain headquarters, written declaration), if chosen;
-        # v5: materials accepted as missing (容缺受理), each with its promised date.
-        class_version = 5
+        # v5: materials accepted as missing (容缺受理), each with its promised date;
+        # v6: accepted on the spot, or only received (收件) with the request kept for 受理.
+        class_version = 6
 
         @staticmethod
         def upcast_v1_v2(state: dict[str, Any]) -> None:
@@ -94,6 +97,11 @@ class BundleApplication(Aggregate):
         def upcast_v4_v5(state: dict[str, Any]) -> None:
             state["deficiencies"] = []
 
+        @staticmethod
+        def upcast_v5_v6(state: dict[str, Any]) -> None:
+            state["accepted"] = True  # before v6 every submission was accepted on the spot
+            state["request"] = None
+
         application_id: UUID
         theme: str
         catalogue_version: str
@@ -107,6 +115,8 @@ class BundleApplication(Aggregate):
         credit: dict[str, Any] | None
         fast_track: dict[str, Any] | None
         deficiencies: list[dict[str, Any]]
+        accepted: bool
+        request: dict[str, Any] | None
 
     @event(Submitted)
     def __init__(
@@ -125,20 +135,38 @@ class BundleApplication(Aggregate):
         credit: dict[str, Any] | None,
         fast_track: dict[str, Any] | None,
         deficiencies: list[dict[str, Any]],
+        accepted: bool,
+        request: dict[str, Any] | None,
     ) -> None:
         self.theme = theme
         self.situation = dict(situation)
+        self.catalogue_version = catalogue_version
+        self.uscc = uscc
+        self.registration_id = registration_id
+        self.applicant = dict(applicant)
+        self.answers = dict(answers)
+        self.submitted_by = actor.id
+        self.inspection: dict[str, Any] | None = None
+        # Only received (收件): what the window will dispatch once it accepts (受理).
+        self.request = request
+        self.acceptance: dict[str, Any] | None = None  # 不予受理: its reason and legal basis
+        self._dispatch(tasks, credit, fast_track, deficiencies)
+        self.status = IN_REVIEW if accepted else RECEIVED
+
+    def _dispatch(
+        self,
+        tasks: list[dict[str, Any]],
+        credit: dict[str, Any] | None,
+        fast_track: dict[str, Any] | None,
+        deficiencies: list[dict[str, Any]],
+    ) -> None:
+        """Accepted: one task per permit, with the credit it was accepted on."""
         self.credit = credit
         self.fast_track = fast_track
         # 容缺受理: {material: {"supply_by": iso date, "supplied_on": iso date or None}}
         self.deficiencies = {
             d["material"]: {"supply_by": d["supply_by"], "supplied_on": None} for d in deficiencies
         }
-        self.catalogue_version = catalogue_version
-        self.uscc = uscc
-        self.registration_id = registration_id
-        self.applicant = dict(applicant)
-        self.answers = dict(answers)
         self.tasks: dict[str, Task] = {
             t["permit_type"]: Task(
                 permit_type=t["permit_type"],
@@ -157,9 +185,68 @@ class BundleApplication(Aggregate):
             )
             for t in tasks
         }
-        self.submitted_by = actor.id
+
+    # Acceptance (受理 / 不予受理) of an application the window only received.
+
+    def _check_received(self, actor: Actor, act: str) -> None:
+        if actor.role not in ("clerk", "system"):
+            msg = f"the window decides acceptance; {actor.role} may not {act} an application"
+            raise Forbidden(msg)
+        if self.status != RECEIVED:
+            msg = f"application {self.id} is {self.status}; its acceptance is already decided"
+            raise Conflict(msg)
+
+    def accept(
+        self,
+        *,
+        actor: Actor,
+        on: date,
+        tasks: list[dict[str, Any]],
+        credit: dict[str, Any],
+        fast_track: dict[str, Any] | None,
+        deficiencies: list[dict[str, Any]],
+    ) -> None:
+        self._check_received(actor, "accept")
+        self._accepted(
+            actor=actor,
+            on=on,
+            theme=self.theme,
+            uscc=self.uscc,
+            tasks=tasks,
+            credit=credit,
+            fast_track=fast_track,
+            deficiencies=deficiencies,
+        )
+        self._decide_when_complete(actor)
+
+    @event("Accepted")
+    def _accepted(
+        self,
+        *,
+        actor: Actor,
+        on: date,
+        theme: str,
+        uscc: str,
+        tasks: list[dict[str, Any]],
+        credit: dict[str, Any],
+        fast_track: dict[str, Any] | None,
+        deficiencies: list[dict[str, Any]],
+    ) -> None:
+        # theme and uscc ride along so that a worklist can file the tasks from this event.
+        self._dispatch(tasks, credit, fast_track, deficiencies)
+        self.request = None
         self.status = IN_REVIEW
-        self.inspection: dict[str, Any] | None = None
+
+    def refuse_acceptance(self, *, actor: Actor, reason: str, legal_basis: str) -> None:
+        """不予受理: the application ends before any department sees it."""
+        self._check_received(actor, "refuse to accept")
+        self._not_accepted(actor=actor, reason=reason, legal_basis=legal_basis)
+
+    @event("NotAccepted")
+    def _not_accepted(self, *, actor: Actor, reason: str, legal_basis: str) -> None:
+        self.acceptance = {"reason": reason, "legal_basis": legal_basis, "by": actor.id}
+        self.request = None
+        self.status = NOT_ACCEPTED
 
     def task(self, permit_type: str) -> Task:
         try:
@@ -429,7 +516,7 @@ class BundleApplication(Aggregate):
         if actor.role != "clerk":
             msg = "an application is withdrawn at the window"
             raise Forbidden(msg)
-        if self.status != IN_REVIEW:
+        if self.status not in (RECEIVED, IN_REVIEW):
             msg = f"application {self.id} is {self.status}; it can no longer be withdrawn"
             raise Conflict(msg)
         withdrawn = [t.permit_type for t in self.tasks.values() if t.state in OPEN_TASK_STATES]
@@ -440,6 +527,7 @@ class BundleApplication(Aggregate):
     def _withdrawn(self, *, actor: Actor, reason: str, permit_types: list[str]) -> None:
         for permit_type in permit_types:
             self.tasks[permit_type].state = TASK_WITHDRAWN
+        self.request = None
         self.status = WITHDRAWN
 
     # 容缺受理: accepted with a missing material, to be supplied by a promised date.

@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+import logging
 import random
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
-from datetime import date
+from dataclasses import asdict, dataclass
+from datetime import date, timedelta, timezone
 from decimal import Decimal
 from typing import Any, TypeVar
 from uuid import UUID, uuid4
@@ -17,6 +18,7 @@ from eventsourcing.utils import get_topic
 
 from domain.actor import SYSTEM, Actor
 from domain.bundle import (
+    RECEIVED,
     TASK_APPROVED,
     TASK_FILED,
     TASK_INFORMED,
@@ -35,6 +37,8 @@ from licensing.catalogue import Catalogue
 from licensing.persistence import ActorAsDict, DateAsISO
 
 BUSINESS_LICENCE = "business_licence"
+CHINA = timezone(timedelta(hours=8))  # the day an act happened is the day in China
+log = logging.getLogger(__name__)
 T = TypeVar("T")
 
 
@@ -49,6 +53,19 @@ class BusinessDetails:
     domicile: str
     business_scope: str
     registered_capital: Decimal
+
+
+@dataclass(frozen=True)
+class _Dispatch:
+    """What accepting an application makes: the registration and permits it changes, and
+    the tasks, credit snapshot, fast track and missing materials the application records."""
+
+    registration: Any
+    permits: list[Any]
+    tasks: list[dict[str, Any]]
+    credit: dict[str, Any] | None
+    fast_track: dict[str, Any] | None
+    deficiencies: list[dict[str, Any]]
 
 
 @dataclass(frozen=True)
@@ -105,9 +122,11 @@ class Licensing(Application[UUID]):
         commitments: dict[str, dict[str, str]] | None = None,
         fast_track: dict[str, str] | None = None,
         deficiencies: list[dict[str, Any]] | None = None,
+        accept_now: bool = True,
     ) -> Receipt:
         """A clerk submits one merged form for a theme; a task per permit goes to its department.
-        The situation answers decide which of the theme's conditional permits apply."""
+        The situation answers decide which of the theme's conditional permits apply. With
+        `accept_now` false the window only receives it (收件) and decides acceptance later."""
         if actor.role != "clerk":
             msg = "only a window clerk submits themed applications"
             raise Forbidden(msg)
@@ -135,6 +154,7 @@ class Licensing(Application[UUID]):
                 fast_track=fast_track,
                 deficiencies=deficiencies,
                 actor=actor,
+                accept_now=accept_now,
             )
         )
 
@@ -185,6 +205,9 @@ class Licensing(Application[UUID]):
 
     # 容缺受理: at most this many working days to supply what was accepted as missing.
     DEFICIENCY_LIMIT_DAYS = 20
+    # 行政许可法 art. 32: acceptance is decided (or the missing items told) within five
+    # working days of receipt (art. 82: time limits count working days).
+    ACCEPTANCE_DAYS = 5
 
     def _validate_deficiencies(self, deficiencies: list[dict[str, Any]]) -> list[dict[str, Any]]:
         today = self.today()
@@ -291,9 +314,108 @@ class Licensing(Application[UUID]):
         fast_track: dict[str, str] | None,
         deficiencies: list[dict[str, Any]],
         actor: Actor,
+        accept_now: bool,
     ) -> Receipt:
         # A fresh id per attempt: a failed attempt wrote nothing.
         application_id = uuid4()
+        request = {
+            "business": asdict(business),
+            "commitments": commitments,
+            "fast_track": fast_track,
+            "deficiencies": deficiencies,
+        }
+        if accept_now:
+            dispatch = self._dispatch(
+                theme, situation, request, application_id, actor, self.today()
+            )
+            changed = [dispatch.registration, *dispatch.permits]
+        else:  # 收件 only: the window decides acceptance (受理) later, and dispatches then
+            dispatch, changed = _Dispatch(None, [], [], None, None, []), []
+        application = BundleApplication(
+            application_id=application_id,
+            theme=theme,
+            catalogue_version=self.catalogue.version,
+            uscc=uscc,
+            registration_id=BusinessRegistration.create_id(uscc),
+            applicant=applicant,
+            answers=answers,
+            situation=situation,
+            credit=dispatch.credit,
+            fast_track=dispatch.fast_track,
+            deficiencies=dispatch.deficiencies,
+            tasks=dispatch.tasks,
+            actor=actor,
+            accepted=accept_now,
+            request=None if accept_now else request,
+        )
+        application.decide_if_complete(actor=actor)
+        recordings = self.save(*changed, application)
+        return Receipt(id=application.id, uscc=uscc, position=recordings[-1].notification.id)
+
+    def accept(self, *, application_id: UUID, actor: Actor) -> Receipt:
+        """受理 an application the window only received: its tasks go to the departments now,
+        on the credit of today."""
+        return self._accept(application_id, actor, self.today())
+
+    def _accept(self, application_id: UUID, actor: Actor, today: date) -> Receipt:
+        def act(application: BundleApplication) -> list[Any]:
+            if application.request is None:
+                msg = f"application {application_id} is {application.status}; nothing to accept"
+                raise Conflict(msg)
+            dispatch = self._dispatch(
+                application.theme,
+                application.situation,
+                application.request,
+                application.id,
+                actor,
+                today,
+            )
+            application.accept(
+                actor=actor,
+                on=today,
+                tasks=dispatch.tasks,
+                credit=dispatch.credit or {},
+                fast_track=dispatch.fast_track,
+                deficiencies=dispatch.deficiencies,
+            )
+            return [dispatch.registration, *dispatch.permits]
+
+        return self._on_application(application_id, act)
+
+    def refuse_acceptance(
+        self, *, application_id: UUID, actor: Actor, reason: str, legal_basis: str
+    ) -> Receipt:
+        """不予受理, with the reason and legal basis the applicant is told."""
+        problems = [
+            InvalidParam(name, "must not be empty")
+            for name, value in (("reason", reason), ("legal_basis", legal_basis))
+            if not value.strip()
+        ]
+        if problems:
+            raise ValidationFailed(problems)
+
+        def act(application: BundleApplication) -> list[Any]:
+            application.refuse_acceptance(actor=actor, reason=reason, legal_basis=legal_basis)
+            return []
+
+        return self._on_application(application_id, act)
+
+    def _dispatch(
+        self,
+        theme: str,
+        situation: dict[str, Any],
+        request: dict[str, Any],
+        application_id: UUID,
+        actor: Actor,
+        today: date,
+    ) -> _Dispatch:
+        """Accept: the registration, a task per permit, the filings and commitments made
+        effective, the credit checked, the deadlines counted from `today`."""
+        business = BusinessDetails(**request["business"])
+        uscc = business.uscc
+        commitments: dict[str, dict[str, str]] = request["commitments"]
+        fast_track: dict[str, Any] | None = request["fast_track"]
+        deficiencies: list[dict[str, Any]] = request["deficiencies"]
         registration_id = BusinessRegistration.create_id(uscc)
         try:
             registration: BusinessRegistration = self.repository.get(registration_id)
@@ -325,7 +447,6 @@ class Licensing(Application[UUID]):
             )
             is_new_business = True
         changed: list[Any] = []
-        today = self.today()
         credit = self._credit_snapshot(uscc, today)
         if commitments and credit["listings"]:
             barred = "; ".join(
@@ -406,24 +527,7 @@ class Licensing(Application[UUID]):
             application_id=application_id,
             permit_types=[task["permit_type"] for task in tasks if task["permit_id"]],
         )
-        application = BundleApplication(
-            application_id=application_id,
-            theme=theme,
-            catalogue_version=self.catalogue.version,
-            uscc=uscc,
-            registration_id=registration_id,
-            applicant=applicant,
-            answers=answers,
-            situation=situation,
-            credit=credit,
-            fast_track=fast_track,
-            deficiencies=deficiencies,
-            tasks=tasks,
-            actor=actor,
-        )
-        application.decide_if_complete(actor=actor)
-        recordings = self.save(registration, *changed, application)
-        return Receipt(id=application.id, uscc=uscc, position=recordings[-1].notification.id)
+        return _Dispatch(registration, changed, tasks, credit, fast_track, deficiencies)
 
     def approve(
         self,
@@ -740,7 +844,8 @@ class Licensing(Application[UUID]):
 
     def deem_overdue(self) -> list[Receipt]:
         """Operator job (daily): where a rule deems the outcome of a task whose statutory
-        limit passed undecided, record it — as the system's decision, citing the rule."""
+        limit passed undecided, record it — as the system's decision, citing the rule. An
+        application only received and not answered within five working days is accepted."""
         today = self.today()
         topic = get_topic(BundleApplication.Submitted)
         receipts = []
@@ -748,6 +853,16 @@ class Licensing(Application[UUID]):
             start=None, limit=1_000_000, topics=[topic]
         ):
             application = self.get_application(notification.originator_id)
+            received_on = application.created_on.astimezone(CHINA).date()
+            if application.status == RECEIVED and (
+                self.calendar.add_working_days(received_on, self.ACCEPTANCE_DAYS) < today
+            ):
+                # 行政许可法 art. 32: not told within five days, it is accepted from receipt.
+                try:
+                    receipts.append(self._accept(application.id, SYSTEM, received_on))
+                except Conflict as error:  # e.g. a listed applicant asked for commitment mode
+                    log.warning("application %s left for the window: %s", application.id, error)
+                continue
             for permit_type in application.deemable_on(today):
                 receipts.append(self._deem(application.id, permit_type, today))
         return receipts

@@ -35,7 +35,9 @@ DDL = (
 )
 
 
-def _submitted(sql: Sql, e: BundleApplication.Submitted) -> None:
+def _submitted(sql: Sql, e: Any) -> None:
+    """Submitted (accepted on the spot) or Accepted later: the tasks reach the departments.
+    An application only received (收件) has no tasks yet."""
     for task in e.tasks:
         sql.execute(
             "INSERT INTO {tasks} VALUES (:application_id, :permit_type, :department, :theme,"
@@ -114,6 +116,7 @@ def _withdrawn(sql: Sql, e: Any) -> None:
 
 HANDLERS: dict[type, Any] = {
     BundleApplication.Submitted: _submitted,
+    BundleApplication.Accepted: _submitted,
     BundleApplication.SupplementRequested: _supplement_requested,
     BundleApplication.Resubmitted: _resubmitted,
     BundleApplication.Withdrawn: _withdrawn,

@@ -915,6 +915,8 @@ class BundleLifecycle(EventSourcedMachine):
                 credit=None,
                 fast_track=None,
                 deficiencies=[],
+                accepted=True,
+                request=None,
             ),
             "Submitted",
         )

@@ -1,0 +1,161 @@
+"""受理 / 不予受理: an application the window only received reaches no department until it is
+accepted; refused acceptance ends it; left unanswered for five working days, it is accepted
+from the day it was received (行政许可法 art. 32)."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import date
+
+import httpx
+
+from domain.uscc import make_uscc
+from licensing.runtime import Runtime
+from tests.conftest import auth
+from tests.stories import submission, submit
+
+STORE = make_uscc("91440610MA4ACC001")
+SITUATION = {
+    "food_sales": "prepackaged_only",  # a filing: 有效 the moment it is accepted
+    "sells_tobacco": True,
+    "sells_class2_devices": False,
+    "sells_publications": False,
+    "has_outdoor_signboard": False,
+}
+
+
+def _received(runtime: Runtime, client: httpx.Client, clerk: str, uscc: str = STORE) -> dict:
+    body = submission(runtime, "open_convenience_store", uscc, "收件便利店", SITUATION)
+    body["accept_now"] = False
+    application = submit(client, clerk, body)
+    assert (application["status"], application["tasks"]) == ("received", [])
+    return application
+
+
+def _tobacco_tasks(client: httpx.Client, token: Callable[..., str], uscc: str) -> list[dict]:
+    worklist = client.get(
+        "/api/v1/departments/tobacco/tasks", headers=auth(token("department", "tobacco"))
+    ).json()
+    return [t for t in worklist["tasks"] if t["uscc"] == uscc]
+
+
+def test_a_received_application_reaches_the_departments_only_when_accepted(
+    server: str, runtime: Runtime, token: Callable[..., str]
+) -> None:
+    with httpx.Client(base_url=server) as client:
+        application = _received(runtime, client, token("clerk"))
+        url = f"/api/v1/applications/{application['id']}/acceptance"
+        # Nothing is dispatched or effective yet: no licence, no worklist entry.
+        assert client.get(f"/api/v1/licences/{STORE}").status_code == 404
+        assert _tobacco_tasks(client, token, STORE) == []
+
+        # Acceptance is the window's: a department may not accept.
+        assert (
+            client.post(
+                url, json={"decision": "accept"}, headers=auth(token("department", "tobacco"))
+            ).status_code
+            == 403
+        )
+        accepted = client.post(url, json={"decision": "accept"}, headers=auth(token("clerk")))
+        assert accepted.status_code == 200, accepted.text
+        states = {t["permit_type"]: t["state"] for t in accepted.json()["tasks"]}
+        assert states["prepackaged_food_filing"] == "filed"
+        assert states["tobacco_retail"] == "queued"
+        assert accepted.json()["status"] == "in_review"
+        assert accepted.json()["credit"]["checked_on"] == date.today().isoformat()
+        assert [t["state"] for t in _tobacco_tasks(client, token, STORE)] == ["queued"]
+        licence = client.get(f"/api/v1/licences/{STORE}").json()
+        words = {p["permit_type"]: p["status"]["word"] for p in licence["permits"]}
+        assert words["prepackaged_food_filing"] == "有效"
+
+        # Accepting twice is a conflict, and writes nothing.
+        before = runtime.app.recorder.max_notification_id()
+        again = client.post(url, json={"decision": "accept"}, headers=auth(token("clerk")))
+        assert again.status_code == 409
+        assert runtime.app.recorder.max_notification_id() == before
+
+
+def test_not_accepted_ends_the_application_with_its_reason_and_nothing_else_is_written(
+    server: str, runtime: Runtime, token: Callable[..., str]
+) -> None:
+    with httpx.Client(base_url=server) as client:
+        application = _received(runtime, client, token("clerk"))
+        url = f"/api/v1/applications/{application['id']}/acceptance"
+        before = runtime.app.recorder.max_notification_id()
+        blank = client.post(
+            url,
+            json={"decision": "not_accept", "reason": "", "legal_basis": "x"},
+            headers=auth(token("clerk")),
+        )
+        assert blank.status_code == 422
+        assert {e["name"] for e in blank.json()["errors"]} == {"reason"}
+        unknown = client.post(url, json={"decision": "maybe"}, headers=auth(token("clerk")))
+        assert unknown.status_code == 422
+        assert runtime.app.recorder.max_notification_id() == before
+
+        refused = client.post(
+            url,
+            json={
+                "decision": "not_accept",
+                "reason": "申请事项不属于本机关职权范围",
+                "legal_basis": "《行政许可法》第三十二条第一款第（二）项",
+            },
+            headers=auth(token("clerk")),
+        )
+        assert refused.status_code == 200, refused.text
+        assert refused.json()["status"] == "not_accepted"
+        assert refused.json()["not_accepted"]["reason"] == "申请事项不属于本机关职权范围"
+        assert client.get(f"/api/v1/licences/{STORE}").status_code == 404
+        late = client.post(url, json={"decision": "accept"}, headers=auth(token("clerk")))
+        assert late.status_code == 409
+        withdraw = client.post(
+            f"/api/v1/applications/{application['id']}/withdrawal",
+            json={"reason": "不办了"},
+            headers=auth(token("clerk")),
+        )
+        assert withdraw.status_code == 409
+
+
+def test_a_received_application_can_be_withdrawn(
+    server: str, runtime: Runtime, token: Callable[..., str]
+) -> None:
+    with httpx.Client(base_url=server) as client:
+        application = _received(runtime, client, token("clerk"))
+        withdrawn = client.post(
+            f"/api/v1/applications/{application['id']}/withdrawal",
+            json={"reason": "申请人撤回"},
+            headers=auth(token("clerk")),
+        )
+        assert withdrawn.status_code == 200, withdrawn.text
+        assert withdrawn.json()["status"] == "withdrawn"
+        accept = client.post(
+            f"/api/v1/applications/{application['id']}/acceptance",
+            json={"decision": "accept"},
+            headers=auth(token("clerk")),
+        )
+        assert accept.status_code == 409
+
+
+def test_unanswered_for_five_working_days_it_is_accepted_from_the_day_it_was_received(
+    server: str, runtime: Runtime, token: Callable[..., str]
+) -> None:
+    with httpx.Client(base_url=server) as client:
+        application = _received(runtime, client, token("clerk"))
+        received_on = date.today()
+        fifth = runtime.app.calendar.add_working_days(received_on, 5)
+        runtime.app.today = lambda: fifth  # the fifth working day: the window may still answer
+        assert runtime.app.deem_overdue() == []
+        runtime.app.today = lambda: runtime.app.calendar.add_working_days(received_on, 6)
+        receipts = runtime.app.deem_overdue()
+        assert len(receipts) == 1
+        runtime.projector.wait_for(receipts[0].position, 10)
+        accepted = client.get(
+            f"/api/v1/applications/{application['id']}", headers=auth(token("clerk"))
+        ).json()
+        assert accepted["status"] == "in_review"
+        tobacco = next(t for t in accepted["tasks"] if t["permit_type"] == "tobacco_retail")
+        # The deadlines run from receipt, as if it had been accepted that day.
+        promised = runtime.catalogue.permit_type("tobacco_retail").promised_days
+        due = runtime.app.calendar.add_working_days(received_on, promised)
+        assert tobacco["due_on"] == due.isoformat()
+        assert runtime.app.deem_overdue() == []

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import date, datetime, timedelta, timezone
+from datetime import date, datetime, time, timedelta, timezone
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -142,6 +142,19 @@ def _load(rt: Runtime, uscc: str) -> dict[str, Any]:
     return row
 
 
+def _moment(as_of: str) -> datetime:
+    """A date means the close of that day in Beijing (or now, for today); an instant is itself."""
+    try:
+        if len(as_of) == len("2026-11-17"):
+            day_end = datetime.combine(date.fromisoformat(as_of), time.max, tzinfo=BEIJING)
+            return min(day_end, datetime.now(tz=BEIJING))
+        moment = datetime.fromisoformat(as_of)
+    except ValueError:
+        problem = "must be an ISO 8601 date (2026-11-17) or instant (2026-11-17T09:00:00+08:00)"
+        raise ValidationFailed([InvalidParam("as_of", problem)]) from None
+    return moment if moment.tzinfo else moment.replace(tzinfo=BEIJING)
+
+
 @router.get(
     "/api/v1/licences/{uscc}", summary="The live licence with every permit, or as of a past instant"
 )
@@ -149,12 +162,16 @@ def get_licence(
     uscc: str,
     rt: RuntimeDep,
     as_of: Annotated[
-        datetime | None,
-        Query(description="ISO 8601 instant; without an offset it is read as Beijing time (UTC+8)"),
+        str | None,
+        Query(
+            description="ISO 8601 instant (without an offset read as Beijing time, UTC+8), or a "
+            "date: the licence at the close of that day in Beijing (so far, for today)",
+            examples=["2026-11-17", "2026-11-17T09:00:00+08:00"],
+        ),
     ] = None,
 ) -> JSONResponse:
     if as_of is not None:
-        moment = as_of if as_of.tzinfo else as_of.replace(tzinfo=BEIJING)
+        moment = _moment(as_of)
         if moment > datetime.now(tz=BEIJING) + timedelta(seconds=5):
             raise ValidationFailed([InvalidParam("as_of", "is in the future")])
         code = _code(uscc)

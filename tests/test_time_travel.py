@@ -105,6 +105,15 @@ def test_the_licence_as_of_last_tuesday(
         tobacco = next(p for p in then["permits"] if p["permit_type"] == "tobacco_retail")
         assert tobacco["valid_from"] == (tuesday - timedelta(days=1)).isoformat()
 
+        # "As of last Tuesday", said as a date, is the close of that day in Beijing: the same.
+        by_date = client.get(f"/api/v1/licences/{STORE}", params={"as_of": tuesday.isoformat()})
+        assert by_date.status_code == 200, by_date.text
+        assert (by_date.json()["name"], words(by_date.json())) == (then["name"], words(then))
+        assert by_date.json()["requested_as_of"] == f"{tuesday}T23:59:59.999999+08:00"
+        bad = client.get(f"/api/v1/licences/{STORE}", params={"as_of": "last tuesday"})
+        assert bad.status_code == 422
+        assert [e["name"] for e in bad.json()["errors"]] == ["as_of"]
+
         # Before the window opened on Monday there was no such business.
         earlier = client.get(
             f"/api/v1/licences/{STORE}",

@@ -108,12 +108,21 @@ def rebuild() -> None:
 @main.command()
 @click.option("--loop", is_flag=True, help="keep delivering every --every seconds until stopped")
 @click.option("--every", default=30.0, show_default=True, help="seconds between passes")
-def deliver(loop: bool, every: float) -> None:
-    """电子送达: send decision documents to applicants' fixed e-mail and mobile, with retries."""
+@click.option(
+    "--remind-days",
+    default=3,
+    show_default=True,
+    type=click.IntRange(min=0),
+    help="remind of a missing material (容缺) this many working days before its date",
+)
+def deliver(loop: bool, every: float, remind_days: int) -> None:
+    """电子送达: send decisions, supplement notices (一次性告知) and 容缺 reminders to
+    applicants' fixed e-mail and mobile, with retries."""
     import time
 
     rt = _runtime(Settings())
     outbox = rt.outbox()
+    outbox.remind_days = remind_days
     if not outbox.channels:
         raise click.UsageError(
             "no channel: set LICENSING_SMTP_HOST and/or LICENSING_SMS_GATEWAY_URL"
@@ -121,8 +130,12 @@ def deliver(loop: bool, every: float) -> None:
     try:
         while True:
             queued = outbox.collect()
+            reminders = outbox.remind_due()
             sent = outbox.deliver_due()
-            click.echo(f"queued {queued}, delivered {sent}, pending {len(outbox.pending)}")
+            click.echo(
+                f"queued {queued}, delivered {sent}, pending {len(outbox.pending)}; "
+                f"reminders queued {reminders}"
+            )
             if not loop:
                 break
             time.sleep(every)

@@ -1,4 +1,4 @@
-"""Electronic delivery (电子送达) of decision documents by e-mail and SMS, and its retry policy."""
+"""Electronic delivery (电子送达) of documents to applicants by e-mail and SMS, and its retry policy."""
 
 from __future__ import annotations
 
@@ -25,7 +25,8 @@ _MSGID_SAFE = re.compile(r"[A-Za-z0-9._-]{1,64}")
 
 @dataclass(frozen=True)
 class Document:
-    """A decision document ready to be delivered; `id` is stable across retries."""
+    """A document (decision, notice, reminder) ready to be delivered; `id` is stable across
+    retries, and ASCII: the SMS gateway gets it in an HTTP header."""
 
     id: str
     subject: str
@@ -164,7 +165,7 @@ def sms_text(document: Document) -> str:
     """The short notice sent by SMS: who, the subject (shortened if needed), where to read it."""
     head = f"【证照通】{_one_line(document.recipient_name)}："
     tail = (
-        f"\n决定文书全文（编号 {document.id}）已电子送达，请登录证照通或到办理窗口查阅。"
+        f"\n文书全文（编号 {document.id}）已电子送达，请登录证照通或到办理窗口查阅。"
         f"\nFull document no. {document.id}: see 证照通 online or at the service window."
     )
     subject = _one_line(document.subject)

@@ -1,28 +1,53 @@
-"""The outbox: decision documents out of the event log, to the applicant's e-mail and phone."""
+"""The outbox: decisions, supplement notices and 容缺 reminders out of the event log, to the
+applicant's e-mail and phone."""
 
 from __future__ import annotations
 
 import logging
 from collections.abc import Callable
-from datetime import UTC, datetime, timedelta
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, timedelta
 from typing import Any
 from uuid import UUID
 
 from eventsourcing.persistence import IntegrityError
 
-from domain.bundle import BundleApplication
+from domain.bundle import IN_REVIEW, TASK_QUEUED, BundleApplication
 from domain.delivery import PENDING, Delivery
 from licensing.delivery import Channel, DeliveryFailed, Document, RetryPolicy, is_email, is_mobile
 from licensing.service import Licensing
 
 log = logging.getLogger(__name__)
 DECISIONS = (BundleApplication.TaskApproved, BundleApplication.TaskRefused)
+# After these an application no longer waits for anything from the applicant.
+ENDINGS = (
+    BundleApplication.Decided,
+    BundleApplication.Withdrawn,
+    BundleApplication.Lapsed,
+    BundleApplication.NotAccepted,
+)
+# The events that dispatch an application, with the materials it was accepted without.
+ACCEPTANCES = (BundleApplication.Submitted, BundleApplication.Accepted)
+REMIND_WORKING_DAYS = 3
+
+
+@dataclass(frozen=True)
+class PromisedMaterial:
+    """A material accepted as missing (容缺受理), not supplied yet, and its reminder's id."""
+
+    material: str
+    supply_by: date
+    document_id: str
 
 
 class Outbox:
-    """Reads the log for decisions, queues one delivery per document and channel (idempotent:
-    a delivery's id derives from the document), and sends what is due with retries. Its
-    index of pending deliveries is rebuilt from the log, so a restart loses nothing."""
+    """Reads the log for what the applicant must be sent, queues one delivery per document and
+    channel (idempotent: a delivery's id derives from the document), and sends what is due with
+    retries. Everything it keeps in memory is rebuilt from the log, so a restart loses nothing.
+
+    Three kinds of document: each decision (许可决定书); the consolidated supplement notice
+    (一次性告知书), once per round, when no task of the application is still queued; and a
+    reminder per missing material, `remind_days` working days before its promised date."""
 
     def __init__(
         self,
@@ -31,16 +56,26 @@ class Outbox:
         channels: dict[str, Channel],
         policy: RetryPolicy | None = None,
         now: Callable[[], datetime] = lambda: datetime.now(tz=UTC),
+        remind_days: int = REMIND_WORKING_DAYS,
     ) -> None:
+        if remind_days < 0:
+            raise ValueError("remind_days must be >= 0")
         self.app = app
         self.channels = channels
         self.policy = policy or RetryPolicy()
         self.now = now
+        self.remind_days = remind_days
         self.position = 0
         self.pending: dict[UUID, datetime | None] = {}  # delivery id -> not before
+        # Applications with a supplement request whose round has had no notice yet.
+        self.awaiting_notice: set[UUID] = set()
+        self.rounds: dict[UUID, int] = {}  # application id -> supplement round, when past 1
+        # Missing materials not supplied yet, per application, until reminded of.
+        self.promised: dict[UUID, dict[str, PromisedMaterial]] = {}
 
     def collect(self) -> int:
-        """Queue deliveries for decisions not seen yet; returns how many were queued."""
+        """Queue deliveries for decisions and complete supplement notices not seen yet, and
+        note missing materials to remind of; returns how many deliveries were queued."""
         queued = 0
         while True:
             notifications = self.app.recorder.select_notifications(
@@ -50,10 +85,11 @@ class Outbox:
                 return queued
             for notification in notifications:
                 event = self.app.mapper.to_domain_event(notification)
-                if isinstance(event, DECISIONS):
-                    queued += self._queue(event)
+                if isinstance(event, BundleApplication.Event):
+                    queued += self._follow(event)
                 elif isinstance(event, Delivery.Queued):
                     self.pending.setdefault(event.originator_id, None)
+                    self._forget_promise(event.application_id, event.document_id)
                 elif isinstance(event, Delivery.AttemptFailed | Delivery.Delivered):
                     if getattr(event, "retry_at", None) is None:
                         self.pending.pop(event.originator_id, None)
@@ -61,9 +97,97 @@ class Outbox:
                         self.pending[event.originator_id] = event.retry_at
             self.position = notifications[-1].id
 
-    def _queue(self, decision: Any) -> int:
-        application = self.app.get_application(decision.originator_id)
-        document = decision_document(self.app, application, decision)
+    def _follow(self, event: Any) -> int:
+        """One event of an application: what it queues now, and what it changes for later."""
+        application_id: UUID = event.originator_id
+        queued = 0
+        if isinstance(event, DECISIONS):
+            application = self.app.get_application(application_id)
+            queued += self._queue(application, decision_document(self.app, application, event))
+        if isinstance(event, BundleApplication.NotAccepted):
+            application = self.app.get_application(application_id)
+            queued += self._queue(application, not_accepted_document(self.app, application, event))
+        if isinstance(event, ACCEPTANCES) and event.deficiencies:
+            self.promised[application_id] = {
+                d["material"]: PromisedMaterial(
+                    material=d["material"],
+                    supply_by=date.fromisoformat(str(d["supply_by"])),
+                    document_id=f"{application_id}.reminder.{n}",
+                )
+                for n, d in enumerate(event.deficiencies, start=1)
+            }
+        elif isinstance(event, BundleApplication.MaterialSupplied):
+            self._forget_promise(application_id, material=event.material)
+        elif isinstance(event, BundleApplication.SupplementRequested):
+            self.awaiting_notice.add(application_id)
+        elif isinstance(event, BundleApplication.Resubmitted):
+            self.awaiting_notice.discard(application_id)
+            self.rounds[application_id] = self.rounds.get(application_id, 1) + 1
+        elif isinstance(event, ENDINGS):
+            self.awaiting_notice.discard(application_id)
+            self.rounds.pop(application_id, None)
+            self.promised.pop(application_id, None)
+        if application_id in self.awaiting_notice:
+            queued += self._notice_if_complete(event)
+        return queued
+
+    def _notice_if_complete(self, event: Any) -> int:
+        """The notice goes once every department has had its say in this round: no task is
+        queued any more, and some task awaits a supplement. The state is read as it was at
+        this event, so replaying the log later makes the same decision."""
+        application: BundleApplication = self.app.repository.get(
+            event.originator_id, version=event.originator_version
+        )
+        if application.status != IN_REVIEW or any(
+            t.state == TASK_QUEUED for t in application.tasks.values()
+        ):
+            return 0
+        if not application.supplement_notice():
+            return 0
+        self.awaiting_notice.discard(application.id)
+        round_ = self.rounds.get(application.id, 1)
+        return self._queue(application, supplement_notice_document(self.app, application, round_))
+
+    def _forget_promise(
+        self, application_id: UUID, document_id: str | None = None, material: str | None = None
+    ) -> None:
+        promises = self.promised.get(application_id)
+        if promises is None:
+            return
+        for promise in list(promises.values()):
+            if promise.material == material or promise.document_id == document_id:
+                del promises[promise.material]
+        if not promises:
+            del self.promised[application_id]
+
+    def remind_due(self) -> int:
+        """Queue a reminder for every missing material whose promised date is at most
+        `remind_days` working days away (by the application's clock and calendar), once; a
+        date already past is left to the lapse job. Returns how many deliveries were queued."""
+        today = self.app.today()
+        horizon = self.app.calendar.add_working_days(today, self.remind_days)
+        queued = 0
+        for application_id in sorted(self.promised, key=str):
+            promises = self.promised[application_id]
+            due = [p for p in promises.values() if p.supply_by <= horizon]
+            if not due:
+                continue
+            # The index may lag the log by a moment: ask the aggregate before sending.
+            application = self.app.get_application(application_id)
+            for promise in due:
+                entry = application.deficiencies.get(promise.material)
+                if (
+                    promise.supply_by >= today
+                    and application.status == IN_REVIEW
+                    and entry is not None
+                    and entry["supplied_on"] is None
+                ):
+                    document = reminder_document(self.app, application, promise)
+                    queued += self._queue(application, document)
+                self._forget_promise(application_id, material=promise.material)
+        return queued
+
+    def _queue(self, application: BundleApplication, document: Document) -> int:
         addresses = {
             "email": application.applicant.get("email"),
             "sms": application.applicant.get("mobile"),
@@ -132,6 +256,10 @@ class Outbox:
         return sent
 
 
+def _recipient(application: BundleApplication) -> str:
+    return str(application.applicant.get("contact_name", ""))
+
+
 def decision_document(app: Licensing, application: BundleApplication, decision: Any) -> Document:
     """The decision document (许可决定书) of one task, in Chinese first, then English."""
     catalogue = app.catalogue
@@ -164,5 +292,94 @@ def decision_document(app: Licensing, application: BundleApplication, decision: 
         id=f"{application.id}.{decision.permit_type}.{decision.originator_version}",
         subject=f"{title}：{name_zh}",
         body="\n".join(lines),
-        recipient_name=str(application.applicant.get("contact_name", "")),
+        recipient_name=_recipient(application),
+    )
+
+
+def not_accepted_document(app: Licensing, application: BundleApplication, event: Any) -> Document:
+    """不予受理决定书: the application ends before any department saw it; the reason and basis."""
+    theme = app.catalogue.themes.get(application.theme)
+    title = "不予受理决定书"
+    lines = [
+        title,
+        f"统一社会信用代码：{application.uscc}",
+        f"申请事项：{theme.name_zh if theme else application.theme}",
+        f"决定：不予受理。理由：{event.reason}",
+        f"依据：{event.legal_basis}",
+        "",
+        "Decision not to accept the application",
+        f"USCC {application.uscc}. Reason: {event.reason}. Legal basis: {event.legal_basis}.",
+    ]
+    return Document(
+        id=f"{application.id}.not-accepted",
+        subject=f"{title}（{theme.name_zh if theme else application.theme}）",
+        body="\n".join(lines),
+        recipient_name=_recipient(application),
+    )
+
+
+def supplement_notice_document(
+    app: Licensing, application: BundleApplication, round_: int
+) -> Document:
+    """一次性告知书: every department's open request of this round, in one document."""
+    catalogue = app.catalogue
+    theme = catalogue.themes.get(application.theme)
+    zh, en = [], []
+    for n, request in enumerate(application.supplement_notice(), start=1):
+        department = catalogue.departments.get(request["department"])
+        permit = catalogue.permit_types.get(request["permit_type"])
+        dept_zh = department.name_zh if department else request["department"]
+        dept_en = department.name_en if department else request["department"]
+        permit_zh = permit.name_zh if permit else request["permit_type"]
+        permit_en = permit.name_en if permit else request["permit_type"]
+        zh.append(f"{n}. {dept_zh}（{permit_zh}），{request['requested_on']} 告知：")
+        zh += [f"   - {item}" for item in request["items"]]
+        if request.get("note"):
+            zh.append(f"   说明：{request['note']}")
+        en.append(f"{n}. {dept_en} ({permit_en}): {'; '.join(request['items'])}")
+    title = "补正材料一次性告知书"
+    lines = [
+        f"{title}（第 {round_} 次）",
+        f"统一社会信用代码：{application.uscc}",
+        f"申请事项：{theme.name_zh if theme else application.theme}",
+        "经审查，以下各部门需要您补正材料。请一次性备齐下列全部材料，到办理窗口一并提交；"
+        "窗口一次收件后，各部门暂停的办理时限同时恢复计算。",
+        "",
+        *zh,
+        "",
+        f"Notice to supplement, all departments at once (round {round_})",
+        f"USCC {application.uscc}. Bring every item below to the service window together, in "
+        "one resubmission; every paused review then resumes.",
+        *en,
+    ]
+    return Document(
+        id=f"{application.id}.supplement.{round_}",
+        subject=f"{title}（{theme.name_zh if theme else application.theme}）",
+        body="\n".join(lines),
+        recipient_name=_recipient(application),
+    )
+
+
+def reminder_document(
+    app: Licensing, application: BundleApplication, promise: PromisedMaterial
+) -> Document:
+    """容缺补正提醒: a missing material is due soon; missing the date ends the application."""
+    theme = app.catalogue.themes.get(application.theme)
+    due = promise.supply_by.isoformat()
+    lines = [
+        "容缺受理材料补正提醒",
+        f"统一社会信用代码：{application.uscc}",
+        f"申请事项：{theme.name_zh if theme else application.theme}",
+        f"您在容缺受理时承诺于 {due} 前补交：{promise.material}",
+        "请按时到办理窗口补交。逾期未补交的，尚未办结的事项将终止办理。",
+        "",
+        f"Reminder: the missing material “{promise.material}” promised at acceptance is due "
+        f"by {due}. Bring it to the service window; if it is late, the undecided permits of "
+        "the application end.",
+    ]
+    return Document(
+        id=promise.document_id,
+        subject=f"容缺材料补正提醒：{promise.material}（{due} 前）",
+        body="\n".join(lines),
+        recipient_name=_recipient(application),
     )

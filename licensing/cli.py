@@ -7,6 +7,7 @@ import logging
 import os
 import signal
 import sys
+from typing import Any
 
 import click
 
@@ -158,6 +159,40 @@ def lapse() -> None:
     rt.close()
 
 
+@applications.command()
+def deem() -> None:
+    """Accept what was received and not answered in 5 working days; apply deemed outcomes."""
+    rt = _runtime(Settings())
+    click.echo(f"Deemed {len(rt.app.deem_overdue())} acceptances and outcomes")
+    rt.close()
+
+
+@main.group()
+def credit() -> None:
+    """Operate on credit listings."""
+
+
+@credit.command(name="expire")
+def expire_listings() -> None:
+    """Move out the listings whose list period is over (移出; run daily)."""
+    rt = _runtime(Settings())
+    click.echo(f"Moved out {len(rt.app.expire_listings())} listings")
+    rt.close()
+
+
+@main.command()
+def daily() -> None:
+    """Every date-driven job at once (safe to repeat; run from cron or the jobs service)."""
+    rt = _runtime(Settings())
+    try:
+        click.echo(f"Deemed {len(rt.app.deem_overdue())} acceptances and outcomes")
+        click.echo(f"Lapsed {len(rt.app.lapse_overdue())} applications")
+        click.echo(f"Expired {_expire_permits(rt)} permits")
+        click.echo(f"Moved out {len(rt.app.expire_listings())} listings")
+    finally:
+        rt.close()
+
+
 @main.group()
 def permits() -> None:
     """Operate on permits."""
@@ -167,12 +202,16 @@ def permits() -> None:
 def expire() -> None:
     """Make every permit past its validity 无效 (run daily, e.g. from cron)."""
     rt = _runtime(Settings())
-    rt.projector.catch_up()
+    click.echo(f"Expired {_expire_permits(rt)} permits")
+    rt.close()
+
+
+def _expire_permits(rt: Any) -> int:  # a Runtime, imported late
+    rt.projector.catch_up()  # the read model finds the candidates
     count = 0
     for uscc in rt.view.usccs_with_validity_before(rt.app.today().isoformat()):
         count += len(rt.app.expire_permits(uscc=uscc))
-    click.echo(f"Expired {count} permits")
-    rt.close()
+    return count
 
 
 @main.group()

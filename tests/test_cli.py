@@ -116,6 +116,17 @@ def test_the_operator_rebuilds_the_read_model_from_the_events(settings: Settings
     assert count > 20
     expired = CliRunner().invoke(main, ["permits", "expire"], env=env)
     assert expired.exit_code == 0 and "Expired 0 permits" in expired.output  # all still valid
+    daily = CliRunner().invoke(main, ["daily"], env=env)
+    assert daily.exit_code == 0, daily.output
+    assert daily.output.splitlines() == [
+        "Deemed 0 acceptances and outcomes",
+        "Lapsed 0 applications",
+        "Expired 0 permits",
+        "Moved out 0 listings",
+    ]
+    for job in (["applications", "deem"], ["credit", "expire"], ["applications", "lapse"]):
+        ran = CliRunner().invoke(main, job, env=env)
+        assert ran.exit_code == 0 and " 0 " in ran.output, ran.output
     jwks = CliRunner().invoke(main, ["jwks"], env=env)
     assert jwks.exit_code == 0 and '"kty": "EC"' in jwks.output and '"d"' not in jwks.output
 

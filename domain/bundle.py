@@ -201,6 +201,7 @@ class BundleApplication(Aggregate):
         *,
         actor: Actor,
         on: date,
+        catalogue_version: str,
         tasks: list[dict[str, Any]],
         credit: dict[str, Any],
         fast_track: dict[str, Any] | None,
@@ -210,6 +211,7 @@ class BundleApplication(Aggregate):
         self._accepted(
             actor=actor,
             on=on,
+            catalogue_version=catalogue_version,
             theme=self.theme,
             uscc=self.uscc,
             tasks=tasks,
@@ -225,6 +227,7 @@ class BundleApplication(Aggregate):
         *,
         actor: Actor,
         on: date,
+        catalogue_version: str,
         theme: str,
         uscc: str,
         tasks: list[dict[str, Any]],
@@ -233,6 +236,8 @@ class BundleApplication(Aggregate):
         deficiencies: list[dict[str, Any]],
     ) -> None:
         # theme and uscc ride along so that a worklist can file the tasks from this event.
+        # The tasks are those of the catalogue in force at acceptance, and say so.
+        self.catalogue_version = catalogue_version
         self._dispatch(tasks, credit, fast_track, deficiencies)
         self.request = None
         self.status = IN_REVIEW

@@ -373,6 +373,7 @@ class Licensing(Application[UUID]):
             application.accept(
                 actor=actor,
                 on=today,
+                catalogue_version=self.catalogue.version,
                 tasks=dispatch.tasks,
                 credit=dispatch.credit or {},
                 fast_track=dispatch.fast_track,

@@ -23,7 +23,13 @@ import pytest
 from eventsourcing.domain import Aggregate
 from hypothesis import settings
 from hypothesis import strategies as st
-from hypothesis.stateful import RuleBasedStateMachine, initialize, invariant, rule
+from hypothesis.stateful import (
+    RuleBasedStateMachine,
+    initialize,
+    invariant,
+    precondition,
+    rule,
+)
 
 from domain.actor import SYSTEM, Actor
 from domain.bundle import BundleApplication
@@ -155,6 +161,7 @@ SETTLES_COMMITMENT = {
     "Cancelled",
     "Expired",
     "BusinessExited",
+    "RegistrationRefused",
     "Withdrawn",
     "Refused",
 }
@@ -416,6 +423,47 @@ class PermitLifecycle(EventSourcedMachine):
             self.state = "expired"
             if self.state in PERMIT_ENDED:
                 self.verification_due = None
+            self.legal_basis = None
+
+    @rule(actor=st.one_of(st.just(SYSTEM), PEOPLE), approved=st.booleans(), law=LAW)
+    def deemed(self, actor: Actor, approved: bool, law: str) -> None:
+        # The statutory limit passed undecided and a rule deems the outcome: the daily job
+        # only, and only on a permit still under review.
+        refused: type[DomainError] | None = None
+        if actor != SYSTEM:
+            refused = Forbidden
+        elif self.state != "under_review":
+            refused = Conflict
+        if self.run(
+            lambda: self.permit.deemed(
+                actor=actor,
+                approved=approved,
+                number="DEEMED-1",
+                valid_from=DAY0,
+                valid_until=None,
+                reason="逾期未作决定",
+                legal_basis=law,
+            ),
+            refused_with=refused,
+            emits=["Approved" if approved else "Refused"],
+        ):
+            self.state = "valid" if approved else "refused"
+            self.legal_basis = law
+            if approved:
+                self.issued("DEEMED-1", None)
+
+    @rule(actor=PERMIT_PEOPLE, reason=REASON)
+    def registration_refused(self, actor: Actor, reason: str) -> None:
+        # Like an exit: the refused 营业执照 ends whatever is not over yet; no-op otherwise.
+        ended = self.state in PERMIT_ENDED
+        self.run(
+            lambda: self.permit.registration_refused(actor=actor, reason=reason),
+            refused_with=None,
+            emits=[] if ended else ["RegistrationRefused"],
+        )
+        if not ended:
+            self.state = "business_exited"
+            self.verification_due = None
             self.legal_basis = None
 
     @rule(actor=PERMIT_PEOPLE, how=st.sampled_from(["注销", "吊销", "撤销登记"]))
@@ -1074,6 +1122,27 @@ class BundleLifecycle(EventSourcedMachine):
                     **due_dates[permit_type],
                 )
 
+    # Rarely: the refused 营业执照 ends every open task, then the bundle is decided.
+    @precondition(lambda self: len(self.events) % 5 == 4)
+    @rule(reason=REASON)
+    def the_business_licence_is_refused(self, reason: str) -> None:
+        still_open = [p for p, t in self.tasks.items() if t["state"] in OPEN]
+        in_review = self.status == "in_review"
+        ended: list[list[str]] = []
+        emits = (["OpenTasksEnded"] if in_review and still_open else []) + (
+            ["Decided"] if in_review else []
+        )
+        self.run(
+            lambda: ended.append(self.application.end_open_tasks(actor=SYSTEM, reason=reason)),
+            refused_with=None,
+            emits=emits,
+        )
+        assert ended == [still_open if in_review else []]
+        for permit_type in still_open if in_review else []:
+            self.tasks[permit_type]["state"] = "withdrawn"
+        if in_review:
+            self.decided_by(SYSTEM)
+
     # The clerk one time in seven only: a withdrawal ends the run's interesting part.
     @rule(actor=BUNDLE_PEOPLE, reason=REASON)
     def withdraw(self, actor: Actor, reason: str) -> None:
@@ -1181,3 +1250,121 @@ class BundleLifecycle(EventSourcedMachine):
 TestBundleLifecycle = BundleLifecycle.TestCase
 # A bundle has few deep states: fewer runs reach every corner.
 TestBundleLifecycle.settings = settings(RUN, max_examples=150)
+
+
+# --- Acceptance (受理) of an application only received ----------------------------------------
+
+ACCEPTERS = st.sampled_from([CLERK, SYSTEM, SAMR, REGISTRAR])
+RECEIVED_REQUEST = {"business": {"uscc": USCC}, "commitments": {}, "fast_track": None}
+
+
+class AcceptanceLifecycle(EventSourcedMachine):
+    """An application only received (收件) is accepted, not accepted or withdrawn — once. Until
+    then it has no task and keeps its request; afterwards acceptance is never decided again."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.status = "received"
+        self.planned: dict[str, dict[str, Any]] = {}
+        self.start(
+            BundleApplication(
+                application_id=UUID("00000000-0000-4000-8000-000000000004"),
+                theme="open_restaurant",
+                catalogue_version="v1",
+                uscc=USCC,
+                registration_id=BusinessRegistration.create_id(USCC),
+                applicant={"name": "李四"},
+                answers={"seats": 40},
+                situation={},
+                tasks=[],
+                actor=CLERK,
+                credit=None,
+                fast_track=None,
+                deficiencies=[],
+                accepted=False,
+                request=dict(RECEIVED_REQUEST),
+            ),
+            "Submitted",
+        )
+
+    @property
+    def application(self) -> BundleApplication:
+        return self.aggregate  # type: ignore[return-value]
+
+    def _refusal(self, actor: Actor) -> type[DomainError] | None:
+        if actor.role not in ("clerk", "system"):
+            return Forbidden
+        return None if self.status == "received" else Conflict
+
+    @rule(actor=ACCEPTERS, count=st.integers(1, 4), queued=st.booleans())
+    def accept(self, actor: Actor, count: int, queued: bool) -> None:
+        # A bundle of filings only is decided by its acceptance; one with a queued task is not.
+        planned = [
+            _task_fields(f"permit_{n}", DEPARTMENTS[n % 2], "queued" if queued else "filed")
+            for n in range(count)
+        ]
+        if self.run(
+            lambda: self.application.accept(
+                actor=actor,
+                on=DAY0,
+                catalogue_version="v2",
+                tasks=planned,
+                credit={"checked_on": DAY0.isoformat(), "listings": []},
+                fast_track=None,
+                deficiencies=[],
+            ),
+            refused_with=self._refusal(actor),
+            emits=["Accepted"] if queued else ["Accepted", "Decided"],
+        ):
+            self.status = "in_review" if queued else "decided"
+            self.planned = {t["permit_type"]: t for t in planned}
+
+    @rule(actor=ACCEPTERS, reason=REASON, law=LAW)
+    def refuse_acceptance(self, actor: Actor, reason: str, law: str) -> None:
+        if self.run(
+            lambda: self.application.refuse_acceptance(actor=actor, reason=reason, legal_basis=law),
+            refused_with=self._refusal(actor),
+            emits=["NotAccepted"],
+        ):
+            self.status = "not_accepted"
+            assert self.application.acceptance == {
+                "reason": reason,
+                "legal_basis": law,
+                "by": actor.id,
+            }
+
+    @rule(actor=ACCEPTERS, reason=REASON)
+    def withdraw(self, actor: Actor, reason: str) -> None:
+        refused: type[DomainError] | None = None
+        if actor.role != "clerk":
+            refused = Forbidden
+        elif self.status not in ("received", "in_review"):
+            refused = Conflict
+        if self.run(
+            lambda: self.application.withdraw(actor=actor, reason=reason),
+            refused_with=refused,
+            emits=["Withdrawn"],
+        ):
+            self.status = "withdrawn"
+
+    @invariant()
+    def acceptance_is_decided_once_and_dispatches_exactly_the_tasks_given(self) -> None:
+        application = self.application
+        assert application.status == self.status
+        names = [type(e).__name__ for e in self.events]
+        assert names.count("Accepted") + names.count("NotAccepted") <= 1
+        if self.status == "received":
+            assert application.tasks == {} and application.request == RECEIVED_REQUEST
+            assert application.catalogue_version == "v1"
+        else:
+            assert application.request is None
+        if "Accepted" in names:
+            assert set(application.tasks) == set(self.planned)
+            assert application.catalogue_version == "v2"
+            assert application.credit == {"checked_on": DAY0.isoformat(), "listings": []}
+        else:
+            assert application.tasks == {}
+
+
+TestAcceptanceLifecycle = AcceptanceLifecycle.TestCase
+TestAcceptanceLifecycle.settings = settings(RUN, max_examples=100)

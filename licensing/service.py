@@ -3,17 +3,14 @@
 from __future__ import annotations
 
 import logging
-import random
-import time
 from collections.abc import Callable
 from dataclasses import asdict, dataclass
 from datetime import date, timedelta, timezone
-from decimal import Decimal
 from typing import Any, TypeVar
 from uuid import UUID, uuid4
 
 from eventsourcing.application import AggregateNotFoundError, Application
-from eventsourcing.persistence import IntegrityError, JSONTranscoder, Recording
+from eventsourcing.persistence import JSONTranscoder, Recording
 from eventsourcing.utils import get_topic
 
 from domain.actor import SYSTEM, Actor
@@ -26,33 +23,25 @@ from domain.bundle import (
     TASK_QUEUED,
     BundleApplication,
 )
-from domain.credit import LISTS, CreditRecord
+from domain.credit import LISTS
 from domain.errors import Conflict, Forbidden, InvalidParam, NotFound, ValidationFailed
 from domain.permit import Permit
-from domain.registration import ENTITY_TYPES, BusinessRegistration
+from domain.registration import BusinessRegistration
 from domain.status import RegistrationStatus
-from domain.uscc import validate_uscc
 from licensing.calendar import WorkingCalendar
 from licensing.catalogue import Catalogue
+from licensing.commands import BusinessDetails, Receipt
+from licensing.credit import CreditOffice
+from licensing.intake import Intake
+from licensing.lifecycle import Lifecycle
 from licensing.persistence import ActorAsDict, DateAsISO
+
+__all__ = ["BusinessDetails", "Licensing", "Receipt", "task_summary"]
 
 BUSINESS_LICENCE = "business_licence"
 CHINA = timezone(timedelta(hours=8))  # the day an act happened is the day in China
 log = logging.getLogger(__name__)
 T = TypeVar("T")
-
-
-@dataclass(frozen=True)
-class BusinessDetails:
-    """What the 营业执照 records; the legal representative's details are personal data."""
-
-    uscc: str
-    name: str
-    entity_type: str
-    legal_representative: dict[str, Any]
-    domicile: str
-    business_scope: str
-    registered_capital: Decimal
 
 
 @dataclass(frozen=True)
@@ -68,16 +57,7 @@ class _Dispatch:
     deficiencies: list[dict[str, Any]]
 
 
-@dataclass(frozen=True)
-class Receipt:
-    """What a command hands back: the thing it touched and its position in the event log."""
-
-    id: UUID
-    uscc: str
-    position: int
-
-
-class Licensing(Application[UUID]):
+class Licensing(Intake, Lifecycle, CreditOffice, Application[UUID]):
     """The 证照通 write side: every approval is an event, saved atomically with its permit."""
 
     name = "Licensing"
@@ -158,148 +138,9 @@ class Licensing(Application[UUID]):
             )
         )
 
-    def _validate_submission(
-        self,
-        *,
-        theme: str,
-        business: BusinessDetails,
-        answers: dict[str, Any],
-        situation: dict[str, Any],
-        commitments: dict[str, dict[str, str]],
-    ) -> tuple[str, dict[str, Any]]:
-        problems: list[InvalidParam] = []
-        uscc = business.uscc
-        try:
-            uscc = validate_uscc(business.uscc)
-        except ValidationFailed as error:
-            problems += [InvalidParam(f"business.{p.name}", p.reason) for p in error.problems]
-        if business.entity_type not in ENTITY_TYPES:
-            problems.append(
-                InvalidParam(
-                    "business.entity_type",
-                    f"unknown entity type {business.entity_type!r}; expected one of "
-                    + ", ".join(ENTITY_TYPES),
-                )
-            )
-        if business.registered_capital < 0:
-            problems.append(InvalidParam("business.registered_capital", "must not be negative"))
-        cleaned: dict[str, Any] = {}
-        if theme not in self.catalogue.themes:
-            problems.append(
-                InvalidParam(
-                    "theme",
-                    f"unknown theme {theme!r}; expected one of " + ", ".join(self.catalogue.themes),
-                )
-            )
-        else:
-            try:
-                cleaned = self.catalogue.validate_answers(theme, answers, situation)
-                applicable = self.catalogue.permits_for(theme, situation)
-            except ValidationFailed as error:
-                problems += error.problems
-            else:
-                problems += self._commitment_problems(applicable, commitments)
-        if problems:
-            raise ValidationFailed(problems)
-        return uscc, cleaned
-
-    # 容缺受理: at most this many working days to supply what was accepted as missing.
-    DEFICIENCY_LIMIT_DAYS = 20
     # 行政许可法 art. 32: acceptance is decided (or the missing items told) within five
     # working days of receipt (art. 82: time limits count working days).
     ACCEPTANCE_DAYS = 5
-
-    def _validate_deficiencies(self, deficiencies: list[dict[str, Any]]) -> list[dict[str, Any]]:
-        today = self.today()
-        latest = self.calendar.add_working_days(today, self.DEFICIENCY_LIMIT_DAYS)
-        problems, seen, cleaned = [], set(), []
-        for n, entry in enumerate(deficiencies):
-            material = str(entry.get("material", "")).strip()
-            supply_by = entry.get("supply_by")
-            if not material or material in seen:
-                problems.append(InvalidParam(f"deficiencies.{n}.material", "empty or repeated"))
-            if not isinstance(supply_by, date) or not today < supply_by <= latest:
-                problems.append(
-                    InvalidParam(
-                        f"deficiencies.{n}.supply_by",
-                        f"must be after today and no later than {latest} "
-                        f"({self.DEFICIENCY_LIMIT_DAYS} working days)",
-                    )
-                )
-            seen.add(material)
-            if isinstance(supply_by, date):
-                cleaned.append({"material": material, "supply_by": supply_by.isoformat()})
-        if problems:
-            raise ValidationFailed(problems)
-        return cleaned
-
-    def _validate_fast_track(self, theme: str, fast_track: dict[str, str]) -> dict[str, str]:
-        problems = []
-        known = self.catalogue.themes.get(theme)
-        if known is not None and known.fast_track_days is None:
-            problems.append(InvalidParam("fast_track", f"theme {theme} has no fast track"))
-        hq = str(fast_track.get("chain_hq_uscc", ""))
-        try:
-            hq = validate_uscc(hq)
-        except ValidationFailed as error:
-            problems += [
-                InvalidParam(f"fast_track.chain_hq_{p.name}", p.reason) for p in error.problems
-            ]
-        if not str(fast_track.get("declaration", "")).strip():
-            problems.append(
-                InvalidParam(
-                    "fast_track.declaration", "the written declaration (书面声明) is required"
-                )
-            )
-        if problems:
-            raise ValidationFailed(problems)
-        return {"chain_hq_uscc": hq, "declaration": str(fast_track["declaration"])}
-
-    def _fast_track_record(
-        self,
-        uscc: str,
-        credit: dict[str, Any],
-        fast_track: dict[str, str],
-        today: date,
-        target_days: int,
-    ) -> dict[str, Any]:
-        """守信快批: only for an applicant and a chain headquarters with no listing (失信即受限)."""
-        hq_credit = self._credit_snapshot(fast_track["chain_hq_uscc"], today)
-        for whose, snapshot in (("the applicant", credit), ("the chain headquarters", hq_credit)):
-            if snapshot["listings"]:
-                lists = ", ".join(
-                    f"{LISTS[x['list']][0]} since {x['listed_on']}" for x in snapshot["listings"]
-                )
-                msg = f"the credit fast track (守信快批) is not available: {whose} is listed ({lists})"
-                raise Conflict(msg)
-        return {**fast_track, "hq_credit": hq_credit, "target_days": target_days}
-
-    def _commitment_problems(
-        self, applicable: tuple[str, ...], commitments: dict[str, dict[str, str]]
-    ) -> list[InvalidParam]:
-        """A signed letter must be for a commitment-mode permit of this application, and be
-        the version now published (the applicant signs what they were shown)."""
-        problems = []
-        for code, signed in commitments.items():
-            name = f"commitments.{code}"
-            permit_type = self.catalogue.permit_types.get(code)
-            if code not in applicable or permit_type is None or permit_type.mode != "commitment":
-                problems.append(
-                    InvalidParam(name, "not a commitment-mode permit of this application")
-                )
-            elif permit_type.commitment is not None and (
-                signed.get("version") != permit_type.commitment.version
-            ):
-                problems.append(
-                    InvalidParam(
-                        f"{name}.version",
-                        f"the published letter is version {permit_type.commitment.version}; "
-                        f"got {signed.get('version')!r}",
-                    )
-                )
-            elif not str(signed.get("signed_by", "")).strip():
-                problems.append(InvalidParam(f"{name}.signed_by", "must name who signed"))
-        return problems
 
     def _submit(
         self,
@@ -923,325 +764,6 @@ class Licensing(Application[UUID]):
 
         return self._on_application(application_id, act)
 
-    # The registration's lifecycle (registrar) and the permits' (their departments).
-
-    def get_registration(self, uscc: str) -> BusinessRegistration:
-        try:
-            return self.repository.get(BusinessRegistration.create_id(uscc))
-        except AggregateNotFoundError:
-            msg = f"no business registered with USCC {uscc}"
-            raise NotFound(msg) from None
-
-    def _on_registration(
-        self, uscc: str, actor: Actor, act: Callable[[BusinessRegistration], None]
-    ) -> Receipt:
-        """One registrar act; an exit ends every permit of the business in the same transaction."""
-
-        def command() -> Receipt:
-            registration = self.get_registration(uscc)
-            act(registration)
-            changed: list[Any] = [registration]
-            if registration.has_exited:
-                how = registration.status.word
-                for permit_type in registration.permit_types:
-                    permit: Permit = self.repository.get(Permit.create_id(uscc, permit_type))
-                    permit.business_exited(actor=actor, how=how)
-                    changed.append(permit)
-            recordings = self.save(*changed)
-            return Receipt(id=registration.id, uscc=uscc, position=recordings[-1].notification.id)
-
-        return self._retry(command)
-
-    def change_registration(
-        self, *, uscc: str, actor: Actor, changes: dict[str, Any], reason: str
-    ) -> Receipt:
-        return self._on_registration(
-            uscc, actor, lambda r: r.change(actor=actor, changes=changes, reason=reason)
-        )
-
-    def suspend_business(
-        self, *, uscc: str, actor: Actor, reason: str, until: date | None = None
-    ) -> Receipt:
-        return self._on_registration(
-            uscc, actor, lambda r: r.suspend(actor=actor, reason=reason, until=until)
-        )
-
-    def resume_business(self, *, uscc: str, actor: Actor, reason: str) -> Receipt:
-        return self._on_registration(uscc, actor, lambda r: r.resume(actor=actor, reason=reason))
-
-    def give_deregistration_notice(self, *, uscc: str, actor: Actor) -> Receipt:
-        return self._on_registration(
-            uscc, actor, lambda r: r.give_deregistration_notice(actor=actor, today=self.today())
-        )
-
-    def object_to_deregistration(
-        self, *, uscc: str, actor: Actor, objector: str, grounds: str
-    ) -> Receipt:
-        return self._on_registration(
-            uscc, actor, lambda r: r.object(actor=actor, objector=objector, grounds=grounds)
-        )
-
-    def deregister(self, *, uscc: str, actor: Actor) -> Receipt:
-        return self._on_registration(
-            uscc, actor, lambda r: r.deregister(actor=actor, today=self.today())
-        )
-
-    def revoke_registration(
-        self, *, uscc: str, actor: Actor, reason: str, legal_basis: str
-    ) -> Receipt:
-        return self._on_registration(
-            uscc, actor, lambda r: r.revoke(actor=actor, reason=reason, legal_basis=legal_basis)
-        )
-
-    def cancel_registration(
-        self, *, uscc: str, actor: Actor, reason: str, legal_basis: str
-    ) -> Receipt:
-        return self._on_registration(
-            uscc, actor, lambda r: r.cancel(actor=actor, reason=reason, legal_basis=legal_basis)
-        )
-
-    def _on_permit(self, uscc: str, permit_type: str, act: Callable[[Permit], None]) -> Receipt:
-        def command() -> Receipt:
-            permit = self.get_permit(uscc, permit_type)
-            act(permit)
-            recordings = self.save(permit)
-            return Receipt(id=permit.id, uscc=uscc, position=recordings[-1].notification.id)
-
-        return self._retry(command)
-
-    def suspend_permit(
-        self, *, uscc: str, permit_type: str, actor: Actor, reason: str, legal_basis: str
-    ) -> Receipt:
-        return self._on_permit(
-            uscc,
-            permit_type,
-            lambda p: p.suspend(actor=actor, reason=reason, legal_basis=legal_basis),
-        )
-
-    def resume_permit(self, *, uscc: str, permit_type: str, actor: Actor, reason: str) -> Receipt:
-        return self._on_permit(uscc, permit_type, lambda p: p.resume(actor=actor, reason=reason))
-
-    def revoke_permit(
-        self, *, uscc: str, permit_type: str, actor: Actor, reason: str, legal_basis: str
-    ) -> Receipt:
-        return self._on_permit(
-            uscc,
-            permit_type,
-            lambda p: p.revoke(actor=actor, reason=reason, legal_basis=legal_basis),
-        )
-
-    def cancel_permit(self, *, uscc: str, permit_type: str, actor: Actor, reason: str) -> Receipt:
-        return self._on_permit(uscc, permit_type, lambda p: p.cancel(actor=actor, reason=reason))
-
-    # 先证后核: the department verifies a permit granted on commitment.
-
-    def confirm_commitment(self, *, uscc: str, permit_type: str, actor: Actor) -> Receipt:
-        return self._on_permit(uscc, permit_type, lambda p: p.confirm_commitment(actor=actor))
-
-    def order_rectification(
-        self,
-        *,
-        uscc: str,
-        permit_type: str,
-        actor: Actor,
-        findings: str,
-        deadline: date | None = None,
-    ) -> Receipt:
-        """Defects found: 整改中 until a deadline (by default the permit type's rectification
-        period, in working days)."""
-        if deadline is None:
-            days = self.catalogue.permit_type(permit_type).rectification_days or 20
-            deadline = self.calendar.add_working_days(self.today(), days)
-        elif deadline <= self.today():
-            raise ValidationFailed([InvalidParam("deadline", "must be after today")])
-        chosen = deadline
-        return self._on_permit(
-            uscc,
-            permit_type,
-            lambda p: p.order_rectification(actor=actor, findings=findings, deadline=chosen),
-        )
-
-    def close_rectification(
-        self,
-        *,
-        uscc: str,
-        permit_type: str,
-        actor: Actor,
-        passed: bool,
-        reason: str,
-        legal_basis: str | None = None,
-    ) -> Receipt:
-        if not passed and not (legal_basis or "").strip():
-            raise ValidationFailed(
-                [InvalidParam("legal_basis", "required when rectification fails")]
-            )
-        return self._on_permit(
-            uscc,
-            permit_type,
-            lambda p: (
-                p.rectified(actor=actor, reason=reason)
-                if passed
-                else p.rectification_failed(
-                    actor=actor, reason=reason, legal_basis=legal_basis or ""
-                )
-            ),
-        )
-
-    def commitment_found_false(
-        self, *, uscc: str, permit_type: str, actor: Actor, findings: str, legal_basis: str
-    ) -> Receipt:
-        """撤销 the permit, and list the business on the commitment blacklist, atomically."""
-
-        def command() -> Receipt:
-            permit = self.get_permit(uscc, permit_type)
-            permit.commitment_found_false(actor=actor, findings=findings, legal_basis=legal_basis)
-            record = self._credit_record(uscc)
-            if not any(x["list"] == "commitment_blacklist" for x in record.active_listings()):
-                record.list(
-                    actor=actor,
-                    list_code="commitment_blacklist",
-                    # The grounds as published (公示): the act, not the inspection's details.
-                    grounds=(
-                        "告知承诺不实，许可被撤销 commitment found false, permit withdrawn: "
-                        f"{self.catalogue.permit_type(permit_type).name_zh}"
-                    ),
-                    legal_basis=legal_basis,
-                    on=self.today(),
-                )
-            recordings = self.save(permit, record)
-            return Receipt(id=permit.id, uscc=uscc, position=recordings[-1].notification.id)
-
-        return self._retry(command)
-
-    # Credit (the credit office).
-
-    def _credit_record(self, uscc: str) -> CreditRecord:
-        """The business's credit record; a new, empty one if it was never listed."""
-        try:
-            return self.repository.get(CreditRecord.create_id(uscc))
-        except AggregateNotFoundError:
-            return CreditRecord(uscc=uscc)
-
-    def _credit_snapshot(self, uscc: str, today: date) -> dict[str, Any]:
-        """What an application records of the applicant's credit when it is submitted."""
-        listings = self._credit_record(uscc).active_listings()
-        return {"checked_on": today.isoformat(), "listings": listings}
-
-    def credit_listings(self, uscc: str) -> list[dict[str, Any]]:
-        record = self._credit_record(uscc)
-        return [dict(v, id=k) for k, v in record.listings.items()]
-
-    def _on_credit(self, uscc: str, act: Callable[[CreditRecord], Any]) -> tuple[Receipt, Any]:
-        def command() -> tuple[Receipt, Any]:
-            record = self._credit_record(uscc)
-            result = act(record)
-            recordings = self.save(record)
-            return Receipt(id=record.id, uscc=uscc, position=recordings[-1].notification.id), result
-
-        return self._retry(command)
-
-    def list_business(
-        self, *, uscc: str, actor: Actor, list_code: str, grounds: str, legal_basis: str
-    ) -> tuple[Receipt, str]:
-        """Returns the receipt and the new listing's id."""
-        self.get_registration(uscc)  # only registered businesses are listed
-        receipt, listing_id = self._on_credit(
-            uscc,
-            lambda r: r.list(
-                actor=actor,
-                list_code=list_code,
-                grounds=grounds,
-                legal_basis=legal_basis,
-                on=self.today(),
-            ),
-        )
-        return receipt, str(listing_id)
-
-    def object_to_listing(
-        self, *, uscc: str, listing_id: str, actor: Actor, grounds: str
-    ) -> Receipt:
-        return self._on_credit(
-            uscc, lambda r: r.object(actor=actor, listing_id=listing_id, grounds=grounds)
-        )[0]
-
-    def decide_listing_objection(
-        self, *, uscc: str, listing_id: str, actor: Actor, upheld: bool, reason: str
-    ) -> Receipt:
-        return self._on_credit(
-            uscc,
-            lambda r: r.decide_objection(
-                actor=actor, listing_id=listing_id, upheld=upheld, reason=reason
-            ),
-        )[0]
-
-    def remove_listing(
-        self, *, uscc: str, listing_id: str, actor: Actor, reason: str, repaired: bool
-    ) -> Receipt:
-        return self._on_credit(
-            uscc,
-            lambda r: r.remove(
-                actor=actor, listing_id=listing_id, reason=reason, repaired=repaired
-            ),
-        )[0]
-
-    def expire_listings(self) -> list[Receipt]:
-        """Operator job (daily): move out every listing whose period is over (移出)."""
-        today = self.today()
-        topic = get_topic(CreditRecord.Opened)
-        receipts = []
-        for notification in self.recorder.select_notifications(
-            start=None, limit=1_000_000, topics=[topic]
-        ):
-            record: CreditRecord = self.repository.get(notification.originator_id)
-            for listing in record.active_listings():
-                kind = self.catalogue.credit_lists[listing["list"]]
-                ends_on = kind.ends_on(date.fromisoformat(listing["listed_on"]))
-                if ends_on is None or ends_on > today:
-                    continue
-                reason = f"列入期满移出 listing period of {kind.period_years} years ended"
-                receipt, _ = self._on_credit(
-                    record.uscc,
-                    lambda r, listing_id=listing["id"], reason=reason: r.expire(
-                        actor=SYSTEM, listing_id=listing_id, on=today, reason=reason
-                    ),
-                )
-                receipts.append(receipt)
-        return receipts
-
-    def expire_permits(self, *, uscc: str) -> list[Receipt]:
-        """Permits of one business past their validity become 无效 (run daily by the operator)."""
-        today = self.today()
-        receipts = []
-        for permit_type in self.get_registration(uscc).permit_types:
-            permit = self.get_permit(uscc, permit_type)
-            if permit.is_due_to_expire(today):
-                receipts.append(
-                    self._on_permit(
-                        uscc, permit_type, lambda p: p.expire(actor=SYSTEM, today=today)
-                    )
-                )
-        return receipts
-
-    # Queries (strongly consistent: they read the aggregates, not the read model).
-
-    def get_application(self, application_id: UUID) -> BundleApplication:
-        try:
-            application = self.repository.get(application_id)
-        except AggregateNotFoundError:
-            msg = f"no application {application_id}"
-            raise NotFound(msg) from None
-        if not isinstance(application, BundleApplication):
-            msg = f"no application {application_id}"
-            raise NotFound(msg)
-        return application
-
-    def get_permit(self, uscc: str, permit_type: str) -> Permit:
-        try:
-            return self.repository.get(Permit.create_id(uscc, permit_type))
-        except AggregateNotFoundError:
-            msg = f"business {uscc} has no permit {permit_type}"
-            raise NotFound(msg) from None
-
     # Helpers.
 
     @staticmethod
@@ -1276,19 +798,6 @@ class Licensing(Application[UUID]):
             return start.replace(year=start.year + years)
         except ValueError:  # 29 February
             return start.replace(year=start.year + years, day=28)
-
-    @staticmethod
-    def _retry(command: Callable[[], T], *, attempts: int = 40) -> T:
-        """Optimistic concurrency: departments deciding one bundle at once collide on its
-        version; re-run the whole command on fresh state, with jittered backoff."""
-        for attempt in range(attempts):
-            try:
-                return command()
-            except IntegrityError:
-                if attempt == attempts - 1:
-                    raise
-                time.sleep(random.uniform(0, 0.002 * (2 ** min(attempt, 6))))  # noqa: S311
-        raise AssertionError  # pragma: no cover
 
 
 def task_summary(application: BundleApplication) -> list[dict[str, Any]]:

@@ -14,6 +14,7 @@ from eventsourcing.persistence import IntegrityError
 
 from domain.bundle import IN_REVIEW, TASK_QUEUED, BundleApplication
 from domain.delivery import PENDING, Delivery
+from domain.permit import Permit, public_reason
 from licensing.delivery import Channel, DeliveryFailed, Document, RetryPolicy, is_email, is_mobile
 from licensing.service import Licensing
 
@@ -26,6 +27,17 @@ ENDINGS = (
     BundleApplication.Lapsed,
     BundleApplication.NotAccepted,
 )
+# A department's later acts on an issued permit, each a document the business is served,
+# by its title.
+PERMIT_ACTS = {
+    Permit.Suspended: "暂停许可决定书",
+    Permit.Resumed: "恢复许可通知书",
+    Permit.Revoked: "吊销许可决定书",
+    Permit.Cancelled: "注销许可决定书",
+    Permit.CommitmentFalse: "撤销许可决定书",
+    Permit.RectificationOrdered: "责令限期整改通知书",
+    Permit.RectificationFailed: "整改不合格决定书",
+}
 # The events that dispatch an application, with the materials it was accepted without.
 ACCEPTANCES = (BundleApplication.Submitted, BundleApplication.Accepted)
 REMIND_WORKING_DAYS = 3
@@ -87,6 +99,8 @@ class Outbox:
                 event = self.app.mapper.to_domain_event(notification)
                 if isinstance(event, BundleApplication.Event):
                     queued += self._follow(event)
+                elif type(event) in PERMIT_ACTS:
+                    queued += self._serve_permit_act(event)
                 elif isinstance(event, Delivery.Queued):
                     self.pending.setdefault(event.originator_id, None)
                     self._forget_promise(event.application_id, event.document_id)
@@ -96,6 +110,14 @@ class Outbox:
                     else:
                         self.pending[event.originator_id] = event.retry_at
             self.position = notifications[-1].id
+
+    def _serve_permit_act(self, event: Any) -> int:
+        """Served to the contact of the application the permit was last applied under."""
+        permit: Permit = self.app.repository.get(
+            event.originator_id, version=event.originator_version
+        )
+        application = self.app.get_application(permit.application_id)
+        return self._queue(application, permit_act_document(self.app, application, permit, event))
 
     def _follow(self, event: Any) -> int:
         """One event of an application: what it queues now, and what it changes for later."""
@@ -290,6 +312,38 @@ def decision_document(app: Licensing, application: BundleApplication, decision: 
     ]
     return Document(
         id=f"{application.id}.{decision.permit_type}.{decision.originator_version}",
+        subject=f"{title}：{name_zh}",
+        body="\n".join(lines),
+        recipient_name=_recipient(application),
+    )
+
+
+def permit_act_document(
+    app: Licensing, application: BundleApplication, permit: Permit, event: Any
+) -> Document:
+    """A department's act on an issued permit: what it decided, why, and on what basis."""
+    permit_type = app.catalogue.permit_types.get(permit.permit_type)
+    department = app.catalogue.departments.get(permit.department)
+    name_zh = permit_type.name_zh if permit_type else permit.permit_type
+    name_en = permit_type.name_en if permit_type else permit.permit_type
+    title = PERMIT_ACTS[type(event)]
+    day = event.timestamp.date().isoformat()
+    lines = [
+        f"{title}（{name_zh}）",
+        f"统一社会信用代码：{application.uscc}",
+        f"许可证编号：{permit.number or '—'}",
+        f"决定机关：{department.name_zh if department else permit.department}",
+        f"决定日期：{day}",
+        f"内容：{public_reason(event)}",
+    ]
+    legal_basis = getattr(event, "legal_basis", None)
+    if legal_basis:
+        lines.append(f"依据：{legal_basis}")
+    if not isinstance(event, Permit.Resumed):
+        lines.append("如不服本决定，可依法申请行政复议或者提起行政诉讼。")
+    lines += ["", f"{type(event).__name__}: {name_en}", f"USCC {application.uscc}; {day}."]
+    return Document(
+        id=f"{permit.id}.{event.originator_version}",
         subject=f"{title}：{name_zh}",
         body="\n".join(lines),
         recipient_name=_recipient(application),

@@ -285,3 +285,43 @@ def test_not_accepted_is_delivered_and_a_later_acceptance_keeps_its_missing_mate
         f"{late['id']}.reminder.1",
         f"{late['id']}.reminder.2",
     }
+
+
+def test_a_department_s_later_act_on_a_permit_is_served_to_the_applicant(
+    server: str,
+    runtime: Runtime,
+    token: Callable[..., str],
+    smtp_server,  # noqa: F811
+) -> None:
+    store = make_uscc("91440615MA4ACT001")
+    situation = {
+        "food_sales": "prepackaged_only",  # a filing: 有效 at once, so it can be suspended
+        "sells_tobacco": False,
+        "sells_class2_devices": False,
+        "sells_publications": False,
+        "has_outdoor_signboard": False,
+    }
+    mailbox = Mailbox()
+    outbox = Outbox(runtime.app, channels={"email": _sender(smtp_server(mailbox))})
+    samr = auth(token("department", "samr"))
+    permit_url = f"/api/v1/licences/{store}/permits/prepackaged_food_filing"
+    with httpx.Client(base_url=server) as client:
+        body = submission(runtime, "open_convenience_store", store, "送达便利店", situation)
+        submit(client, token("clerk"), body)
+        assert _pass(outbox) == 0  # a filing on the spot decides nothing to serve
+        client.post(
+            f"{permit_url}/suspension",
+            json={"reason": "抽检不合格", "legal_basis": "《食品安全法》第一百二十四条"},
+            headers=samr,
+        ).raise_for_status()
+        client.post(
+            f"{permit_url}/resumption", json={"reason": "复检合格"}, headers=samr
+        ).raise_for_status()
+    assert _pass(outbox) == 2
+    suspended, resumed = _emails(mailbox, "暂停许可决定书"), _emails(mailbox, "恢复许可通知书")
+    assert len(suspended) == len(resumed) == 1
+    text = suspended[0].get_content()
+    assert "抽检不合格" in text and "《食品安全法》第一百二十四条" in text and "行政复议" in text
+    assert str(suspended[0]["To"]).endswith(f"<{APPLICANT['email']}>")
+    assert "行政复议" not in resumed[0].get_content()
+    assert _pass(Outbox(runtime.app, channels=outbox.channels)) == 0  # never twice

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import date, datetime, time, timedelta, timezone
+from datetime import date, datetime, time, timedelta
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -11,6 +11,7 @@ from fastapi.responses import JSONResponse
 from fastapi.templating import Jinja2Templates
 
 from api.auth import RuntimeDep
+from domain.china import CHINA, day_in_china, today_in_china
 from domain.credit import ACTIVE, LISTS, OBJECTED
 from domain.errors import InvalidParam, NotFound, ValidationFailed
 from domain.registration import ENTITY_TYPES
@@ -23,7 +24,7 @@ from licensing.signing import TokenInvalid, read_pointer, sign_status
 
 router = APIRouter(tags=["public"])
 templates = Jinja2Templates(directory=str(Path(__file__).parent / "templates"))
-BEIJING = timezone(timedelta(hours=8), "UTC+8")
+BEIJING = CHINA
 
 
 def beijing(moment: str | datetime) -> str:
@@ -77,7 +78,7 @@ def present_licence(
 ) -> dict[str, Any]:
     """The public licence: registration, permits and credit listings, no personal data and
     no staff identities, expiry applied on read."""
-    today = today or date.today()
+    today = today or today_in_china()
     catalogue = rt.catalogue
     permits = []
     for p in row["permits"]:
@@ -146,7 +147,10 @@ def _moment(as_of: str) -> datetime:
     """A date means the close of that day in Beijing (or now, for today); an instant is itself."""
     try:
         if len(as_of) == len("2026-11-17"):
-            day_end = datetime.combine(date.fromisoformat(as_of), time.max, tzinfo=BEIJING)
+            day = date.fromisoformat(as_of)
+            if day > today_in_china():
+                raise ValidationFailed([InvalidParam("as_of", "is in the future")])
+            day_end = datetime.combine(day, time.max, tzinfo=BEIJING)
             return min(day_end, datetime.now(tz=BEIJING))
         moment = datetime.fromisoformat(as_of)
     except ValueError:
@@ -175,7 +179,7 @@ def get_licence(
         if moment > datetime.now(tz=BEIJING) + timedelta(seconds=5):
             raise ValidationFailed([InvalidParam("as_of", "is in the future")])
         code = _code(uscc)
-        body = present_licence(rt, licence_as_of(rt.app, code, moment), today=moment.date())
+        body = present_licence(rt, licence_as_of(rt.app, code, moment), today=day_in_china(moment))
         body["requested_as_of"] = moment.isoformat()
         body["links"] = {"live": f"/api/v1/licences/{code}"}
         return JSONResponse(body, headers={"Cache-Control": "public, max-age=60"})

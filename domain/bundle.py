@@ -10,6 +10,7 @@ from uuid import UUID
 from eventsourcing.domain import Aggregate, event
 
 from domain.actor import Actor
+from domain.china import day_in_china
 from domain.errors import Conflict, Forbidden, NotFound
 
 TASK_QUEUED = "queued"
@@ -78,7 +79,8 @@ class BundleApplication(Aggregate):
         # v3: the credit snapshot the application was accepted on;
         # v4: the 守信快批 fast track (chain headquarters, written declaration), if chosen;
         # v5: materials accepted as missing (容缺受理), each with its promised date;
-        # v6: accepted on the spot, or only received (收件) with the request kept for 受理.
+        # v6: accepted on the spot (and on which day), or only received (收件) with the
+        # request kept for 受理.
         class_version = 6
 
         @staticmethod
@@ -101,6 +103,7 @@ class BundleApplication(Aggregate):
         def upcast_v5_v6(state: dict[str, Any]) -> None:
             state["accepted"] = True  # before v6 every submission was accepted on the spot
             state["request"] = None
+            state["accepted_on"] = None  # the day it was created, in China
 
         application_id: UUID
         theme: str
@@ -117,6 +120,7 @@ class BundleApplication(Aggregate):
         deficiencies: list[dict[str, Any]]
         accepted: bool
         request: dict[str, Any] | None
+        accepted_on: date | None
 
     @event(Submitted)
     def __init__(
@@ -137,6 +141,7 @@ class BundleApplication(Aggregate):
         deficiencies: list[dict[str, Any]],
         accepted: bool,
         request: dict[str, Any] | None,
+        accepted_on: date | None,
     ) -> None:
         self.theme = theme
         self.situation = dict(situation)
@@ -152,6 +157,11 @@ class BundleApplication(Aggregate):
         self.acceptance: dict[str, Any] | None = None  # 不予受理: its reason and legal basis
         self._dispatch(tasks, credit, fast_track, deficiencies)
         self.status = IN_REVIEW if accepted else RECEIVED
+        self.accepted_on = accepted_on
+
+    def dispatched_on(self) -> date:
+        """The day its clocks started: its acceptance (受理), on the spot or later."""
+        return self.accepted_on or day_in_china(self.created_on)
 
     def _dispatch(
         self,
@@ -240,6 +250,7 @@ class BundleApplication(Aggregate):
         self.catalogue_version = catalogue_version
         self._dispatch(tasks, credit, fast_track, deficiencies)
         self.request = None
+        self.accepted_on = on
         self.status = IN_REVIEW
 
     def refuse_acceptance(self, *, actor: Actor, reason: str, legal_basis: str) -> None:

@@ -117,7 +117,8 @@ class CreditRecord(Aggregate):
         self._set(listing_id, REMOVED if upheld else ACTIVE)
 
     def remove(self, *, actor: Actor, listing_id: str, reason: str, repaired: bool) -> None:
-        """信用修复 (repaired) or 移出 at the end of the listing period."""
+        """信用修复 (repaired), or removal decided by the credit office (the end of a
+        listing period is `expire`, the daily job's)."""
         self._check_office(actor)
         if self._listing(listing_id)["state"] == REMOVED:
             msg = f"listing {listing_id} is already removed"

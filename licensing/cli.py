@@ -12,6 +12,7 @@ from typing import Any
 import click
 
 from domain.actor import ROLES, Actor
+from domain.errors import DomainError
 from licensing.settings import Settings
 
 
@@ -184,13 +185,24 @@ def expire_listings() -> None:
 def daily() -> None:
     """Every date-driven job at once (safe to repeat; run from cron or the jobs service)."""
     rt = _runtime(Settings())
+    jobs = (
+        ("Deemed {} acceptances and outcomes", lambda: len(rt.app.deem_overdue())),
+        ("Lapsed {} applications", lambda: len(rt.app.lapse_overdue())),
+        ("Expired {} permits", lambda: _expire_permits(rt)),
+        ("Moved out {} listings", lambda: len(rt.app.expire_listings())),
+    )
+    failed = []
     try:
-        click.echo(f"Deemed {len(rt.app.deem_overdue())} acceptances and outcomes")
-        click.echo(f"Lapsed {len(rt.app.lapse_overdue())} applications")
-        click.echo(f"Expired {_expire_permits(rt)} permits")
-        click.echo(f"Moved out {len(rt.app.expire_listings())} listings")
+        for line, job in jobs:
+            try:
+                click.echo(line.format(job()))
+            except Exception as error:  # one job failing must not keep the others from running
+                logging.getLogger(__name__).exception("daily job failed: %s", line)
+                failed.append(f"{line.format('?')}: {error}")
     finally:
         rt.close()
+    if failed:
+        raise click.ClickException("; ".join(failed))
 
 
 @main.group()
@@ -210,7 +222,10 @@ def _expire_permits(rt: Any) -> int:  # a Runtime, imported late
     rt.projector.catch_up()  # the read model finds the candidates
     count = 0
     for uscc in rt.view.usccs_with_validity_before(rt.app.today().isoformat()):
-        count += len(rt.app.expire_permits(uscc=uscc))
+        try:
+            count += len(rt.app.expire_permits(uscc=uscc))
+        except DomainError as error:  # logged and skipped: the others still expire
+            logging.getLogger(__name__).warning("expire permits of %s skipped: %s", uscc, error)
     return count
 
 

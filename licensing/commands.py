@@ -3,6 +3,7 @@ of the aggregates, and the retry that makes a command safe under concurrent chan
 
 from __future__ import annotations
 
+import logging
 import random
 import time
 from collections.abc import Callable
@@ -14,10 +15,11 @@ from uuid import UUID
 
 from eventsourcing.application import AggregateNotFoundError, Repository
 from eventsourcing.persistence import ApplicationRecorder, IntegrityError, Recording
+from eventsourcing.utils import get_topic
 
 from domain.bundle import BundleApplication
 from domain.credit import CreditRecord
-from domain.errors import NotFound
+from domain.errors import DomainError, NotFound
 from domain.permit import Permit
 from domain.registration import BusinessRegistration
 
@@ -26,6 +28,7 @@ if TYPE_CHECKING:
     from licensing.catalogue import Catalogue
 
 T = TypeVar("T")
+log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
@@ -102,6 +105,20 @@ class Commands:
         """What an application records of the applicant's credit when it is submitted."""
         listings = self._credit_record(uscc).active_listings()
         return {"checked_on": today.isoformat(), "listings": listings}
+
+    def _each(self, created: type, job: str, act: Callable[[UUID], list[Receipt]]) -> list[Receipt]:
+        """A daily job's pass over every aggregate of a kind (`created`: its first event).
+        One that cannot be done now (a rule changed, a conflict) is logged and skipped, so
+        that it does not stop the others, nor the jobs after this one."""
+        receipts: list[Receipt] = []
+        for notification in self.recorder.select_notifications(
+            start=None, limit=1_000_000, topics=[get_topic(created)]
+        ):
+            try:
+                receipts += act(notification.originator_id)
+            except DomainError as error:
+                log.warning("%s: %s skipped: %s", job, notification.originator_id, error)
+        return receipts
 
     @staticmethod
     def _retry(command: Callable[[], T], *, attempts: int = 40) -> T:

@@ -6,8 +6,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from datetime import date
 from typing import Any
-
-from eventsourcing.utils import get_topic
+from uuid import UUID
 
 from domain.actor import SYSTEM, Actor
 from domain.credit import CreditRecord
@@ -77,12 +76,10 @@ class CreditOffice(Commands):
     def expire_listings(self) -> list[Receipt]:
         """Operator job (daily): move out every listing whose period is over (移出)."""
         today = self.today()
-        topic = get_topic(CreditRecord.Opened)
-        receipts = []
-        for notification in self.recorder.select_notifications(
-            start=None, limit=1_000_000, topics=[topic]
-        ):
-            record: CreditRecord = self.repository.get(notification.originator_id)
+
+        def expire(record_id: UUID) -> list[Receipt]:
+            record: CreditRecord = self.repository.get(record_id)
+            receipts = []
             for listing in record.active_listings():
                 kind = self.catalogue.credit_lists[listing["list"]]
                 ends_on = kind.ends_on(date.fromisoformat(listing["listed_on"]))
@@ -96,4 +93,6 @@ class CreditOffice(Commands):
                     ),
                 )
                 receipts.append(receipt)
-        return receipts
+            return receipts
+
+        return self._each(CreditRecord.Opened, "expire listings", expire)

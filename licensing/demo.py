@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date
 from decimal import Decimal
 from typing import Any
 
 from domain.actor import Actor
+from domain.china import today_in_china
 from domain.uscc import make_uscc
 from licensing.catalogue import Catalogue, FormField
 from licensing.service import BusinessDetails, Licensing
@@ -64,7 +64,7 @@ def sample_answer(field: FormField) -> Any:
             value = min(value, field.max)
         return int(value) if field.type == "integer" else str(value)
     if field.type == "date":
-        return date.today().isoformat()
+        return today_in_china().isoformat()
     return f"{field.label_zh}（示例）"
 
 

@@ -1,5 +1,5 @@
-"""The outbox: decisions, supplement notices and 容缺 reminders out of the event log, to the
-applicant's e-mail and phone."""
+"""The outbox: decisions, later acts on permits, supplement notices and 容缺 reminders out of
+the event log, to the applicant's e-mail and phone."""
 
 from __future__ import annotations
 
@@ -13,6 +13,7 @@ from uuid import UUID
 from eventsourcing.persistence import IntegrityError
 
 from domain.bundle import IN_REVIEW, TASK_QUEUED, BundleApplication
+from domain.china import day_in_china
 from domain.delivery import PENDING, Delivery
 from domain.permit import Permit, public_reason
 from licensing.delivery import Channel, DeliveryFailed, Document, RetryPolicy, is_email, is_mobile
@@ -41,6 +42,7 @@ PERMIT_ACTS = {
 # The events that dispatch an application, with the materials it was accepted without.
 ACCEPTANCES = (BundleApplication.Submitted, BundleApplication.Accepted)
 REMIND_WORKING_DAYS = 3
+MAX_AGE = timedelta(days=7)  # an act older than this when first seen is not served
 
 
 @dataclass(frozen=True)
@@ -57,7 +59,8 @@ class Outbox:
     channel (idempotent: a delivery's id derives from the document), and sends what is due with
     retries. Everything it keeps in memory is rebuilt from the log, so a restart loses nothing.
 
-    Three kinds of document: each decision (许可决定书); the consolidated supplement notice
+    The documents: each decision on a task (许可决定书) and a 不予受理决定书; a department's
+    later act on a permit (暂停, 恢复, 吊销, 注销, 撤销, 整改); the consolidated supplement notice
     (一次性告知书), once per round, when no task of the application is still queued; and a
     reminder per missing material, `remind_days` working days before its promised date."""
 
@@ -69,6 +72,7 @@ class Outbox:
         policy: RetryPolicy | None = None,
         now: Callable[[], datetime] = lambda: datetime.now(tz=UTC),
         remind_days: int = REMIND_WORKING_DAYS,
+        max_age: timedelta = MAX_AGE,
     ) -> None:
         if remind_days < 0:
             raise ValueError("remind_days must be >= 0")
@@ -76,6 +80,7 @@ class Outbox:
         self.channels = channels
         self.policy = policy or RetryPolicy()
         self.now = now
+        self.max_age = max_age
         self.remind_days = remind_days
         self.position = 0
         self.pending: dict[UUID, datetime | None] = {}  # delivery id -> not before
@@ -117,7 +122,8 @@ class Outbox:
             event.originator_id, version=event.originator_version
         )
         application = self.app.get_application(permit.application_id)
-        return self._queue(application, permit_act_document(self.app, application, permit, event))
+        document = permit_act_document(self.app, application, permit, event)
+        return self._queue(application, document, at=event.timestamp)
 
     def _follow(self, event: Any) -> int:
         """One event of an application: what it queues now, and what it changes for later."""
@@ -125,10 +131,12 @@ class Outbox:
         queued = 0
         if isinstance(event, DECISIONS):
             application = self.app.get_application(application_id)
-            queued += self._queue(application, decision_document(self.app, application, event))
+            document = decision_document(self.app, application, event)
+            queued += self._queue(application, document, at=event.timestamp)
         if isinstance(event, BundleApplication.NotAccepted):
             application = self.app.get_application(application_id)
-            queued += self._queue(application, not_accepted_document(self.app, application, event))
+            document = not_accepted_document(self.app, application, event)
+            queued += self._queue(application, document, at=event.timestamp)
         if isinstance(event, ACCEPTANCES) and event.deficiencies:
             self.promised[application_id] = {
                 d["material"]: PromisedMaterial(
@@ -168,7 +176,8 @@ class Outbox:
             return 0
         self.awaiting_notice.discard(application.id)
         round_ = self.rounds.get(application.id, 1)
-        return self._queue(application, supplement_notice_document(self.app, application, round_))
+        document = supplement_notice_document(self.app, application, round_)
+        return self._queue(application, document, at=event.timestamp)
 
     def _forget_promise(
         self, application_id: UUID, document_id: str | None = None, material: str | None = None
@@ -209,7 +218,15 @@ class Outbox:
                 self._forget_promise(application_id, material=promise.material)
         return queued
 
-    def _queue(self, application: BundleApplication, document: Document) -> int:
+    def _queue(
+        self, application: BundleApplication, document: Document, *, at: datetime | None = None
+    ) -> int:
+        """Queue the document on each channel the applicant gave. A document about an act
+        older than `max_age` is not served: after an upgrade that teaches the outbox a new
+        kind of document, reading the log from the start must not serve years of old ones."""
+        if at is not None and self.now() - at > self.max_age:
+            log.info("not served, the act is older than %s: %s", self.max_age, document.id)
+            return 0
         addresses = {
             "email": application.applicant.get("email"),
             "sms": application.applicant.get("mobile"),
@@ -295,7 +312,7 @@ def decision_document(app: Licensing, application: BundleApplication, decision: 
         f"{title}（{name_zh}）",
         f"统一社会信用代码：{application.uscc}",
         f"决定机关：{department.name_zh if department else decision.actor.department}",
-        f"决定日期：{decision.timestamp.date().isoformat()}",
+        f"决定日期：{day_in_china(decision.timestamp).isoformat()}",
     ]
     if approved:
         lines.append(f"许可证编号：{decision.permit_number}")
@@ -308,7 +325,7 @@ def decision_document(app: Licensing, application: BundleApplication, decision: 
     lines += [
         "",
         f"{'Decision to grant' if approved else 'Decision to refuse'}: {name_en}",
-        f"USCC {application.uscc}; decided {decision.timestamp.date().isoformat()}.",
+        f"USCC {application.uscc}; decided {day_in_china(decision.timestamp).isoformat()}.",
     ]
     return Document(
         id=f"{application.id}.{decision.permit_type}.{decision.originator_version}",
@@ -327,7 +344,7 @@ def permit_act_document(
     name_zh = permit_type.name_zh if permit_type else permit.permit_type
     name_en = permit_type.name_en if permit_type else permit.permit_type
     title = PERMIT_ACTS[type(event)]
-    day = event.timestamp.date().isoformat()
+    day = day_in_china(event.timestamp).isoformat()
     lines = [
         f"{title}（{name_zh}）",
         f"统一社会信用代码：{application.uscc}",
@@ -358,8 +375,10 @@ def not_accepted_document(app: Licensing, application: BundleApplication, event:
         title,
         f"统一社会信用代码：{application.uscc}",
         f"申请事项：{theme.name_zh if theme else application.theme}",
+        f"决定日期：{day_in_china(event.timestamp).isoformat()}",
         f"决定：不予受理。理由：{event.reason}",
         f"依据：{event.legal_basis}",
+        "如不服本决定，可依法申请行政复议或者提起行政诉讼。",
         "",
         "Decision not to accept the application",
         f"USCC {application.uscc}. Reason: {event.reason}. Legal basis: {event.legal_basis}.",

@@ -2,16 +2,14 @@
 
 from __future__ import annotations
 
-import logging
 from collections.abc import Callable
 from dataclasses import asdict, dataclass
-from datetime import date, timedelta, timezone
+from datetime import date
 from typing import Any, TypeVar
 from uuid import UUID, uuid4
 
 from eventsourcing.application import AggregateNotFoundError, Application
 from eventsourcing.persistence import JSONTranscoder, Recording
-from eventsourcing.utils import get_topic
 
 from domain.actor import SYSTEM, Actor
 from domain.bundle import (
@@ -23,9 +21,10 @@ from domain.bundle import (
     TASK_QUEUED,
     BundleApplication,
 )
+from domain.china import day_in_china, today_in_china
 from domain.credit import LISTS
 from domain.errors import Conflict, Forbidden, InvalidParam, NotFound, ValidationFailed
-from domain.permit import Permit
+from domain.permit import UNDER_REVIEW, Permit
 from domain.registration import BusinessRegistration
 from domain.status import RegistrationStatus
 from licensing.calendar import WorkingCalendar
@@ -39,8 +38,6 @@ from licensing.persistence import ActorAsDict, DateAsISO
 __all__ = ["BusinessDetails", "Licensing", "Receipt", "task_summary"]
 
 BUSINESS_LICENCE = "business_licence"
-CHINA = timezone(timedelta(hours=8))  # the day an act happened is the day in China
-log = logging.getLogger(__name__)
 T = TypeVar("T")
 
 
@@ -67,7 +64,7 @@ class Licensing(Intake, Lifecycle, CreditOffice, Application[UUID]):
         *,
         catalogue: Catalogue,
         env: dict[str, str] | None = None,
-        today: Callable[[], date] = date.today,
+        today: Callable[[], date] = today_in_china,
         calendar: WorkingCalendar | None = None,
     ) -> None:
         super().__init__(env=env)
@@ -165,10 +162,9 @@ class Licensing(Intake, Lifecycle, CreditOffice, Application[UUID]):
             "fast_track": fast_track,
             "deficiencies": deficiencies,
         }
+        today = self.today()
         if accept_now:
-            dispatch = self._dispatch(
-                theme, situation, request, application_id, actor, self.today()
-            )
+            dispatch = self._dispatch(theme, situation, request, application_id, actor, today)
             changed = [dispatch.registration, *dispatch.permits]
         else:  # 收件 only: the window decides acceptance (受理) later, and dispatches then
             dispatch, changed = _Dispatch(None, [], [], None, None, []), []
@@ -188,6 +184,7 @@ class Licensing(Intake, Lifecycle, CreditOffice, Application[UUID]):
             actor=actor,
             accepted=accept_now,
             request=None if accept_now else request,
+            accepted_on=today if accept_now else None,
         )
         application.decide_if_complete(actor=actor)
         recordings = self.save(*changed, application)
@@ -242,6 +239,38 @@ class Licensing(Intake, Lifecycle, CreditOffice, Application[UUID]):
 
         return self._on_application(application_id, act)
 
+    def _check_still_valid(
+        self, commitments: dict[str, dict[str, str]], deficiencies: list[dict[str, Any]]
+    ) -> None:
+        """What was valid at receipt may not be at acceptance: a promised date passed, or a
+        commitment letter republished. The window must then not accept it as it stands."""
+        today = self.today().isoformat()
+        late = [
+            f"{d['material']} (by {d['supply_by']})"
+            for d in deficiencies
+            if d["supply_by"] <= today
+        ]
+        if late:
+            msg = (
+                "the promised date of a missing material (容缺) has passed: "
+                + ", ".join(late)
+                + "; 不予受理, or take a new submission with new dates"
+            )
+            raise Conflict(msg)
+        republished = [
+            code
+            for code, signed in commitments.items()
+            if (letter := self.catalogue.permit_type(code).commitment) is None
+            or letter.version != signed["version"]
+        ]
+        if republished:
+            msg = (
+                "the commitment letter signed for "
+                + ", ".join(republished)
+                + " is no longer the published version; the applicant signs the new one"
+            )
+            raise Conflict(msg)
+
     def _dispatch(
         self,
         theme: str,
@@ -258,6 +287,7 @@ class Licensing(Intake, Lifecycle, CreditOffice, Application[UUID]):
         commitments: dict[str, dict[str, str]] = request["commitments"]
         fast_track: dict[str, Any] | None = request["fast_track"]
         deficiencies: list[dict[str, Any]] = request["deficiencies"]
+        self._check_still_valid(commitments, deficiencies)
         registration_id = BusinessRegistration.create_id(uscc)
         try:
             registration: BusinessRegistration = self.repository.get(registration_id)
@@ -350,16 +380,15 @@ class Licensing(Intake, Lifecycle, CreditOffice, Application[UUID]):
                 )
                 task |= {"state": TASK_ON_COMMITMENT, "permit_number": number}
             else:
+                promised = target_days or permit_type.promised_days  # 守信快批: one day
                 task |= {
                     "state": TASK_QUEUED,
-                    "promised_days": permit_type.promised_days,
+                    "promised_days": promised,
                     "statutory_days": permit_type.statutory_days,
                     "needs_inspection": permit_type.site_inspection,
                     "deemed_outcome": permit_type.deemed_outcome,
                     "deemed_basis": permit_type.deemed_basis,
-                    "due_on": self.calendar.add_working_days(
-                        today, target_days or permit_type.promised_days
-                    ).isoformat(),
+                    "due_on": self.calendar.add_working_days(today, promised).isoformat(),
                     "statutory_due_on": self.calendar.add_working_days(
                         today, permit_type.statutory_days
                     ).isoformat(),
@@ -553,20 +582,25 @@ class Licensing(Intake, Lifecycle, CreditOffice, Application[UUID]):
 
     def _end_with_refused_registration(
         self, application: BundleApplication, registration: BusinessRegistration, licence: Permit
-    ) -> list[Permit]:
-        """No business, no permits: the other tasks end and every other permit is 无效."""
-        actor = SYSTEM
+    ) -> list[Any]:
+        """No business, no permits: every other permit is 无效, and the open tasks end — of
+        this application and of any other the business filed while being established."""
         reason = licence.reason or "营业执照不予登记"
-        application.end_open_tasks(actor=actor, reason=reason)
-        ended = []
+        application.end_open_tasks(actor=SYSTEM, reason=reason)
+        ended: list[Any] = []
+        others: dict[UUID, BundleApplication] = {}
         for permit_type in registration.permit_types:
-            if permit_type != BUSINESS_LICENCE:
-                permit: Permit = self.repository.get(
-                    Permit.create_id(registration.uscc, permit_type)
-                )
-                permit.registration_refused(actor=actor, reason=reason)
-                ended.append(permit)
-        return ended
+            if permit_type == BUSINESS_LICENCE:
+                continue
+            permit: Permit = self.repository.get(Permit.create_id(registration.uscc, permit_type))
+            if permit.state == UNDER_REVIEW and permit.application_id != application.id:
+                if permit.application_id not in others:
+                    others[permit.application_id] = self.get_application(permit.application_id)
+            permit.registration_refused(actor=SYSTEM, reason=reason)
+            ended.append(permit)
+        for other in others.values():
+            other.end_open_tasks(actor=SYSTEM, reason=reason)
+        return [*ended, *others.values()]
 
     # Supplements (一次性告知), resubmission and withdrawal.
 
@@ -638,7 +672,7 @@ class Licensing(Intake, Lifecycle, CreditOffice, Application[UUID]):
                 application.theme, merged, application.situation
             )
             changed = {k: v for k, v in cleaned.items() if application.answers.get(k) != v}
-            submitted = application.created_on.date()
+            submitted = application.dispatched_on()
             due_dates = {}
             for task in application.tasks.values():
                 if task.supplement is None:
@@ -674,40 +708,35 @@ class Licensing(Intake, Lifecycle, CreditOffice, Application[UUID]):
 
     def lapse_overdue(self) -> list[Receipt]:
         """Operator job: end every application whose promised missing material is overdue."""
-        topic = get_topic(BundleApplication.Submitted)
-        receipts = []
-        for notification in self.recorder.select_notifications(
-            start=None, limit=1_000_000, topics=[topic]
-        ):
-            application = self.get_application(notification.originator_id)
-            if application.status == "in_review" and application.overdue_materials(self.today()):
-                receipts.append(self._lapse(application.id))
-        return receipts
+        today = self.today()
+
+        def lapse(application_id: UUID) -> list[Receipt]:
+            application = self.get_application(application_id)
+            if application.status == "in_review" and application.overdue_materials(today):
+                return [self._lapse(application.id)]
+            return []
+
+        return self._each(BundleApplication.Submitted, "lapse", lapse)
 
     def deem_overdue(self) -> list[Receipt]:
         """Operator job (daily): where a rule deems the outcome of a task whose statutory
         limit passed undecided, record it — as the system's decision, citing the rule. An
         application only received and not answered within five working days is accepted."""
         today = self.today()
-        topic = get_topic(BundleApplication.Submitted)
-        receipts = []
-        for notification in self.recorder.select_notifications(
-            start=None, limit=1_000_000, topics=[topic]
-        ):
-            application = self.get_application(notification.originator_id)
-            received_on = application.created_on.astimezone(CHINA).date()
-            if application.status == RECEIVED and (
-                self.calendar.add_working_days(received_on, self.ACCEPTANCE_DAYS) < today
-            ):
+
+        def deem(application_id: UUID) -> list[Receipt]:
+            application = self.get_application(application_id)
+            received_on = day_in_china(application.created_on)
+            if application.status == RECEIVED:
+                if self.calendar.add_working_days(received_on, self.ACCEPTANCE_DAYS) >= today:
+                    return []
                 # 行政许可法 art. 32: not told within five days, it is accepted from receipt.
-                try:
-                    receipts.append(self._accept(application.id, SYSTEM, received_on))
-                except Conflict as error:  # e.g. a listed applicant asked for commitment mode
-                    log.warning("application %s left for the window: %s", application.id, error)
-                continue
-            for permit_type in application.deemable_on(today):
-                receipts.append(self._deem(application.id, permit_type, today))
-        return receipts
+                # What cannot be accepted as it stands (a listed applicant asking for
+                # commitment mode, a promised date passed) is logged and left to the window.
+                return [self._accept(application.id, SYSTEM, received_on)]
+            return [self._deem(application.id, p, today) for p in application.deemable_on(today)]
+
+        return self._each(BundleApplication.Submitted, "deem", deem)
 
     def _deem(self, application_id: UUID, permit_type: str, today: date) -> Receipt:
         def act(application: BundleApplication) -> list[Any]:

@@ -5,10 +5,11 @@ from the day it was received (行政许可法 art. 32)."""
 from __future__ import annotations
 
 from collections.abc import Callable
-from datetime import date
+from uuid import UUID
 
 import httpx
 
+from domain.china import today_in_china
 from domain.uscc import make_uscc
 from licensing.runtime import Runtime
 from tests.conftest import auth
@@ -62,7 +63,7 @@ def test_a_received_application_reaches_the_departments_only_when_accepted(
         assert states["prepackaged_food_filing"] == "filed"
         assert states["tobacco_retail"] == "queued"
         assert accepted.json()["status"] == "in_review"
-        assert accepted.json()["credit"]["checked_on"] == date.today().isoformat()
+        assert accepted.json()["credit"]["checked_on"] == today_in_china().isoformat()
         assert [t["state"] for t in _tobacco_tasks(client, token, STORE)] == ["queued"]
         licence = client.get(f"/api/v1/licences/{STORE}").json()
         words = {p["permit_type"]: p["status"]["word"] for p in licence["permits"]}
@@ -141,7 +142,7 @@ def test_unanswered_for_five_working_days_it_is_accepted_from_the_day_it_was_rec
 ) -> None:
     with httpx.Client(base_url=server) as client:
         application = _received(runtime, client, token("clerk"))
-        received_on = date.today()
+        received_on = today_in_china()
         fifth = runtime.app.calendar.add_working_days(received_on, 5)
         runtime.app.today = lambda: fifth  # the fifth working day: the window may still answer
         assert runtime.app.deem_overdue() == []
@@ -159,3 +160,68 @@ def test_unanswered_for_five_working_days_it_is_accepted_from_the_day_it_was_rec
         due = runtime.app.calendar.add_working_days(received_on, promised)
         assert tobacco["due_on"] == due.isoformat()
         assert runtime.app.deem_overdue() == []
+
+
+def test_a_promise_whose_date_passed_before_acceptance_is_not_accepted_as_it_stands(
+    server: str, runtime: Runtime, token: Callable[..., str]
+) -> None:
+    with httpx.Client(base_url=server) as client:
+        body = submission(runtime, "open_convenience_store", STORE, "容缺便利店", SITUATION)
+        received_on = today_in_china()
+        supply_by = runtime.app.calendar.add_working_days(received_on, 1)
+        body |= {
+            "accept_now": False,
+            "deficiencies": [{"material": "房屋租赁合同", "supply_by": supply_by.isoformat()}],
+        }
+        application = submit(client, token("clerk"), body)
+        plain = _received(runtime, client, token("clerk"), make_uscc("91440610MA4ACC002"))
+        runtime.app.today = lambda: runtime.app.calendar.add_working_days(received_on, 2)
+        before = runtime.app.recorder.max_notification_id()
+        late = client.post(
+            f"/api/v1/applications/{application['id']}/acceptance",
+            json={"decision": "accept"},
+            headers=auth(token("clerk")),
+        )
+        assert late.status_code == 409
+        assert "房屋租赁合同" in late.json()["detail"] and "不予受理" in late.json()["detail"]
+        assert runtime.app.recorder.max_notification_id() == before
+        # Nor does the daily job accept it from receipt and lapse it at once: it is left
+        # for the window, which must refuse it or take a new submission — and the other
+        # application received that day is accepted all the same.
+        runtime.app.today = lambda: runtime.app.calendar.add_working_days(received_on, 6)
+        [receipt] = runtime.app.deem_overdue()
+        assert receipt.id == UUID(plain["id"])
+        assert runtime.app.get_application(UUID(application["id"])).status == "received"
+
+
+def test_a_resubmission_after_a_later_acceptance_counts_from_the_acceptance(
+    server: str, runtime: Runtime, token: Callable[..., str]
+) -> None:
+    with httpx.Client(base_url=server) as client:
+        application = _received(runtime, client, token("clerk"))
+        received_on = today_in_china()
+        accepted_on = runtime.app.calendar.add_working_days(received_on, 4)
+        runtime.app.today = lambda: accepted_on
+        url = f"/api/v1/applications/{application['id']}"
+        client.post(
+            f"{url}/acceptance", json={"decision": "accept"}, headers=auth(token("clerk"))
+        ).raise_for_status()
+        tobacco = auth(token("department", "tobacco"))
+        client.post(
+            f"{url}/tasks/tobacco_retail/supplement-request",
+            json={"items": ["经营场所证明"], "note": "请补正"},
+            headers=tobacco,
+        ).raise_for_status()
+        # Resubmitted the same day: nothing was paused for a working day, nothing moves.
+        resubmitted = client.post(
+            f"{url}/resubmission",
+            json={"materials": ["经营场所证明.pdf"]},
+            headers=auth(token("clerk")),
+        )
+        assert resubmitted.status_code == 200, resubmitted.text
+        task = next(t for t in resubmitted.json()["tasks"] if t["permit_type"] == "tobacco_retail")
+        promised = runtime.catalogue.permit_type("tobacco_retail").promised_days
+        assert (
+            task["due_on"]
+            == runtime.app.calendar.add_working_days(accepted_on, promised).isoformat()
+        )

@@ -4,13 +4,14 @@ until repair, an upheld objection or the end of its period; never who decided it
 from __future__ import annotations
 
 from collections.abc import Callable
-from datetime import UTC, date, datetime
+from datetime import UTC, datetime
 from typing import Any
 from urllib.parse import urlsplit
 
 import httpx
 
 from domain.actor import SYSTEM
+from domain.china import today_in_china
 from domain.credit import CreditRecord
 from domain.uscc import make_uscc
 from licensing.history import licence_as_of
@@ -183,7 +184,7 @@ def test_the_end_of_the_listing_period_ends_the_publicity(
 
         # The daily job that ends listing periods is not on the API yet: act as it would.
         record: CreditRecord = runtime.app.repository.get(CreditRecord.create_id(RESTAURANT))
-        record.expire(actor=SYSTEM, listing_id=listing, on=date.today(), reason="列入期满")
+        record.expire(actor=SYSTEM, listing_id=listing, on=today_in_china(), reason="列入期满")
         runtime.settle(runtime.app.save(record)[-1].notification.id)
         licence, page, claims = _public(client, RESTAURANT)
         assert licence["credit_listings"] == [] and claims["credit"] == []

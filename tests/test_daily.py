@@ -41,7 +41,8 @@ def test_a_listing_ends_by_itself_only_when_its_list_has_a_period_and_it_is_over
             return {x["list"]: x["state"] for x in record["listings"]}
 
         # The day before three years are up, nothing moves.
-        three_years = listed_on.replace(year=listed_on.year + 3)
+        three_years = runtime.catalogue.credit_lists["serious_dishonesty"].ends_on(listed_on)
+        assert three_years is not None
         runtime.app.today = lambda: date.fromordinal(three_years.toordinal() - 1)
         assert runtime.app.expire_listings() == []
         assert states() == {"serious_dishonesty": "active", "abnormal_operations": "active"}

@@ -12,6 +12,7 @@ import httpx
 import pytest
 import yaml
 
+from domain.china import today_in_china
 from domain.uscc import make_uscc
 from licensing.catalogue import DATA_DIR, CatalogueError, load_catalogue
 from licensing.runtime import Runtime
@@ -118,7 +119,7 @@ def test_a_paused_task_is_not_deemed(
             headers=auth(token("department", "tobacco")),
         )
         assert asked.status_code == 200, asked.text
-        runtime.app.today = lambda: date.today() + timedelta(days=365)
+        runtime.app.today = lambda: today_in_china() + timedelta(days=365)
         assert runtime.app.deem_overdue() == []
 
 

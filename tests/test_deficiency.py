@@ -7,6 +7,7 @@ from datetime import date, timedelta
 
 import httpx
 
+from domain.china import today_in_china
 from domain.uscc import make_uscc
 from licensing.demo import sample_answers
 from licensing.runtime import Runtime
@@ -27,7 +28,7 @@ def test_a_missing_material_is_accepted_then_supplied(
     server: str, runtime: Runtime, token: Callable[..., str]
 ) -> None:
     clerk = auth(token("clerk"))
-    supply_by = runtime.app.calendar.add_working_days(date.today(), 5)
+    supply_by = runtime.app.calendar.add_working_days(today_in_china(), 5)
     with httpx.Client(base_url=server) as client:
         application = submit(client, token("clerk"), _with_deficiency(runtime, HOTEL, supply_by))
         assert application["deficiencies"] == {
@@ -35,7 +36,7 @@ def test_a_missing_material_is_accepted_then_supplied(
         }
         url = f"/api/v1/applications/{application['id']}/materials/{MATERIAL}"
         supplied = client.post(url, headers=clerk).json()
-        assert supplied["deficiencies"][MATERIAL]["supplied_on"] == date.today().isoformat()
+        assert supplied["deficiencies"][MATERIAL]["supplied_on"] == today_in_china().isoformat()
         assert client.post(url, headers=clerk).status_code == 409
         assert (
             client.post(
@@ -49,7 +50,7 @@ def test_a_missing_material_is_accepted_then_supplied(
 def test_missing_the_promised_date_ends_the_undecided_part_of_the_application(
     server: str, runtime: Runtime, token: Callable[..., str]
 ) -> None:
-    supply_by = runtime.app.calendar.add_working_days(date.today(), 2)
+    supply_by = runtime.app.calendar.add_working_days(today_in_china(), 2)
     with httpx.Client(base_url=server) as client:
         application = submit(client, token("clerk"), _with_deficiency(runtime, HOTEL, supply_by))
         client.post(
@@ -82,7 +83,7 @@ def test_only_good_credit_and_a_near_date_may_use_it(
 ) -> None:
     with httpx.Client(base_url=server) as client:
         before = runtime.app.recorder.max_notification_id()
-        for supply_by in (date.today(), date.today() + timedelta(days=90)):
+        for supply_by in (today_in_china(), today_in_china() + timedelta(days=90)):
             bad = client.post(
                 "/api/v1/applications",
                 json=_with_deficiency(runtime, HOTEL, supply_by),
@@ -99,7 +100,7 @@ def test_only_good_credit_and_a_near_date_may_use_it(
             headers=auth(token("credit", sub="c")),
         ).raise_for_status()
         body = _with_deficiency(
-            runtime, other, runtime.app.calendar.add_working_days(date.today(), 3)
+            runtime, other, runtime.app.calendar.add_working_days(today_in_china(), 3)
         )
         body["theme"] = "open_convenience_store"
         body["situation"] = {

@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from datetime import date
 
 import httpx
 
+from domain.china import today_in_china
 from domain.uscc import make_uscc
 from licensing.runtime import Runtime
 from tests.conftest import auth
@@ -31,7 +31,7 @@ def test_a_chain_pharmacy_is_valid_within_one_working_day(
         accepted = submit(client, token("clerk"), _pharmacy(runtime))
         assert accepted["fast_track"]["target_days"] == 1
         assert accepted["fast_track"]["hq_credit"]["listings"] == []
-        tomorrow = runtime.app.calendar.add_working_days(date.today(), 1).isoformat()
+        tomorrow = runtime.app.calendar.add_working_days(today_in_china(), 1).isoformat()
         queued = [t for t in accepted["tasks"] if t["state"] == "queued"]
         assert queued and {t["due_on"] for t in queued} == {tomorrow}
         # One joint acceptance decides every task of the one department concerned.
@@ -42,7 +42,7 @@ def test_a_chain_pharmacy_is_valid_within_one_working_day(
         assert {p["status"]["word"] for p in licence["permits"]} == {"有效"}
         assert len(licence["permits"]) == 5 and licence["status"]["word"] == "存续"
         # Valid on the day of acceptance, inside the one-working-day target.
-        assert {p["valid_from"] for p in licence["permits"]} == {date.today().isoformat()}
+        assert {p["valid_from"] for p in licence["permits"]} == {today_in_china().isoformat()}
         again = client.post(f"/api/v1/applications/{accepted['id']}/joint-decision", headers=samr)
         assert again.status_code == 409
 

@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from datetime import date, timedelta
+from datetime import timedelta
 
 import httpx
 
+from domain.china import today_in_china
 from domain.uscc import make_uscc
 from licensing.runtime import Runtime
 from tests.conftest import auth
@@ -19,7 +20,7 @@ def test_one_joint_inspection_for_every_task_that_inspects_the_site(
     server: str, runtime: Runtime, token: Callable[..., str]
 ) -> None:
     clerk = auth(token("clerk"))
-    on = (date.today() + timedelta(days=3)).isoformat()
+    on = (today_in_china() + timedelta(days=3)).isoformat()
     with httpx.Client(base_url=server) as client:
         application = submit(
             client, token("clerk"), submission(runtime, "open_hotel", HOTEL, "勘查旅馆")
@@ -117,7 +118,7 @@ def test_a_joint_inspection_needs_two_tasks_that_inspect(
         )
         response = client.post(
             f"/api/v1/applications/{application['id']}/joint-inspection",
-            json={"on": date.today().isoformat()},
+            json={"on": today_in_china().isoformat()},
             headers=auth(token("clerk")),
         )
         assert response.status_code == 409 and "two or more" in response.json()["detail"]

@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from datetime import UTC, date, datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from urllib.parse import urlsplit
 
 import httpx
 import pytest
 
+from domain.china import today_in_china
 from domain.uscc import make_uscc
 from licensing.history import audit_trail, licence_as_of
 from licensing.runtime import Runtime
@@ -97,7 +98,7 @@ def test_deregistration_after_a_20_day_notice_ends_every_permit(
         )
         assert objected.json()["status"]["word"] == "存续"
         client.post(f"/api/v1/registrations/{USCC}/deregistration-notice", headers=registrar)
-        runtime.app.today = lambda: date.today() + timedelta(days=21)
+        runtime.app.today = lambda: today_in_china() + timedelta(days=21)
         done = client.post(f"/api/v1/registrations/{USCC}/deregistration", headers=registrar)
         assert done.status_code == 200, done.text
         licence = client.get(f"/api/v1/licences/{USCC}").json()

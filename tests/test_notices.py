@@ -4,13 +4,14 @@ and a reminder before a promised missing material (容缺) is due."""
 from __future__ import annotations
 
 from collections.abc import Callable
-from datetime import date
+from datetime import UTC, date, datetime, timedelta
 from email import policy
 from email.message import EmailMessage
 from email.parser import BytesParser
 
 import httpx
 
+from domain.china import today_in_china
 from domain.uscc import make_uscc
 from licensing.delivery import EmailSender, SmsGateway
 from licensing.outbox import Outbox
@@ -144,7 +145,7 @@ def test_a_missing_material_is_reminded_three_working_days_before_its_date_once(
     smtp_server,  # noqa: F811
 ) -> None:
     calendar = runtime.app.calendar
-    day0 = date.today()
+    day0 = today_in_china()
     supply_by = calendar.add_working_days(day0, 6)
     mailbox = Mailbox()
     outbox = Outbox(runtime.app, channels={"email": _sender(smtp_server(mailbox))})
@@ -189,7 +190,7 @@ def test_no_reminder_for_a_material_just_supplied_or_a_date_already_past(
     smtp_server,  # noqa: F811
 ) -> None:
     calendar = runtime.app.calendar
-    day0 = date.today()
+    day0 = today_in_china()
     mailbox = Mailbox()
     outbox = Outbox(runtime.app, channels={"email": _sender(smtp_server(mailbox))})
     with httpx.Client(base_url=server) as client:
@@ -229,7 +230,7 @@ def test_the_operator_command_reminds_as_many_working_days_ahead_as_told(
         "LICENSING_SMTP_HOST": "127.0.0.1",
         "LICENSING_SMTP_PORT": str(smtp_server(mailbox)),
     }
-    supply_by = runtime.app.calendar.add_working_days(date.today(), 5)
+    supply_by = runtime.app.calendar.add_working_days(today_in_china(), 5)
     with httpx.Client(base_url=server) as client:
         submit(client, token("clerk"), _with_deficiencies(runtime, "open_hotel", HOTEL, supply_by))
     result = CliRunner().invoke(main, ["deliver"], env=env)
@@ -248,7 +249,7 @@ def test_not_accepted_is_delivered_and_a_later_acceptance_keeps_its_missing_mate
     smtp_server,  # noqa: F811
 ) -> None:
     calendar = runtime.app.calendar
-    day0 = date.today()
+    day0 = today_in_china()
     supply_by = calendar.add_working_days(day0, 3)
     mailbox = Mailbox()
     outbox = Outbox(runtime.app, channels={"email": _sender(smtp_server(mailbox))})
@@ -274,6 +275,8 @@ def test_not_accepted_is_delivered_and_a_later_acceptance_keeps_its_missing_mate
         [decision] = _emails(mailbox, "不予受理决定书")
         assert decision["X-Document-Id"] == f"{refused['id']}.not-accepted"
         assert "材料不属于本窗口" in decision.get_content()
+        assert f"决定日期：{today_in_china()}" in decision.get_content()
+        assert "行政复议" in decision.get_content()
         client.post(
             f"/api/v1/applications/{late['id']}/acceptance",
             json={"decision": "accept"},
@@ -325,3 +328,32 @@ def test_a_department_s_later_act_on_a_permit_is_served_to_the_applicant(
     assert str(suspended[0]["To"]).endswith(f"<{APPLICANT['email']}>")
     assert "行政复议" not in resumed[0].get_content()
     assert _pass(Outbox(runtime.app, channels=outbox.channels)) == 0  # never twice
+
+
+def test_an_act_older_than_a_week_when_first_seen_is_not_served(
+    server: str,
+    runtime: Runtime,
+    token: Callable[..., str],
+    smtp_server,  # noqa: F811
+) -> None:
+    """After an upgrade the outbox reads the log from the start: old acts are not served."""
+    store = make_uscc("91440615MA4ALD001")
+    mailbox = Mailbox()
+    channels = {"email": _sender(smtp_server(mailbox))}
+    with httpx.Client(base_url=server) as client:
+        body = submission(runtime, "open_restaurant", store, "旧事饭店")
+        body["accept_now"] = False
+        application = submit(client, token("clerk"), body)
+        client.post(
+            f"/api/v1/applications/{application['id']}/acceptance",
+            json={"decision": "not_accept", "reason": "非本机关职权", "legal_basis": "第三十二条"},
+            headers=auth(token("clerk")),
+        ).raise_for_status()
+    later = Outbox(
+        runtime.app,
+        channels=channels,
+        now=lambda: datetime.now(tz=UTC) + timedelta(days=8),
+    )
+    assert _pass(later) == 0 and mailbox.received == []
+    # Seen in time, the same act is served.
+    assert _pass(Outbox(runtime.app, channels=channels)) == 1

@@ -101,3 +101,41 @@ def test_only_a_refused_registration_is_applied_for_again(
         # The permits it is still applying for cannot be applied for twice.
         assert again.status_code == 409, again.text
         assert runtime.app.recorder.max_notification_id() == before
+
+
+def test_a_refused_business_licence_also_ends_a_second_application_filed_meanwhile(
+    server: str, runtime: Runtime, token: Callable[..., str]
+) -> None:
+    uscc = make_uscc("91440610MA4REAP02")
+    with httpx.Client(base_url=server) as client:
+        first = submit(
+            client,
+            token("clerk"),
+            submission(runtime, "open_convenience_store", uscc, "双件便利店", SITUATION),
+        )
+        # While it is being established, the business also applies to open a restaurant.
+        second = submit(
+            client, token("clerk"), submission(runtime, "open_restaurant", uscc, "双件便利店")
+        )
+        assert "business_licence" not in {t["permit_type"] for t in second["tasks"]}
+        refused = _licence_decision(
+            client,
+            first,
+            token,
+            {
+                "outcome": "refuse",
+                "reason": "名称不予登记",
+                "legal_basis": "《企业名称登记管理规定》",
+            },
+        )
+        assert refused.status_code == 200, refused.text
+        after = client.get(
+            f"/api/v1/applications/{second['id']}", headers=auth(token("clerk"))
+        ).json()
+        # Nothing is left for a department to decide on a business that does not exist.
+        assert after["status"] == "decided"
+        assert {t["state"] for t in after["tasks"]} <= {"withdrawn", "informed"}
+        fire = client.get(
+            "/api/v1/departments/fire/tasks", headers=auth(token("department", "fire"))
+        ).json()
+        assert [t["state"] for t in fire["tasks"] if t["uscc"] == uscc] == ["withdrawn"]

@@ -965,6 +965,7 @@ class BundleLifecycle(EventSourcedMachine):
                 deficiencies=[],
                 accepted=True,
                 request=None,
+                accepted_on=DAY0,
             ),
             "Submitted",
         )
@@ -1283,6 +1284,7 @@ class AcceptanceLifecycle(EventSourcedMachine):
                 deficiencies=[],
                 accepted=False,
                 request=dict(RECEIVED_REQUEST),
+                accepted_on=None,
             ),
             "Submitted",
         )

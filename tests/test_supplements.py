@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from datetime import date
 
 import httpx
 
+from domain.china import today_in_china
 from domain.uscc import make_uscc
 from licensing.runtime import Runtime
 from tests.conftest import auth
@@ -51,7 +51,7 @@ def test_three_departments_one_notice_one_resubmission(
         }
 
         # Three working days pass; one resubmission resumes all three clocks.
-        paused_on = date.today()
+        paused_on = today_in_china()
         resume_on = runtime.app.calendar.add_working_days(paused_on, 3)
         runtime.app.today = lambda: resume_on
         resubmitted = client.post(

@@ -48,10 +48,12 @@ WORDING = {
     "RegistrationRefused": "营业执照不予登记 business licence refused: {reason}",
     "Withdrawn": "申请已撤回 application withdrawn: {reason}",
     "CommitmentConfirmed": "告知承诺核查通过 commitment verified",
-    "RectificationOrdered": "限期整改至 {deadline} rectify by {deadline}: {findings}",
+    # The findings of a check stay off the public page (product: no inspection details);
+    # the business is served them in the document (licensing/outbox.py).
+    "RectificationOrdered": "限期整改至 {deadline} rectify by {deadline}",
     "Rectified": "整改完成 rectified: {reason}",
     "RectificationFailed": "整改不合格 rectification failed: {reason}",
-    "CommitmentFalse": "承诺不实，撤销许可 commitment found false, permit withdrawn: {findings}",
+    "CommitmentFalse": "承诺不实，撤销许可 commitment found false, permit withdrawn",
 }
 
 
@@ -325,9 +327,7 @@ class Permit(Aggregate):
 
     @event("RectificationOrdered")
     def _rectification_ordered(self, *, actor: Actor, findings: str, deadline: date) -> None:
-        self._become(
-            RECTIFYING, WORDING["RectificationOrdered"].format(deadline=deadline, findings=findings)
-        )
+        self._become(RECTIFYING, WORDING["RectificationOrdered"].format(deadline=deadline))
         self.verification_due = None
         self.rectify_by = deadline
 
@@ -356,7 +356,7 @@ class Permit(Aggregate):
 
     @event("CommitmentFalse")
     def _commitment_false(self, *, actor: Actor, findings: str, legal_basis: str) -> None:
-        self._become(REVOKED, WORDING["CommitmentFalse"].format(findings=findings), legal_basis)
+        self._become(REVOKED, WORDING["CommitmentFalse"], legal_basis)
         self.verification_due = None
 
     # After issuance: the issuing department's own acts.

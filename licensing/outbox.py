@@ -353,6 +353,9 @@ def permit_act_document(
         f"决定日期：{day}",
         f"内容：{public_reason(event)}",
     ]
+    findings = getattr(event, "findings", None)
+    if findings:  # served to the business, never shown on the public page
+        lines.append(f"查明：{findings}")
     legal_basis = getattr(event, "legal_basis", None)
     if legal_basis:
         lines.append(f"依据：{legal_basis}")

@@ -43,6 +43,11 @@ def test_a_false_commitment_blacklists_the_applicant_who_then_loses_commitment_m
             ("commitment_blacklist", "active")
         ]
         assert record["restricted"] is True
+        # The public sees the act and its basis, not what the inspection found; nor does the
+        # published listing.
+        public = client.get(f"/api/v1/licences/{HOTEL}").text
+        assert "承诺不实，撤销许可" in public and "消防法第十五条" in public
+        assert "消防设施未配置" not in public
 
         # The next application on commitment is refused, and says why; nothing is written.
         before = runtime.app.recorder.max_notification_id()

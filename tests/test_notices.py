@@ -357,3 +357,28 @@ def test_an_act_older_than_a_week_when_first_seen_is_not_served(
     assert _pass(later) == 0 and mailbox.received == []
     # Seen in time, the same act is served.
     assert _pass(Outbox(runtime.app, channels=channels)) == 1
+
+
+def test_the_business_is_served_the_findings_the_public_page_leaves_out(
+    server: str,
+    runtime: Runtime,
+    token: Callable[..., str],
+    smtp_server,  # noqa: F811
+) -> None:
+    hotel = make_uscc("91440615MA4FND001")
+    mailbox = Mailbox()
+    outbox = Outbox(runtime.app, channels={"email": _sender(smtp_server(mailbox))})
+    with httpx.Client(base_url=server) as client:
+        body = submission(runtime, "open_hotel", hotel, "核查旅馆")
+        body["commitments"] = {"fire_safety_check": {"version": "2025.1", "signed_by": "李测试"}}
+        submit(client, token("clerk"), body)
+        client.post(
+            f"/api/v1/licences/{hotel}/permits/fire_safety_check/verification",
+            json={"outcome": "defects", "findings": "疏散通道堵塞"},
+            headers=auth(token("department", "fire")),
+        ).raise_for_status()
+        public = client.get(f"/api/v1/licences/{hotel}").text
+    assert "整改中" in public and "疏散通道堵塞" not in public
+    assert _pass(outbox) == 1
+    [order] = _emails(mailbox, "责令限期整改通知书")
+    assert "查明：疏散通道堵塞" in order.get_content()

@@ -66,14 +66,9 @@ class BusinessRegistration(Aggregate):
         actor: Actor,
     ) -> None:
         self.uscc = uscc
-        self.name = name
-        self.entity_type = entity_type
-        # Personal data: kept in the event store for the registrar, never projected publicly.
-        self.legal_representative = dict(legal_representative)
-        self.domicile = domicile
-        self.business_scope = business_scope
-        self.registered_capital = registered_capital
-        self.status = RegistrationStatus.ESTABLISHING
+        self._record_details(
+            name, entity_type, legal_representative, domicile, business_scope, registered_capital
+        )
         self.print_version = 1
         self.notice_until: date | None = None
         self.permit_types: list[str] = []
@@ -162,8 +157,23 @@ class BusinessRegistration(Aggregate):
         business_scope: str,
         registered_capital: Decimal,
     ) -> None:
+        self._record_details(
+            name, entity_type, legal_representative, domicile, business_scope, registered_capital
+        )
+
+    def _record_details(
+        self,
+        name: str,
+        entity_type: str,
+        legal_representative: dict[str, Any],
+        domicile: str,
+        business_scope: str,
+        registered_capital: Decimal,
+    ) -> None:
+        """What the application says the business is; it is being established until decided."""
         self.name = name
         self.entity_type = entity_type
+        # Personal data: kept in the event store for the registrar, never projected publicly.
         self.legal_representative = dict(legal_representative)
         self.domicile = domicile
         self.business_scope = business_scope

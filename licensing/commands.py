@@ -19,7 +19,7 @@ from eventsourcing.utils import get_topic
 
 from domain.bundle import BundleApplication
 from domain.credit import CreditRecord
-from domain.errors import DomainError, NotFound
+from domain.errors import DomainError, InvalidParam, NotFound, ValidationFailed
 from domain.permit import Permit
 from domain.registration import BusinessRegistration
 
@@ -105,6 +105,17 @@ class Commands:
         """What an application records of the applicant's credit when it is submitted."""
         listings = self._credit_record(uscc).active_listings()
         return {"checked_on": today.isoformat(), "listings": listings}
+
+    @staticmethod
+    def _require(**texts: str) -> None:
+        """Each named text must say something; every empty one is named, nothing written."""
+        problems = [
+            InvalidParam(name, "must not be empty")
+            for name, text in texts.items()
+            if not text.strip()
+        ]
+        if problems:
+            raise ValidationFailed(problems)
 
     def _each(self, created: type, job: str, act: Callable[[UUID], list[Receipt]]) -> list[Receipt]:
         """A daily job's pass over every aggregate of a kind (`created`: its first event).

@@ -225,13 +225,7 @@ class Licensing(Intake, Lifecycle, CreditOffice, Application[UUID]):
         self, *, application_id: UUID, actor: Actor, reason: str, legal_basis: str
     ) -> Receipt:
         """不予受理, with the reason and legal basis the applicant is told."""
-        problems = [
-            InvalidParam(name, "must not be empty")
-            for name, value in (("reason", reason), ("legal_basis", legal_basis))
-            if not value.strip()
-        ]
-        if problems:
-            raise ValidationFailed(problems)
+        self._require(reason=reason, legal_basis=legal_basis)
 
         def act(application: BundleApplication) -> list[Any]:
             application.refuse_acceptance(actor=actor, reason=reason, legal_basis=legal_basis)
@@ -282,8 +276,8 @@ class Licensing(Intake, Lifecycle, CreditOffice, Application[UUID]):
     ) -> _Dispatch:
         """Accept: the registration, a task per permit, the filings and commitments made
         effective, the credit checked, the deadlines counted from `today`."""
-        business = BusinessDetails(**request["business"])
-        uscc = business.uscc
+        details = dict(request["business"])
+        uscc = details.pop("uscc")
         commitments: dict[str, dict[str, str]] = request["commitments"]
         fast_track: dict[str, Any] | None = request["fast_track"]
         deficiencies: list[dict[str, Any]] = request["deficiencies"]
@@ -294,29 +288,12 @@ class Licensing(Intake, Lifecycle, CreditOffice, Application[UUID]):
             is_new_business = False
         except AggregateNotFoundError:
             registration = BusinessRegistration(
-                uscc=uscc,
-                name=business.name,
-                entity_type=business.entity_type,
-                legal_representative=business.legal_representative,
-                domicile=business.domicile,
-                business_scope=business.business_scope,
-                registered_capital=business.registered_capital,
-                application_id=application_id,
-                actor=actor,
+                uscc=uscc, **details, application_id=application_id, actor=actor
             )
             is_new_business = True
         if registration.status is RegistrationStatus.REFUSED:
             # Refused once, applied for again: same code, the form's (perhaps corrected) data.
-            registration.reapply(
-                actor=actor,
-                application_id=application_id,
-                name=business.name,
-                entity_type=business.entity_type,
-                legal_representative=business.legal_representative,
-                domicile=business.domicile,
-                business_scope=business.business_scope,
-                registered_capital=business.registered_capital,
-            )
+            registration.reapply(actor=actor, application_id=application_id, **details)
             is_new_business = True
         changed: list[Any] = []
         credit = self._credit_snapshot(uscc, today)
@@ -476,8 +453,7 @@ class Licensing(Intake, Lifecycle, CreditOffice, Application[UUID]):
         """One joint acceptance (合并受理、合并发证): the department approves every task of
         its own still awaiting a decision, in one transaction; numbers are assigned here."""
 
-        def command() -> Receipt:
-            application = self.get_application(application_id)
+        def act(application: BundleApplication) -> list[Any]:
             tasks = application.queued_tasks_of(actor.department or "")
             if actor.role != "department" or not tasks:
                 msg = f"application {application_id} has no task awaiting {actor.department or actor.role}"
@@ -499,12 +475,9 @@ class Licensing(Intake, Lifecycle, CreditOffice, Application[UUID]):
                         legal_basis=None,
                     ),
                 )
-            recordings = self.save(application, *changed)
-            return Receipt(
-                id=application.id, uscc=application.uscc, position=recordings[-1].notification.id
-            )
+            return changed
 
-        return self._retry(command)
+        return self._on_application(application_id, act)
 
     def refuse(
         self,
@@ -516,13 +489,7 @@ class Licensing(Intake, Lifecycle, CreditOffice, Application[UUID]):
         legal_basis: str,
     ) -> Receipt:
         """A department refuses its own permit, with the reason and legal basis the public sees."""
-        problems = [
-            InvalidParam(name, "must not be empty")
-            for name, value in (("reason", reason), ("legal_basis", legal_basis))
-            if not value.strip()
-        ]
-        if problems:
-            raise ValidationFailed(problems)
+        self._require(reason=reason, legal_basis=legal_basis)
 
         return self._decide(
             application_id,
@@ -546,18 +513,12 @@ class Licensing(Intake, Lifecycle, CreditOffice, Application[UUID]):
     ) -> Receipt:
         """One decision: the task, its permit and (for the 营业执照) the registration change
         together in one transaction; on a concurrent change the whole decision is re-run."""
-
-        def command() -> Receipt:
-            application = self.get_application(application_id)
-            changed = self._decide_task(
+        return self._on_application(
+            application_id,
+            lambda application: self._decide_task(
                 application, permit_type, on_application, on_permit, on_registration
-            )
-            recordings = self.save(application, *changed)
-            return Receipt(
-                id=application.id, uscc=application.uscc, position=recordings[-1].notification.id
-            )
-
-        return self._retry(command)
+            ),
+        )
 
     def _decide_task(
         self,

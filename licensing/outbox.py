@@ -299,19 +299,36 @@ def _recipient(application: BundleApplication) -> str:
     return str(application.applicant.get("contact_name", ""))
 
 
+# The line every adverse decision document ends with.
+REMEDY = "如不服本决定，可依法申请行政复议或者提起行政诉讼。"
+
+
+def _permit_names(app: Licensing, code: str) -> tuple[str, str]:
+    """A permit type's zh and en names; its code if the catalogue no longer knows it."""
+    permit = app.catalogue.permit_types.get(code)
+    return (permit.name_zh, permit.name_en) if permit else (code, code)
+
+
+def _department_names(app: Licensing, code: str) -> tuple[str, str]:
+    department = app.catalogue.departments.get(code)
+    return (department.name_zh, department.name_en) if department else (code, code)
+
+
+def _theme_name(app: Licensing, application: BundleApplication) -> str:
+    theme = app.catalogue.themes.get(application.theme)
+    return theme.name_zh if theme else application.theme
+
+
 def decision_document(app: Licensing, application: BundleApplication, decision: Any) -> Document:
     """The decision document (许可决定书) of one task, in Chinese first, then English."""
-    catalogue = app.catalogue
-    permit = catalogue.permit_types.get(decision.permit_type)
-    department = catalogue.departments.get(permit.department) if permit else None
-    name_zh = permit.name_zh if permit else decision.permit_type
-    name_en = permit.name_en if permit else decision.permit_type
+    name_zh, name_en = _permit_names(app, decision.permit_type)
+    department_zh, _ = _department_names(app, application.task(decision.permit_type).department)
     approved = isinstance(decision, BundleApplication.TaskApproved)
     title = "准予许可决定书" if approved else "不予许可决定书"
     lines = [
         f"{title}（{name_zh}）",
         f"统一社会信用代码：{application.uscc}",
-        f"决定机关：{department.name_zh if department else decision.actor.department}",
+        f"决定机关：{department_zh}",
         f"决定日期：{day_in_china(decision.timestamp).isoformat()}",
     ]
     if approved:
@@ -320,7 +337,7 @@ def decision_document(app: Licensing, application: BundleApplication, decision: 
         lines += [
             f"理由：{decision.reason}",
             f"依据：{decision.legal_basis}",
-            "如不服本决定，可依法申请行政复议或者提起行政诉讼。",
+            REMEDY,
         ]
     lines += [
         "",
@@ -339,17 +356,14 @@ def permit_act_document(
     app: Licensing, application: BundleApplication, permit: Permit, event: Any
 ) -> Document:
     """A department's act on an issued permit: what it decided, why, and on what basis."""
-    permit_type = app.catalogue.permit_types.get(permit.permit_type)
-    department = app.catalogue.departments.get(permit.department)
-    name_zh = permit_type.name_zh if permit_type else permit.permit_type
-    name_en = permit_type.name_en if permit_type else permit.permit_type
+    name_zh, name_en = _permit_names(app, permit.permit_type)
     title = PERMIT_ACTS[type(event)]
     day = day_in_china(event.timestamp).isoformat()
     lines = [
         f"{title}（{name_zh}）",
         f"统一社会信用代码：{application.uscc}",
         f"许可证编号：{permit.number or '—'}",
-        f"决定机关：{department.name_zh if department else permit.department}",
+        f"决定机关：{_department_names(app, permit.department)[0]}",
         f"决定日期：{day}",
         f"内容：{public_reason(event)}",
     ]
@@ -360,7 +374,7 @@ def permit_act_document(
     if legal_basis:
         lines.append(f"依据：{legal_basis}")
     if not isinstance(event, Permit.Resumed):
-        lines.append("如不服本决定，可依法申请行政复议或者提起行政诉讼。")
+        lines.append(REMEDY)
     lines += ["", f"{type(event).__name__}: {name_en}", f"USCC {application.uscc}; {day}."]
     return Document(
         id=f"{permit.id}.{event.originator_version}",
@@ -372,23 +386,23 @@ def permit_act_document(
 
 def not_accepted_document(app: Licensing, application: BundleApplication, event: Any) -> Document:
     """不予受理决定书: the application ends before any department saw it; the reason and basis."""
-    theme = app.catalogue.themes.get(application.theme)
+    theme = _theme_name(app, application)
     title = "不予受理决定书"
     lines = [
         title,
         f"统一社会信用代码：{application.uscc}",
-        f"申请事项：{theme.name_zh if theme else application.theme}",
+        f"申请事项：{theme}",
         f"决定日期：{day_in_china(event.timestamp).isoformat()}",
         f"决定：不予受理。理由：{event.reason}",
         f"依据：{event.legal_basis}",
-        "如不服本决定，可依法申请行政复议或者提起行政诉讼。",
+        REMEDY,
         "",
         "Decision not to accept the application",
         f"USCC {application.uscc}. Reason: {event.reason}. Legal basis: {event.legal_basis}.",
     ]
     return Document(
         id=f"{application.id}.not-accepted",
-        subject=f"{title}（{theme.name_zh if theme else application.theme}）",
+        subject=f"{title}（{theme}）",
         body="\n".join(lines),
         recipient_name=_recipient(application),
     )
@@ -398,16 +412,11 @@ def supplement_notice_document(
     app: Licensing, application: BundleApplication, round_: int
 ) -> Document:
     """一次性告知书: every department's open request of this round, in one document."""
-    catalogue = app.catalogue
-    theme = catalogue.themes.get(application.theme)
+    theme = _theme_name(app, application)
     zh, en = [], []
     for n, request in enumerate(application.supplement_notice(), start=1):
-        department = catalogue.departments.get(request["department"])
-        permit = catalogue.permit_types.get(request["permit_type"])
-        dept_zh = department.name_zh if department else request["department"]
-        dept_en = department.name_en if department else request["department"]
-        permit_zh = permit.name_zh if permit else request["permit_type"]
-        permit_en = permit.name_en if permit else request["permit_type"]
+        dept_zh, dept_en = _department_names(app, request["department"])
+        permit_zh, permit_en = _permit_names(app, request["permit_type"])
         zh.append(f"{n}. {dept_zh}（{permit_zh}），{request['requested_on']} 告知：")
         zh += [f"   - {item}" for item in request["items"]]
         if request.get("note"):
@@ -417,7 +426,7 @@ def supplement_notice_document(
     lines = [
         f"{title}（第 {round_} 次）",
         f"统一社会信用代码：{application.uscc}",
-        f"申请事项：{theme.name_zh if theme else application.theme}",
+        f"申请事项：{theme}",
         "经审查，以下各部门需要您补正材料。请一次性备齐下列全部材料，到办理窗口一并提交；"
         "窗口一次收件后，各部门暂停的办理时限同时恢复计算。",
         "",
@@ -430,7 +439,7 @@ def supplement_notice_document(
     ]
     return Document(
         id=f"{application.id}.supplement.{round_}",
-        subject=f"{title}（{theme.name_zh if theme else application.theme}）",
+        subject=f"{title}（{theme}）",
         body="\n".join(lines),
         recipient_name=_recipient(application),
     )
@@ -440,12 +449,12 @@ def reminder_document(
     app: Licensing, application: BundleApplication, promise: PromisedMaterial
 ) -> Document:
     """容缺补正提醒: a missing material is due soon; missing the date ends the application."""
-    theme = app.catalogue.themes.get(application.theme)
+    theme = _theme_name(app, application)
     due = promise.supply_by.isoformat()
     lines = [
         "容缺受理材料补正提醒",
         f"统一社会信用代码：{application.uscc}",
-        f"申请事项：{theme.name_zh if theme else application.theme}",
+        f"申请事项：{theme}",
         f"您在容缺受理时承诺于 {due} 前补交：{promise.material}",
         "请按时到办理窗口补交。逾期未补交的，尚未办结的事项将终止办理。",
         "",

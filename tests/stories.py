@@ -18,6 +18,21 @@ LEGAL_REP = {"name": "李测试", "id_number": "44060419900101123X", "mobile": "
 APPLICANT = {"contact_name": "李测试", "mobile": "13900139000", "email": "li@example.cn"}
 
 
+def store_situation(food_sales: str = "prepackaged_only", **sells: bool) -> dict[str, Any]:
+    """开办便利店's situation answers: pre-packaged food only (a filing, 有效 on the spot)
+    unless told otherwise; each `sells_…`/`has_…` answer False unless given."""
+    answers: dict[str, Any] = {
+        "food_sales": food_sales,
+        "sells_tobacco": False,
+        "sells_class2_devices": False,
+        "sells_publications": False,
+        "has_outdoor_signboard": False,
+    }
+    unknown = set(sells) - set(answers)
+    assert not unknown, f"not a situation of the convenience store: {unknown}"
+    return answers | sells
+
+
 def submission(
     runtime: Runtime, theme: str, uscc: str, name: str, situation: dict[str, Any] | None = None
 ) -> dict[str, Any]:

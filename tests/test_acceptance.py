@@ -13,16 +13,11 @@ from domain.china import today_in_china
 from domain.uscc import make_uscc
 from licensing.runtime import Runtime
 from tests.conftest import auth
-from tests.stories import submission, submit
+from tests.stories import store_situation, submission, submit
 
 STORE = make_uscc("91440610MA4ACC001")
-SITUATION = {
-    "food_sales": "prepackaged_only",  # a filing: 有效 the moment it is accepted
-    "sells_tobacco": True,
-    "sells_class2_devices": False,
-    "sells_publications": False,
-    "has_outdoor_signboard": False,
-}
+# A filing (有效 the moment it is accepted) and an approval.
+SITUATION = store_situation(sells_tobacco=True)
 
 
 def _received(runtime: Runtime, client: httpx.Client, clerk: str, uscc: str = STORE) -> dict:

@@ -9,7 +9,7 @@ import httpx
 from domain.uscc import make_uscc
 from licensing.runtime import Runtime
 from tests.conftest import auth
-from tests.stories import submission, submit
+from tests.stories import store_situation, submission, submit
 
 HOTEL = make_uscc("91440610MA4CRED01")
 LETTER = {"fire_safety_check": {"version": "2025.1", "signed_by": "李测试"}}
@@ -111,13 +111,7 @@ def test_a_listing_can_be_objected_to_and_repaired_and_the_application_records_t
             "open_convenience_store",
             other,
             "异常饭店",
-            {
-                "food_sales": "none",
-                "sells_tobacco": True,
-                "sells_class2_devices": False,
-                "sells_publications": False,
-                "has_outdoor_signboard": False,
-            },
+            store_situation("none", sells_tobacco=True),
         )
         snapshot = submit(client, token("clerk"), body)["credit"]
         assert [x["list"] for x in snapshot["listings"]] == ["abnormal_operations"]

@@ -18,17 +18,13 @@ from licensing.catalogue import DATA_DIR, CatalogueError, load_catalogue
 from licensing.runtime import Runtime
 from licensing.settings import Settings
 from tests.conftest import auth
-from tests.stories import submission, submit
+from tests.stories import store_situation, submission, submit
 
 STORE = make_uscc("91440610MA4DEEM01")
 RULE = "《测试规则》第一条：逾期未作决定的，视为准予"
-SITUATION = {
-    "food_sales": "none",
-    "sells_tobacco": True,  # tobacco_retail: approval mode, deemed approved in this catalogue
-    "sells_class2_devices": False,
-    "sells_publications": True,  # publication_retail: approval mode, no rule
-    "has_outdoor_signboard": False,
-}
+# tobacco_retail: approval mode, deemed approved in this catalogue; publication_retail:
+# approval mode, no rule.
+SITUATION = store_situation("none", sells_tobacco=True, sells_publications=True)
 
 
 def _catalogue_dir(tmp_path: Path, **tobacco: object) -> Path:

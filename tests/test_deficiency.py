@@ -12,7 +12,7 @@ from domain.uscc import make_uscc
 from licensing.demo import sample_answers
 from licensing.runtime import Runtime
 from tests.conftest import auth
-from tests.stories import submission, submit
+from tests.stories import store_situation, submission, submit
 
 HOTEL = make_uscc("91440615MA4RQ0001")
 MATERIAL = "消防设计审查意见书"
@@ -103,13 +103,7 @@ def test_only_good_credit_and_a_near_date_may_use_it(
             runtime, other, runtime.app.calendar.add_working_days(today_in_china(), 3)
         )
         body["theme"] = "open_convenience_store"
-        body["situation"] = {
-            "food_sales": "none",
-            "sells_tobacco": True,
-            "sells_class2_devices": False,
-            "sells_publications": False,
-            "has_outdoor_signboard": False,
-        }
+        body["situation"] = store_situation("none", sells_tobacco=True)
         body["answers"] = sample_answers(
             runtime.catalogue, "open_convenience_store", body["situation"]
         )

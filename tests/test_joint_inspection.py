@@ -11,7 +11,7 @@ from domain.china import today_in_china
 from domain.uscc import make_uscc
 from licensing.runtime import Runtime
 from tests.conftest import auth
-from tests.stories import submission, submit
+from tests.stories import store_situation, submission, submit
 
 HOTEL = make_uscc("91440613MA4JNT001")
 
@@ -103,13 +103,7 @@ def test_a_joint_inspection_needs_two_tasks_that_inspect(
     server: str, runtime: Runtime, token: Callable[..., str]
 ) -> None:
     store = make_uscc("91440613MA4JNT002")
-    situation = {
-        "food_sales": "prepackaged_only",
-        "sells_tobacco": False,
-        "sells_class2_devices": False,
-        "sells_publications": False,
-        "has_outdoor_signboard": False,
-    }
+    situation = store_situation()
     with httpx.Client(base_url=server) as client:
         application = submit(
             client,

@@ -12,18 +12,12 @@ from domain.china import today_in_china
 from domain.uscc import make_uscc
 from licensing.runtime import Runtime
 from tests.conftest import auth
-from tests.stories import decode_qr, submission, submit
+from tests.stories import decode_qr, store_situation, submission, submit
 
 SHOP = make_uscc("91440609MA4M0DE01")
 HOTEL = make_uscc("91440609MA4M0DE02")
 COMPANY = make_uscc("91440609MA4M0DE03")
-STORE = {
-    "food_sales": "prepackaged_only",
-    "sells_tobacco": True,
-    "sells_class2_devices": True,
-    "sells_publications": False,
-    "has_outdoor_signboard": False,
-}
+STORE = store_situation(sells_tobacco=True, sells_class2_devices=True)
 
 
 def _permits(client: httpx.Client, uscc: str) -> dict[str, dict]:

@@ -17,7 +17,7 @@ from licensing.delivery import EmailSender, SmsGateway
 from licensing.outbox import Outbox
 from licensing.runtime import Runtime
 from tests.conftest import auth
-from tests.stories import APPLICANT, submission, submit
+from tests.stories import APPLICANT, store_situation, submission, submit
 from tests.test_delivery import Gateway, Mailbox, _no_proxy, gateway, smtp_server  # noqa: F401
 
 RESTAURANT = make_uscc("91440611MA4NTCE01")
@@ -297,13 +297,7 @@ def test_a_department_s_later_act_on_a_permit_is_served_to_the_applicant(
     smtp_server,  # noqa: F811
 ) -> None:
     store = make_uscc("91440615MA4ACT001")
-    situation = {
-        "food_sales": "prepackaged_only",  # a filing: 有效 at once, so it can be suspended
-        "sells_tobacco": False,
-        "sells_class2_devices": False,
-        "sells_publications": False,
-        "has_outdoor_signboard": False,
-    }
+    situation = store_situation()  # a filing: 有效 at once, so it can be suspended
     mailbox = Mailbox()
     outbox = Outbox(runtime.app, channels={"email": _sender(smtp_server(mailbox))})
     samr = auth(token("department", "samr"))

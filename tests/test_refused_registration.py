@@ -9,16 +9,12 @@ import httpx
 from domain.uscc import make_uscc
 from licensing.runtime import Runtime
 from tests.conftest import auth
-from tests.stories import submission, submit
+from tests.stories import store_situation, submission, submit
 
 STORE = make_uscc("91440610MA4REAP01")
-SITUATION = {
-    "food_sales": "prepackaged_only",  # a filing: 有效 on the spot
-    "sells_tobacco": True,  # an approval: still under review when the licence is refused
-    "sells_class2_devices": False,
-    "sells_publications": False,
-    "has_outdoor_signboard": False,
-}
+# A filing (有效 on the spot), and tobacco: an approval still under review when the licence
+# is refused.
+SITUATION = store_situation(sells_tobacco=True)
 
 
 def _licence_decision(

@@ -16,17 +16,11 @@ from domain.china import today_in_china
 from domain.uscc import make_uscc
 from licensing.runtime import Runtime
 from tests.conftest import auth
-from tests.stories import submission, submit
+from tests.stories import store_situation, submission, submit
 
 BEIJING = timezone(timedelta(hours=8))
 STORE = make_uscc("91440610MA4TUE201")
-SITUATION = {
-    "food_sales": "prepackaged_only",
-    "sells_tobacco": True,
-    "sells_class2_devices": False,
-    "sells_publications": False,
-    "has_outdoor_signboard": False,
-}
+SITUATION = store_situation(sells_tobacco=True)
 
 
 def last_tuesday(today: date) -> date:

@@ -61,7 +61,9 @@ def submit(client: httpx.Client, clerk: str, body: dict[str, Any]) -> dict[str, 
 
 def decode_qr(png: bytes) -> str:
     """Read the QR with an independent decoder (zxing-cpp), as a phone would."""
-    results = zxingcpp.read_barcodes(Image.open(io.BytesIO(png)))
+    results = zxingcpp.read_barcodes(
+        Image.open(io.BytesIO(png)), formats=zxingcpp.BarcodeFormat.QRCode
+    )
     assert len(results) == 1, f"expected one QR code, found {len(results)}"
     return results[0].text
 

@@ -17,10 +17,10 @@ from licensing.catalogue import Catalogue, default_catalogue
 from licensing.delivery import Channel, EmailSender, SmsGateway
 from licensing.outbox import Outbox
 from licensing.persistence import ensure_postgres_schema, eventsourcing_env
-from licensing.projector import Projector
 from licensing.service import Licensing
 from licensing.settings import Settings
 from licensing.signing import KeyRing, mint_pointer
+from projections.projector import Projector
 from projections.readmodel import NAME as READ_MODEL
 from projections.readmodel import PostgresReadModel, ReadModel, SQLiteReadModel
 

@@ -57,7 +57,7 @@ class Runtime:
         self.settings = settings
         self.catalogue = catalogue or default_catalogue()
         ensure_postgres_schema(settings)
-        self.env: dict[str, Any] = eventsourcing_env(settings)
+        self.env: dict[str, Any] = eventsourcing_env(settings, read_model=READ_MODEL)
         self.app = Licensing(
             catalogue=self.catalogue,
             env=self.env,

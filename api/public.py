@@ -17,10 +17,10 @@ from domain.errors import InvalidParam, NotFound, ValidationFailed
 from domain.registration import ENTITY_TYPES
 from domain.status import PermitStatus, RegistrationStatus
 from domain.uscc import validate_uscc
-from licensing.history import licence_as_of
 from licensing.qr import qr_png, qr_svg
 from licensing.runtime import Runtime
 from licensing.signing import TokenInvalid, read_pointer, sign_status
+from projections.history import licence_as_of
 
 router = APIRouter(tags=["public"])
 templates = Jinja2Templates(directory=str(Path(__file__).parent / "templates"))

@@ -20,9 +20,9 @@ from api.schemas import (
 )
 from domain.actor import Actor
 from domain.errors import InvalidParam, ValidationFailed
-from licensing.history import audit_trail
 from licensing.runtime import Runtime
 from licensing.service import Receipt
+from projections.history import audit_trail
 
 router = APIRouter(prefix="/api/v1", tags=["registration lifecycle"])
 Registrar = Annotated[Actor, Depends(role("registrar"))]

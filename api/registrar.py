@@ -6,8 +6,8 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Body, Depends
 
+from api.answers import public_licence
 from api.auth import Reviewer, RuntimeDep, role
-from api.public import present_licence
 from api.schemas import (
     ChangesIn,
     Empty,
@@ -45,7 +45,7 @@ def _answer(rt: Runtime, receipt: Receipt) -> dict[str, Any]:
     rt.settle(receipt.position)
     row = rt.view.licence(receipt.uscc)
     assert row is not None  # the command succeeded, so the business exists
-    return present_licence(rt, row)
+    return public_licence(rt, row)
 
 
 @router.post(

@@ -1,0 +1,14 @@
+"""Answers several routers give: the public licence, and what a command answers once it is visible."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from domain.china import today_in_china
+from licensing.runtime import Runtime
+from projections.views import present_licence
+
+
+def public_licence(rt: Runtime, row: dict[str, Any]) -> dict[str, Any]:
+    """A live licence as the public sees it today."""
+    return present_licence(row, names=rt.catalogue, today=today_in_china())

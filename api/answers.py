@@ -6,9 +6,16 @@ from typing import Any
 
 from domain.china import today_in_china
 from licensing.runtime import Runtime
-from projections.views import present_licence
+from licensing.service import Receipt
+from projections.views import application_view, present_licence
 
 
 def public_licence(rt: Runtime, row: dict[str, Any]) -> dict[str, Any]:
     """A live licence as the public sees it today."""
     return present_licence(row, names=rt.catalogue, today=today_in_china())
+
+
+def answer_with_application(rt: Runtime, receipt: Receipt) -> dict[str, Any]:
+    """After a command: wait (bounded) until its change is projected, then show the application."""
+    rt.settle(receipt.position)
+    return application_view(rt.app.get_application(receipt.id))

@@ -7,6 +7,7 @@ from uuid import UUID
 
 from fastapi import APIRouter, Response
 
+from api.answers import answer_with_application
 from api.auth import Clerk, RuntimeDep
 from api.schemas import (
     AcceptanceIn,
@@ -16,10 +17,9 @@ from api.schemas import (
     SubmissionIn,
     WithdrawalIn,
 )
-from domain.bundle import BundleApplication
 from licensing.catalogue import Catalogue
-from licensing.runtime import Runtime
-from licensing.service import BusinessDetails, Receipt, task_summary
+from licensing.service import BusinessDetails
+from projections.views import application_view
 
 router = APIRouter(prefix="/api/v1", tags=["window"])
 
@@ -85,36 +85,6 @@ def get_theme(code: str, rt: RuntimeDep) -> dict[str, Any]:
             }
             for f in form.fields
         ],
-    }
-
-
-def answer_with_application(rt: Runtime, receipt: Receipt) -> dict[str, Any]:
-    """After a command: wait (bounded) until its change is projected, then show the application."""
-    rt.settle(receipt.position)
-    return application_view(rt.app.get_application(receipt.id))
-
-
-def application_view(application: BundleApplication) -> dict[str, Any]:
-    return {
-        "id": str(application.id),
-        "theme": application.theme,
-        "catalogue_version": application.catalogue_version,
-        "uscc": application.uscc,
-        "situation": application.situation,
-        "credit": application.credit,
-        "fast_track": application.fast_track,
-        "joint_inspection": application.inspection,
-        "deficiencies": application.deficiencies,
-        "status": application.status,
-        "not_accepted": application.acceptance,
-        "submitted_at": application.created_on.isoformat(),
-        "submitted_by": application.submitted_by,
-        "version": application.version,
-        "tasks": task_summary(application),
-        "links": {
-            "self": f"/api/v1/applications/{application.id}",
-            "licence": f"/api/v1/licences/{application.uscc}",
-        },
     }
 
 

@@ -10,8 +10,8 @@ from pydantic import Field
 from api.auth import RuntimeDep, role
 from api.schemas import Strict, Text
 from domain.actor import Actor
-from domain.credit import LISTS
 from licensing.service import Receipt
+from projections.views import credit_record
 
 router = APIRouter(prefix="/api/v1/credit", tags=["credit"])
 CreditOffice = Annotated[Actor, Depends(role("credit"))]
@@ -41,16 +41,7 @@ class RemovalIn(Strict):
 
 
 def _record(rt: RuntimeDep, uscc: str) -> dict[str, Any]:
-    listings = rt.app.credit_listings(uscc)
-    for listing in listings:
-        listing["list_zh"], listing["list_en"] = LISTS[listing["list"]]
-    active = [x for x in listings if x["state"] != "removed"]
-    return {
-        "uscc": uscc,
-        "listings": listings,
-        "restricted": bool(active),
-        "restrictions": ["commitment mode", "credit fast track (守信快批)"] if active else [],
-    }
+    return credit_record(uscc, rt.app.credit_listings(uscc))
 
 
 def _settled(rt: RuntimeDep, receipt: Receipt) -> dict[str, Any]:

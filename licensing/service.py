@@ -35,7 +35,7 @@ from licensing.intake import Intake
 from licensing.lifecycle import Lifecycle
 from licensing.persistence import ActorAsDict, DateAsISO
 
-__all__ = ["BusinessDetails", "Licensing", "Receipt", "task_summary"]
+__all__ = ["BusinessDetails", "Licensing", "Receipt"]
 
 BUSINESS_LICENCE = "business_licence"
 T = TypeVar("T")
@@ -788,26 +788,3 @@ class Licensing(Intake, Lifecycle, CreditOffice, Application[UUID]):
             return start.replace(year=start.year + years)
         except ValueError:  # 29 February
             return start.replace(year=start.year + years, day=28)
-
-
-def task_summary(application: BundleApplication) -> list[dict[str, Any]]:
-    """The tasks of an application as plain data, in catalogue order."""
-    return [
-        {
-            "permit_type": t.permit_type,
-            "department": t.department,
-            "state": t.state,
-            "mode": t.mode,
-            "supplement": t.supplement,
-            "pauses": t.pauses,
-            "needs_inspection": t.needs_inspection,
-            "finding": t.finding,
-            "due_on": t.due_on,
-            "statutory_due_on": t.statutory_due_on,
-            "permit_number": t.permit_number,
-            "reason": t.reason,
-            "legal_basis": t.legal_basis,
-            "decided_by": t.decided_by,
-        }
-        for t in application.tasks.values()
-    ]

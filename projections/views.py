@@ -1,4 +1,4 @@
-"""What the API serves to read, shaped from the read model: the public licence, its scan page and signed status document."""
+"""What the API serves to read: the public licence and its page and signed document, applications, credit records, worklists."""
 
 from __future__ import annotations
 
@@ -6,7 +6,8 @@ from collections.abc import Mapping
 from datetime import date
 from typing import Any, Protocol
 
-from domain.credit import ACTIVE, LISTS, OBJECTED
+from domain.bundle import TASK_QUEUED, BundleApplication
+from domain.credit import ACTIVE, LISTS, OBJECTED, REMOVED
 from domain.permit import PAST_VALIDITY
 from domain.registration import ENTITY_TYPES
 from domain.status import PermitStatus, RegistrationStatus
@@ -186,3 +187,100 @@ def scan_page(licence: Mapping[str, Any], *, print_version: int) -> dict[str, An
         "operating": operating,
         "superseded": print_version < licence["print_version"],
     }
+
+
+def task_summary(application: BundleApplication) -> list[dict[str, Any]]:
+    """The tasks of an application as plain data, in catalogue order."""
+    return [
+        {
+            "permit_type": t.permit_type,
+            "department": t.department,
+            "state": t.state,
+            "mode": t.mode,
+            "supplement": t.supplement,
+            "pauses": t.pauses,
+            "needs_inspection": t.needs_inspection,
+            "finding": t.finding,
+            "due_on": t.due_on,
+            "statutory_due_on": t.statutory_due_on,
+            "permit_number": t.permit_number,
+            "reason": t.reason,
+            "legal_basis": t.legal_basis,
+            "decided_by": t.decided_by,
+        }
+        for t in application.tasks.values()
+    ]
+
+
+def application_view(application: BundleApplication) -> dict[str, Any]:
+    """An application as the window follows it (办件查询): its credit snapshot, fast track,
+    missing materials and each task's state. Read from the aggregate itself, so a clerk sees
+    a command's outcome at once."""
+    return {
+        "id": str(application.id),
+        "theme": application.theme,
+        "catalogue_version": application.catalogue_version,
+        "uscc": application.uscc,
+        "situation": application.situation,
+        "credit": application.credit,
+        "fast_track": application.fast_track,
+        "joint_inspection": application.inspection,
+        "deficiencies": application.deficiencies,
+        "status": application.status,
+        "not_accepted": application.acceptance,
+        "submitted_at": application.created_on.isoformat(),
+        "submitted_by": application.submitted_by,
+        "version": application.version,
+        "tasks": task_summary(application),
+        "links": {
+            "self": f"/api/v1/applications/{application.id}",
+            "licence": f"/api/v1/licences/{application.uscc}",
+        },
+    }
+
+
+# What any listing, active or under objection, bars a business from.
+_RESTRICTIONS = ["commitment mode", "credit fast track (守信快批)"]
+
+
+def credit_record(uscc: str, listings: list[dict[str, Any]]) -> dict[str, Any]:
+    """A business's credit record as staff see it: every listing, ended ones too, with its
+    list's names, and what the listings in force bar it from."""
+    shown = [dict(x, list_zh=LISTS[x["list"]][0], list_en=LISTS[x["list"]][1]) for x in listings]
+    in_force = [x for x in shown if x["state"] != REMOVED]
+    return {
+        "uscc": uscc,
+        "listings": shown,
+        "restricted": bool(in_force),
+        "restrictions": list(_RESTRICTIONS) if in_force else [],
+    }
+
+
+def department_worklist(
+    tasks: list[dict[str, Any]], *, department: str, today: date
+) -> dict[str, Any]:
+    """A department's worklist rows with whether each is overdue and where to act on it."""
+    day = today.isoformat()
+    for task in tasks:
+        task["overdue"] = (
+            task["state"] == TASK_QUEUED and bool(task["due_on"]) and task["due_on"] < day
+        )
+        application = f"/api/v1/applications/{task['application_id']}"
+        task["links"] = {
+            "application": application,
+            "decision": f"{application}/tasks/{task['permit_type']}/decision",
+        }
+    return {"department": department, "as_of": day, "tasks": tasks}
+
+
+def commitments_to_verify(
+    permits: list[dict[str, Any]], *, department: str, today: date
+) -> dict[str, Any]:
+    """The commitment permits a department must still verify (先证后核), each with whether its
+    verification is overdue and where to record it."""
+    day = today.isoformat()
+    for permit in permits:
+        permit["overdue"] = permit["verification_due"] < day
+        base = f"/api/v1/licences/{permit['uscc']}/permits/{permit['permit_type']}"
+        permit["links"] = {"verification": f"{base}/verification"}
+    return {"department": department, "as_of": day, "permits": permits}

@@ -1,4 +1,4 @@
-"""The views the API serves, from read-model rows alone: what the public sees of a licence."""
+"""The views the API serves, from rows alone: the public licence, credit records, worklists."""
 
 from __future__ import annotations
 
@@ -7,7 +7,14 @@ from datetime import date
 from typing import Any
 
 from domain.status import PermitStatus
-from projections.views import permit_status, present_licence, scan_page, status_document
+from projections.views import (
+    credit_record,
+    department_worklist,
+    permit_status,
+    present_licence,
+    scan_page,
+    status_document,
+)
 
 TODAY = date(2026, 11, 17)
 
@@ -114,3 +121,37 @@ def test_a_business_operates_only_with_every_permit_valid_and_its_registration_a
     assert not operating(permit(), permit(status="under_rectification", reason="限期整改"))
     shown = present_licence(licence(), names=NAMES, today=TODAY)
     assert scan_page(shown, print_version=2)["worst"] == "under_verification"  # no permit yet
+
+
+def test_the_credit_record_says_what_listings_in_force_bar_a_business_from() -> None:
+    listing = {"list": "abnormal_operations", "listed_on": "2026-11-01", "id": "L1"}
+    record = credit_record(
+        "91440101MA5LT0E01X",
+        [listing | {"state": "removed"}, listing | {"id": "L2", "state": "objected"}],
+    )
+    assert [x["list_zh"] for x in record["listings"]] == ["经营异常名录", "经营异常名录"]
+    assert record["restricted"] and "credit fast track (守信快批)" in record["restrictions"]
+    ended = credit_record("91440101MA5LT0E01X", [listing | {"state": "removed"}])
+    assert (ended["restricted"], ended["restrictions"]) == (False, [])
+
+
+def test_a_worklist_flags_only_undecided_tasks_past_their_promised_date() -> None:
+    def task(state: str, due_on: str | None) -> dict[str, Any]:
+        return {
+            "application_id": "a1",
+            "permit_type": "food_business",
+            "state": state,
+            "due_on": due_on,
+        }
+
+    rows = [
+        task("queued", "2026-11-16"),
+        task("queued", "2026-11-17"),
+        task("approved", "2026-11-01"),
+    ]
+    shown = department_worklist(rows + [task("queued", None)], department="samr", today=TODAY)
+    assert [t["overdue"] for t in shown["tasks"]] == [True, False, False, False]
+    assert shown["as_of"] == "2026-11-17"
+    assert shown["tasks"][0]["links"]["decision"] == (
+        "/api/v1/applications/a1/tasks/food_business/decision"
+    )

@@ -25,17 +25,7 @@ router = APIRouter(prefix="/api/v1", tags=["window"])
 
 
 def _theme_summary(catalogue: Catalogue, code: str) -> dict[str, Any]:
-    theme = catalogue.theme(code)
-    departments = {catalogue.permit_type(p).department for p in catalogue.all_permits(code)}
-    return {
-        "code": theme.code,
-        "name_zh": theme.name_zh,
-        "name_en": theme.name_en,
-        "permit_count": len(theme.permits),
-        "conditional": any(not use.mandatory for use in theme.permits),
-        "department_count": len(departments),
-        "links": {"self": f"/api/v1/themes/{theme.code}"},
-    }
+    return {**catalogue.theme_summary(code), "links": {"self": f"/api/v1/themes/{code}"}}
 
 
 @router.get("/themes", summary="Themed items (主题事项)")
@@ -48,44 +38,7 @@ def list_themes(rt: RuntimeDep) -> dict[str, Any]:
 
 @router.get("/themes/{code}", summary="A theme, its permits and its merged form (一表登记)")
 def get_theme(code: str, rt: RuntimeDep) -> dict[str, Any]:
-    catalogue = rt.catalogue
-    theme = catalogue.theme(code)
-    form = catalogue.merged_form(code)
-    permits = []
-    for use in theme.permits:
-        permit_type = catalogue.permit_type(use.code)
-        department = catalogue.department(permit_type.department)
-        permits.append(
-            {
-                "code": permit_type.code,
-                "name_zh": permit_type.name_zh,
-                "name_en": permit_type.name_en,
-                "department": department.code,
-                "department_name_zh": department.name_zh,
-                "mode": permit_type.mode,
-                "statutory_days": permit_type.statutory_days,
-                "promised_days": permit_type.promised_days,
-                "when": use.when,
-            }
-        )
-    return {
-        **_theme_summary(catalogue, code),
-        "catalogue_version": catalogue.version,
-        "permits": permits,
-        "situations": [q.model_dump() for q in theme.situations],
-        "form": [
-            {
-                "code": f.field.code,
-                "label_zh": f.field.label_zh,
-                "label_en": f.field.label_en,
-                "type": f.field.type,
-                "choices": [c.model_dump() for c in f.field.choices],
-                "required": f.required,
-                "permits": list(f.permits),
-            }
-            for f in form.fields
-        ],
-    }
+    return {**_theme_summary(rt.catalogue, code), **rt.catalogue.theme_outline(code)}
 
 
 @router.post(

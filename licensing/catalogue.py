@@ -25,6 +25,7 @@ from pydantic import (
 )
 
 from domain.credit import LISTS
+from domain.dates import add_years
 from domain.errors import InvalidParam, NotFound, ValidationFailed
 
 DATA_DIR = Path(__file__).parent / "data"
@@ -84,11 +85,7 @@ class CreditList(_Entry):
         """The day the listing period is over; 29 February ends on 28 February."""
         if self.period_years is None:
             return None
-        year = listed_on.year + self.period_years
-        try:
-            return listed_on.replace(year=year)
-        except ValueError:
-            return listed_on.replace(year=year, day=28)
+        return add_years(listed_on, self.period_years)
 
 
 class FormField(_Entry):

@@ -110,8 +110,10 @@ def main() -> None:
             by_department.setdefault(task[2], []).append(task)
         start = time.perf_counter()
         with ThreadPoolExecutor(len(by_department)) as pool:
-            list(pool.map(lambda ts: [decide(runtime, t) for t in ts], by_department.values()))
+            positions = pool.map(lambda ts: [decide(runtime, t) for t in ts], by_department.values())
+            last = max(p for ps in positions for p in ps)
         parallel = (len(tasks) - half) / (time.perf_counter() - start)
+        runtime.projector.wait_for(last, timeout=10)  # count only once all is projected
 
         approved = sum(
             p["status"] == "valid"

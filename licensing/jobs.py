@@ -33,7 +33,9 @@ class Index(Protocol):
     def usccs_with_validity_before(self, day: str) -> list[str]: ...
 
 
-def _each(job: str, items: Iterable[object], act: Callable[[object], list[Receipt]]) -> list[Receipt]:
+def _each(
+    job: str, items: Iterable[object], act: Callable[[object], list[Receipt]]
+) -> list[Receipt]:
     receipts: list[Receipt] = []
     for item in items:
         try:
@@ -46,7 +48,7 @@ def _each(job: str, items: Iterable[object], act: Callable[[object], list[Receip
 def _ids_of(licensing: Licensing, created: type) -> list[UUID]:
     """Every aggregate whose first event is `created`, in the order they were recorded."""
     return [
-        n.originator_id
+        UUID(str(n.originator_id))
         for n in licensing.store.recorder.select_notifications(
             start=None, limit=1_000_000, topics=[get_topic(created)]
         )
@@ -157,8 +159,7 @@ def expire_listings(licensing: Licensing) -> list[Receipt]:
 
     def expire(record_id: object) -> list[Receipt]:
         assert isinstance(record_id, UUID)
-        record = licensing.store.repository.get(record_id)
-        assert isinstance(record, CreditRecord)
+        record = licensing.load(record_id, CreditRecord, f"no credit record {record_id}")
         receipts = []
         for listing in record.active_listings():
             kind = licensing.catalogue.credit_lists[listing["list"]]

@@ -50,9 +50,7 @@ def resume(uow: UnitOfWork, *, uscc: str, actor: Actor, reason: str) -> Business
 
 
 @command
-def give_deregistration_notice(
-    uow: UnitOfWork, *, uscc: str, actor: Actor
-) -> BusinessRegistration:
+def give_deregistration_notice(uow: UnitOfWork, *, uscc: str, actor: Actor) -> BusinessRegistration:
     """简易注销 starts with a 20-day public notice."""
     registration = uow.registration(uscc)
     registration.give_deregistration_notice(actor=actor, today=uow.today)

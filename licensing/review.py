@@ -65,10 +65,7 @@ def approve_jointly(uow: UnitOfWork, *, application_id: UUID, actor: Actor) -> B
     application = uow.application(application_id)
     tasks = application.queued_tasks_of(actor.department or "")
     if actor.role != "department" or not tasks:
-        msg = (
-            f"application {application_id} has no task awaiting "
-            f"{actor.department or actor.role}"
-        )
+        msg = f"application {application_id} has no task awaiting {actor.department or actor.role}"
         raise Conflict(msg)
     for task in tasks:
         assert task.permit_id is not None  # queued tasks always have a permit
@@ -133,9 +130,7 @@ def refuse(
     A refused 营业执照 ends everything the business applied for meanwhile."""
     require(reason=reason, legal_basis=legal_basis)
     application = uow.application(application_id)
-    application.refuse(
-        permit_type=permit_type, actor=actor, reason=reason, legal_basis=legal_basis
-    )
+    application.refuse(permit_type=permit_type, actor=actor, reason=reason, legal_basis=legal_basis)
     permit = _permit_of(uow, application, permit_type)
     permit.refuse(actor=actor, reason=reason, legal_basis=legal_basis)
     if permit_type == BUSINESS_LICENCE:

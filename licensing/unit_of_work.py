@@ -74,9 +74,10 @@ class Licensing:
         self.calendar = calendar
         self.today = today
 
-    def _get(self, aggregate_id: UUID, kind: type[A], missing: str) -> A:
+    def load(self, aggregate_id: UUID, kind: type[A], missing: str) -> A:
+        """The aggregate of that kind, or NotFound saying `missing`."""
         try:
-            aggregate = self.store.repository.get(aggregate_id)
+            aggregate: Aggregate = self.store.repository.get(aggregate_id)
         except AggregateNotFoundError:
             raise NotFound(missing) from None
         if not isinstance(aggregate, kind):
@@ -84,17 +85,17 @@ class Licensing:
         return aggregate
 
     def application(self, application_id: UUID) -> BundleApplication:
-        return self._get(application_id, BundleApplication, f"no application {application_id}")
+        return self.load(application_id, BundleApplication, f"no application {application_id}")
 
     def registration(self, uscc: str) -> BusinessRegistration:
-        return self._get(
+        return self.load(
             BusinessRegistration.create_id(uscc),
             BusinessRegistration,
             f"no business registered with USCC {uscc}",
         )
 
     def permit(self, uscc: str, permit_type: str) -> Permit:
-        return self._get(
+        return self.load(
             Permit.create_id(uscc, permit_type),
             Permit,
             f"business {uscc} has no permit {permit_type}",
@@ -103,7 +104,7 @@ class Licensing:
     def credit_record(self, uscc: str) -> CreditRecord | None:
         """None for a business never listed: its record opens with its first listing."""
         try:
-            record = self.store.repository.get(CreditRecord.create_id(uscc))
+            record: Aggregate = self.store.repository.get(CreditRecord.create_id(uscc))
         except AggregateNotFoundError:
             return None
         return record if isinstance(record, CreditRecord) else None
@@ -147,7 +148,7 @@ class UnitOfWork:
     def permit_by_id(self, permit_id: UUID) -> Permit:
         return self._load(
             permit_id,
-            lambda: self.licensing._get(permit_id, Permit, f"no permit {permit_id}"),  # noqa: SLF001
+            lambda: self.licensing.load(permit_id, Permit, f"no permit {permit_id}"),
         )
 
     def registration_or_none(self, uscc: str) -> BusinessRegistration | None:

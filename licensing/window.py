@@ -124,7 +124,13 @@ def accept_received(
         msg = f"application {application.id} is {application.status}; nothing to accept"
         raise Conflict(msg)
     plan = _dispatch(
-        uow, application.theme, application.situation, application.request, application.id, actor, on
+        uow,
+        application.theme,
+        application.situation,
+        application.request,
+        application.id,
+        actor,
+        on,
     )
     application.accept(
         actor=actor,
@@ -312,9 +318,7 @@ def _dispatch(
     )
     for act in plan.permits:
         _apply(uow, uscc, act, application_id, actor)
-    registration.attach(
-        actor=actor, application_id=application_id, permit_types=plan.permit_types
-    )
+    registration.attach(actor=actor, application_id=application_id, permit_types=plan.permit_types)
     return plan
 
 

@@ -6,7 +6,7 @@ from typing import Any
 
 from domain.china import today_in_china
 from licensing.runtime import Runtime
-from licensing.service import Receipt
+from licensing.unit_of_work import Receipt
 from projections.views import application_view, present_licence
 
 
@@ -18,4 +18,4 @@ def public_licence(rt: Runtime, row: dict[str, Any]) -> dict[str, Any]:
 def answer_with_application(rt: Runtime, receipt: Receipt) -> dict[str, Any]:
     """After a command: wait (bounded) until its change is projected, then show the application."""
     rt.settle(receipt.position)
-    return application_view(rt.app.get_application(receipt.id))
+    return application_view(rt.licensing.application(receipt.id))

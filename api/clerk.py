@@ -17,8 +17,9 @@ from api.schemas import (
     SubmissionIn,
     WithdrawalIn,
 )
+from licensing import window
 from licensing.catalogue import Catalogue
-from licensing.service import BusinessDetails
+from licensing.window import BusinessDetails
 from projections.views import application_view
 
 router = APIRouter(prefix="/api/v1", tags=["window"])
@@ -45,7 +46,8 @@ def get_theme(code: str, rt: RuntimeDep) -> dict[str, Any]:
     "/applications", status_code=201, summary="Submit a themed bundle (one window, one form)"
 )
 def submit(body: SubmissionIn, actor: Clerk, rt: RuntimeDep, response: Response) -> dict[str, Any]:
-    receipt = rt.app.submit(
+    receipt = window.submit(
+        rt.licensing,
         theme=body.theme,
         business=BusinessDetails(
             uscc=body.business.uscc,
@@ -67,12 +69,12 @@ def submit(body: SubmissionIn, actor: Clerk, rt: RuntimeDep, response: Response)
     )
     rt.settle(receipt.position)
     response.headers["Location"] = f"/api/v1/applications/{receipt.id}"
-    return application_view(rt.app.get_application(receipt.id))
+    return application_view(rt.licensing.application(receipt.id))
 
 
 @router.get("/applications/{application_id}", summary="An application with each task's state")
 def get_application(application_id: UUID, actor: Clerk, rt: RuntimeDep) -> dict[str, Any]:
-    return application_view(rt.app.get_application(application_id))
+    return application_view(rt.licensing.application(application_id))
 
 
 @router.get(
@@ -80,7 +82,7 @@ def get_application(application_id: UUID, actor: Clerk, rt: RuntimeDep) -> dict[
     summary="一次性告知: every department's open request, as one notice to the applicant",
 )
 def supplement_notice(application_id: UUID, actor: Clerk, rt: RuntimeDep) -> dict[str, Any]:
-    application = rt.app.get_application(application_id)
+    application = rt.licensing.application(application_id)
     requests = application.supplement_notice()
     return {
         "application_id": str(application.id),
@@ -97,7 +99,8 @@ def supplement_notice(application_id: UUID, actor: Clerk, rt: RuntimeDep) -> dic
 def resubmit(
     application_id: UUID, body: ResubmissionIn, actor: Clerk, rt: RuntimeDep
 ) -> dict[str, Any]:
-    receipt = rt.app.resubmit(
+    receipt = window.resubmit(
+        rt.licensing,
         application_id=application_id, actor=actor, answers=body.answers, materials=body.materials
     )
     return answer_with_application(rt, receipt)
@@ -111,9 +114,10 @@ def decide_acceptance(
     application_id: UUID, body: AcceptanceIn, actor: Clerk, rt: RuntimeDep
 ) -> dict[str, Any]:
     if isinstance(body, AcceptIn):
-        receipt = rt.app.accept(application_id=application_id, actor=actor)
+        receipt = window.accept(rt.licensing, application_id=application_id, actor=actor)
     else:
-        receipt = rt.app.refuse_acceptance(
+        receipt = window.refuse_acceptance(
+            rt.licensing,
             application_id=application_id,
             actor=actor,
             reason=body.reason,
@@ -126,7 +130,9 @@ def decide_acceptance(
 def withdraw(
     application_id: UUID, body: WithdrawalIn, actor: Clerk, rt: RuntimeDep
 ) -> dict[str, Any]:
-    receipt = rt.app.withdraw(application_id=application_id, actor=actor, reason=body.reason)
+    receipt = window.withdraw(
+        rt.licensing, application_id=application_id, actor=actor, reason=body.reason
+    )
     return answer_with_application(rt, receipt)
 
 
@@ -137,7 +143,8 @@ def withdraw(
 def schedule_joint_inspection(
     application_id: UUID, body: JointInspectionIn, actor: Clerk, rt: RuntimeDep
 ) -> dict[str, Any]:
-    receipt = rt.app.schedule_joint_inspection(
+    receipt = window.schedule_joint_inspection(
+        rt.licensing,
         application_id=application_id, actor=actor, on=body.on
     )
     return answer_with_application(rt, receipt)
@@ -150,5 +157,7 @@ def schedule_joint_inspection(
 def supply_material(
     application_id: UUID, material: str, actor: Clerk, rt: RuntimeDep
 ) -> dict[str, Any]:
-    receipt = rt.app.supply_material(application_id=application_id, actor=actor, material=material)
+    receipt = window.supply_material(
+        rt.licensing, application_id=application_id, actor=actor, material=material
+    )
     return answer_with_application(rt, receipt)

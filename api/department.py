@@ -11,6 +11,7 @@ from api.answers import answer_with_application
 from api.auth import Reviewer, RuntimeDep
 from api.schemas import ApproveIn, Decision, FindingIn, SupplementRequestIn
 from domain.actor import Actor
+from licensing import review
 from projections.views import commitments_to_verify, department_worklist
 
 router = APIRouter(prefix="/api/v1", tags=["departments"])
@@ -46,7 +47,7 @@ def worklist(
 ) -> dict[str, Any]:
     _own(actor, department)
     rt.catalogue.department(department)
-    today = rt.app.today()
+    today = rt.licensing.today()
     overdue_on = today.isoformat() if overdue else None
     tasks = rt.view.tasks(
         department, state=state, overdue_on=overdue_on, limit=limit, offset=offset
@@ -61,7 +62,7 @@ def worklist(
 def verifications(department: str, actor: Reviewer, rt: RuntimeDep) -> dict[str, Any]:
     _own(actor, department)
     permits = rt.view.verifications(department)
-    return commitments_to_verify(permits, department=department, today=rt.app.today())
+    return commitments_to_verify(permits, department=department, today=rt.licensing.today())
 
 
 @router.post(
@@ -72,7 +73,8 @@ def decide(
     application_id: UUID, permit_type: str, body: Decision, actor: Reviewer, rt: RuntimeDep
 ) -> dict[str, Any]:
     if isinstance(body, ApproveIn):
-        receipt = rt.app.approve(
+        receipt = review.approve(
+            rt.licensing,
             application_id=application_id,
             permit_type=permit_type,
             actor=actor,
@@ -83,7 +85,8 @@ def decide(
             legal_basis=body.legal_basis,
         )
     else:
-        receipt = rt.app.refuse(
+        receipt = review.refuse(
+            rt.licensing,
             application_id=application_id,
             permit_type=permit_type,
             actor=actor,
@@ -104,7 +107,8 @@ def request_supplement(
     actor: Reviewer,
     rt: RuntimeDep,
 ) -> dict[str, Any]:
-    receipt = rt.app.request_supplement(
+    receipt = review.request_supplement(
+        rt.licensing,
         application_id=application_id,
         permit_type=permit_type,
         actor=actor,
@@ -119,7 +123,7 @@ def request_supplement(
     summary="合并受理: approve every task of one's own department in one act",
 )
 def joint_decision(application_id: UUID, actor: Reviewer, rt: RuntimeDep) -> dict[str, Any]:
-    receipt = rt.app.approve_jointly(application_id=application_id, actor=actor)
+    receipt = review.approve_jointly(rt.licensing, application_id=application_id, actor=actor)
     return answer_with_application(rt, receipt)
 
 
@@ -130,7 +134,8 @@ def joint_decision(application_id: UUID, actor: Reviewer, rt: RuntimeDep) -> dic
 def record_finding(
     application_id: UUID, permit_type: str, body: FindingIn, actor: Reviewer, rt: RuntimeDep
 ) -> dict[str, Any]:
-    receipt = rt.app.record_finding(
+    receipt = review.record_finding(
+        rt.licensing,
         application_id=application_id,
         permit_type=permit_type,
         actor=actor,

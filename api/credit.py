@@ -42,9 +42,7 @@ class RemovalIn(Strict):
 
 
 def _record(rt: RuntimeDep, uscc: str) -> dict[str, Any]:
-    record = rt.licensing.credit_record(uscc)
-    listings = [dict(v, id=k) for k, v in record.listings.items()] if record else []
-    return credit_record(uscc, listings)
+    return credit_record(uscc, rt.licensing.credit_record(uscc))
 
 
 def _settled(rt: RuntimeDep, receipt: Receipt) -> dict[str, Any]:

@@ -7,7 +7,7 @@ from datetime import date
 from typing import Any, Protocol
 
 from domain.bundle import TASK_QUEUED, BundleApplication
-from domain.credit import ACTIVE, LISTS, OBJECTED, REMOVED
+from domain.credit import ACTIVE, LISTS, OBJECTED, REMOVED, CreditRecord
 from domain.permit import PAST_VALIDITY
 from domain.registration import ENTITY_TYPES
 from domain.status import PermitStatus, RegistrationStatus
@@ -243,14 +243,22 @@ def application_view(application: BundleApplication) -> dict[str, Any]:
 _RESTRICTIONS = ["commitment mode", "credit fast track (守信快批)"]
 
 
-def credit_record(uscc: str, listings: list[dict[str, Any]]) -> dict[str, Any]:
+def credit_record(uscc: str, record: CreditRecord | None) -> dict[str, Any]:
     """A business's credit record as staff see it: every listing, ended ones too, with its
-    list's names, and what the listings in force bar it from."""
-    shown = [dict(x, list_zh=LISTS[x["list"]][0], list_en=LISTS[x["list"]][1]) for x in listings]
-    in_force = [x for x in shown if x["state"] != REMOVED]
+    list's names, and what the listings in force bar it from (nothing, if never listed)."""
+    listings = [
+        dict(
+            listing,
+            id=listing_id,
+            list_zh=LISTS[listing["list"]][0],
+            list_en=LISTS[listing["list"]][1],
+        )
+        for listing_id, listing in (record.listings.items() if record else ())
+    ]
+    in_force = [x for x in listings if x["state"] != REMOVED]
     return {
         "uscc": uscc,
-        "listings": shown,
+        "listings": listings,
         "restricted": bool(in_force),
         "restrictions": list(_RESTRICTIONS) if in_force else [],
     }

@@ -6,6 +6,8 @@ from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
+from domain.actor import Actor
+from domain.credit import CreditRecord
 from domain.status import PermitStatus
 from projections.views import (
     credit_record,
@@ -17,6 +19,7 @@ from projections.views import (
 )
 
 TODAY = date(2026, 11, 17)
+OFFICE = Actor(id="credit-officer", role="credit")
 
 
 @dataclass(frozen=True)
@@ -124,15 +127,32 @@ def test_a_business_operates_only_with_every_permit_valid_and_its_registration_a
 
 
 def test_the_credit_record_says_what_listings_in_force_bar_a_business_from() -> None:
-    listing = {"list": "abnormal_operations", "listed_on": "2026-11-01", "id": "L1"}
-    record = credit_record(
-        "91440101MA5LT0E01X",
-        [listing | {"state": "removed"}, listing | {"id": "L2", "state": "objected"}],
-    )
-    assert [x["list_zh"] for x in record["listings"]] == ["经营异常名录", "经营异常名录"]
-    assert record["restricted"] and "credit fast track (守信快批)" in record["restrictions"]
-    ended = credit_record("91440101MA5LT0E01X", [listing | {"state": "removed"}])
-    assert (ended["restricted"], ended["restrictions"]) == (False, [])
+    uscc = "91440101MA5LT0E01X"
+    assert credit_record(uscc, None) == {
+        "uscc": uscc,
+        "listings": [],
+        "restricted": False,
+        "restrictions": [],
+    }
+    record = CreditRecord(uscc=uscc)
+    for list_code in ("abnormal_operations", "serious_dishonesty"):
+        record.list(
+            actor=OFFICE,
+            list_code=list_code,
+            grounds="未按规定公示年度报告",
+            legal_basis="《企业信息公示暂行条例》第十七条",
+            on=TODAY,
+        )
+    first, second = record.listings
+    record.remove(actor=OFFICE, listing_id=first, reason="信用修复", repaired=True)
+    shown = credit_record(uscc, record)
+    assert [(x["id"], x["state"], x["list_zh"]) for x in shown["listings"]] == [
+        (first, "removed", "经营异常名录"),
+        (second, "active", "严重违法失信名单"),
+    ]
+    assert shown["restricted"] and "credit fast track (守信快批)" in shown["restrictions"]
+    record.remove(actor=OFFICE, listing_id=second, reason="信用修复", repaired=True)
+    assert credit_record(uscc, record)["restrictions"] == []
 
 
 def test_a_worklist_flags_only_undecided_tasks_past_their_promised_date() -> None:

@@ -101,7 +101,10 @@ def resubmit(
 ) -> dict[str, Any]:
     receipt = window.resubmit(
         rt.licensing,
-        application_id=application_id, actor=actor, answers=body.answers, materials=body.materials
+        application_id=application_id,
+        actor=actor,
+        answers=body.answers,
+        materials=body.materials,
     )
     return answer_with_application(rt, receipt)
 
@@ -144,8 +147,7 @@ def schedule_joint_inspection(
     application_id: UUID, body: JointInspectionIn, actor: Clerk, rt: RuntimeDep
 ) -> dict[str, Any]:
     receipt = window.schedule_joint_inspection(
-        rt.licensing,
-        application_id=application_id, actor=actor, on=body.on
+        rt.licensing, application_id=application_id, actor=actor, on=body.on
     )
     return answer_with_application(rt, receipt)
 

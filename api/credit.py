@@ -2,38 +2,17 @@
 
 from __future__ import annotations
 
-from typing import Any, Literal
+from typing import Any
 
 from fastapi import APIRouter, Response
-from pydantic import Field
 
 from api.auth import CreditOfficer, Objector, RuntimeDep, Staff
-from api.schemas import Strict, Text
+from api.schemas import ListingIn, ListingObjectionIn, ObjectionDecisionIn, RemovalIn
 from licensing import credit
 from licensing.unit_of_work import Receipt
 from projections.views import credit_record
 
 router = APIRouter(prefix="/api/v1/credit", tags=["credit"])
-
-
-class ListingIn(Strict):
-    list: Literal["abnormal_operations", "serious_dishonesty", "commitment_blacklist"]
-    grounds: Text
-    legal_basis: Text
-
-
-class ObjectionIn(Strict):
-    grounds: Text
-
-
-class ObjectionDecisionIn(Strict):
-    upheld: bool = Field(description="true: the objection succeeds and the listing is removed")
-    reason: Text
-
-
-class RemovalIn(Strict):
-    reason: Text
-    repaired: bool = Field(description="true: 信用修复; false: removed at the end of its period")
 
 
 def _record(rt: RuntimeDep, uscc: str) -> dict[str, Any]:
@@ -74,7 +53,7 @@ def list_business(
 
 @router.post("/{uscc}/listings/{listing_id}/objection", summary="异议: the business objects")
 def object_to(
-    uscc: str, listing_id: str, body: ObjectionIn, actor: Objector, rt: RuntimeDep
+    uscc: str, listing_id: str, body: ListingObjectionIn, actor: Objector, rt: RuntimeDep
 ) -> dict[str, Any]:
     receipt = credit.object_to_listing(
         rt.licensing, uscc=uscc, listing_id=listing_id, actor=actor, grounds=body.grounds

@@ -9,6 +9,7 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
+from api.schemas import UNION_TAGS
 from domain.errors import Conflict, DomainError, Forbidden, NotFound, ValidationFailed
 
 PROBLEM_JSON = "application/problem+json"
@@ -62,11 +63,6 @@ def field_error(name: str, detail: str, *, location: str = "body") -> dict[str, 
     if pointer:
         entry["pointer"] = pointer
     return entry
-
-
-# The tags of the request bodies that are unions told apart by one field (decision outcome,
-# acceptance decision): pydantic puts the tag into an error's path; the client never sent it.
-UNION_TAGS = ("approve", "refuse", "accept", "not_accept")
 
 
 def install(app: FastAPI) -> None:

@@ -8,7 +8,14 @@ from fastapi import APIRouter, Body
 
 from api.answers import answer_with_licence
 from api.auth import Registrar, RuntimeDep
-from api.schemas import ChangesIn, Empty, ObjectionIn, Reasoned, ReasonedWithBasis, SuspensionIn
+from api.schemas import (
+    ChangesIn,
+    DeregistrationObjectionIn,
+    Empty,
+    Reasoned,
+    ReasonedWithBasis,
+    SuspensionIn,
+)
 from licensing import registrar
 
 router = APIRouter(prefix="/api/v1", tags=["registration lifecycle"])
@@ -55,7 +62,9 @@ def notice(uscc: str, actor: Registrar, rt: RuntimeDep, body: NoBody = None) -> 
 
 
 @router.post("/registrations/{uscc}/objections", summary="Record an objection during the notice")
-def objection(uscc: str, body: ObjectionIn, actor: Registrar, rt: RuntimeDep) -> dict[str, Any]:
+def objection(
+    uscc: str, body: DeregistrationObjectionIn, actor: Registrar, rt: RuntimeDep
+) -> dict[str, Any]:
     return answer_with_licence(
         rt,
         registrar.object_to_deregistration(

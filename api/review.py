@@ -12,16 +12,18 @@ from api.answers import answer_with_application, answer_with_licence
 from api.auth import Reviewer, RuntimeDep
 from api.schemas import (
     ApproveIn,
+    ConfirmedIn,
     Decision,
+    DefectsIn,
     FindingIn,
     Reasoned,
     ReasonedWithBasis,
     RectificationIn,
+    RectifiedIn,
     SupplementRequestIn,
     VerificationIn,
 )
 from domain.actor import Actor
-from domain.errors import InvalidParam, ValidationFailed
 from licensing import review
 from projections.views import commitments_to_verify, department_worklist
 
@@ -241,24 +243,17 @@ def cancel_permit(
 def verify_commitment(
     uscc: str, permit_type: str, body: VerificationIn, actor: Reviewer, rt: RuntimeDep
 ) -> dict[str, Any]:
-    problems = []
-    if body.outcome != "confirmed" and not (body.findings or "").strip():
-        problems.append(InvalidParam("findings", f"required when the outcome is {body.outcome}"))
-    if body.outcome == "false" and not (body.legal_basis or "").strip():
-        problems.append(InvalidParam("legal_basis", "required to withdraw a permit"))
-    if problems:
-        raise ValidationFailed(problems)
-    if body.outcome == "confirmed":
+    if isinstance(body, ConfirmedIn):
         receipt = review.confirm_commitment(
             rt.licensing, uscc=uscc, permit_type=permit_type, actor=actor
         )
-    elif body.outcome == "defects":
+    elif isinstance(body, DefectsIn):
         receipt = review.order_rectification(
             rt.licensing,
             uscc=uscc,
             permit_type=permit_type,
             actor=actor,
-            findings=body.findings or "",
+            findings=body.findings,
             deadline=body.deadline,
         )
     else:
@@ -267,8 +262,8 @@ def verify_commitment(
             uscc=uscc,
             permit_type=permit_type,
             actor=actor,
-            findings=body.findings or "",
-            legal_basis=body.legal_basis or "",
+            findings=body.findings,
+            legal_basis=body.legal_basis,
         )
     return answer_with_licence(rt, receipt)
 
@@ -288,8 +283,8 @@ def close_rectification(
             uscc=uscc,
             permit_type=permit_type,
             actor=actor,
-            passed=body.outcome == "rectified",
+            passed=isinstance(body, RectifiedIn),
             reason=body.reason,
-            legal_basis=body.legal_basis,
+            legal_basis=None if isinstance(body, RectifiedIn) else body.legal_basis,
         ),
     )

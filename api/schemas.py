@@ -4,9 +4,10 @@ from __future__ import annotations
 
 from datetime import date
 from decimal import Decimal
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any, Literal, get_args
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field
+from pydantic.fields import FieldInfo
 
 from domain.text import clean
 
@@ -154,7 +155,9 @@ class ChangesIn(Strict):
     reason: Text
 
 
-class ObjectionIn(Strict):
+class DeregistrationObjectionIn(Strict):
+    """An objection to a simple deregistration (简易注销) during its notice."""
+
     objector: _text(200)
     grounds: Text
 
@@ -163,19 +166,54 @@ class Empty(Strict):
     """No body fields; present so unknown fields are refused."""
 
 
-class VerificationIn(Strict):
-    """先证后核: the outcome of verifying a permit granted on commitment."""
+class ConfirmedIn(Strict):
+    """先证后核: the commitment was true; the permit stays 有效."""
 
-    outcome: Literal["confirmed", "defects", "false"]
-    findings: Paragraph | None = None
-    deadline: date | None = Field(default=None, description="for defects: rectify by this day")
-    legal_basis: Text | None = None
+    outcome: Literal["confirmed"]
 
 
-class RectificationIn(Strict):
-    outcome: Literal["rectified", "failed"]
+class DefectsIn(Strict):
+    """先证后核: defects found; the permit is 整改中 until they are put right."""
+
+    outcome: Literal["defects"]
+    findings: Paragraph
+    deadline: date | None = Field(
+        default=None,
+        description="rectify by this day (after today); by default the permit type's "
+        "rectification period, in working days",
+    )
+
+
+class FalseCommitmentIn(Strict):
+    """先证后核: the commitment was false; the permit is withdrawn (撤销, 无效) and the business
+    is put on the commitment blacklist."""
+
+    outcome: Literal["false"]
+    findings: Paragraph
+    legal_basis: Text
+
+
+VerificationIn = Annotated[
+    ConfirmedIn | DefectsIn | FalseCommitmentIn, Field(discriminator="outcome")
+]
+
+
+class RectifiedIn(Strict):
+    """The defects are put right: 有效 again."""
+
+    outcome: Literal["rectified"]
     reason: Text
-    legal_basis: Text | None = None
+
+
+class RectificationFailedIn(Strict):
+    """The rectification failed: 不合格."""
+
+    outcome: Literal["failed"]
+    reason: Text
+    legal_basis: Text
+
+
+RectificationIn = Annotated[RectifiedIn | RectificationFailedIn, Field(discriminator="outcome")]
 
 
 class SupplementRequestIn(Strict):
@@ -212,3 +250,48 @@ class JointInspectionIn(Strict):
 class FindingIn(Strict):
     outcome: Literal["pass", "fail"]
     notes: Note = ""
+
+
+# The credit office's bodies.
+
+
+ListCode = Literal["abnormal_operations", "serious_dishonesty", "commitment_blacklist"]
+
+
+class ListingIn(Strict):
+    list: ListCode
+    grounds: Text
+    legal_basis: Text
+
+
+class ListingObjectionIn(Strict):
+    """异议: the business objects to a credit listing."""
+
+    grounds: Text
+
+
+class ObjectionDecisionIn(Strict):
+    upheld: bool = Field(description="true: the objection succeeds and the listing is removed")
+    reason: Text
+
+
+class RemovalIn(Strict):
+    reason: Text
+    repaired: bool = Field(description="true: 信用修复; false: removed at the end of its period")
+
+
+def _tags(*unions: Any) -> frozenset[str]:
+    """The values of the field that tells the members of each discriminated union apart."""
+    tags: set[str] = set()
+    for union in unions:
+        members, info = get_args(union)
+        assert isinstance(info, FieldInfo) and isinstance(info.discriminator, str)
+        for model in get_args(members):
+            tags.update(get_args(model.model_fields[info.discriminator].annotation))
+    return frozenset(tags)
+
+
+# The tags of the bodies that are unions told apart by one field (decision outcome,
+# acceptance decision, verification and rectification outcome): pydantic puts the tag into
+# an error's path, though the client never sent it as a field.
+UNION_TAGS = _tags(Decision, AcceptanceIn, VerificationIn, RectificationIn)

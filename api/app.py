@@ -7,7 +7,8 @@ from contextlib import asynccontextmanager
 
 from fastapi import FastAPI
 
-from api import audit, credit, problems, public, registrar, review, window
+from api import audit, contract, credit, problems, public, registrar, review, window
+from api.responses import Liveness, Readiness
 from licensing.runtime import Runtime
 from licensing.settings import Settings
 
@@ -24,10 +25,15 @@ def create_app(runtime: Runtime) -> FastAPI:
         title="证照通 licensing API",
         version="0.1.0",
         summary="One window, one merged form, parallel department decisions, one live signed QR.",
+        description="Every error is an RFC 9457 problem document (`application/problem+json`); "
+        "a 422 names each invalid field in `errors`, and a request that fails writes nothing. "
+        "Staff operations take a bearer JWT and say which roles they admit.",
         lifespan=lifespan,
+        generate_unique_id_function=contract.operation_id,
     )
     app.state.runtime = runtime
     problems.install(app)
+    contract.install(app)
     app.include_router(window.router)
     app.include_router(review.router)
     app.include_router(registrar.router)
@@ -35,11 +41,21 @@ def create_app(runtime: Runtime) -> FastAPI:
     app.include_router(credit.router)
     app.include_router(public.router)
 
-    @app.get("/livez", tags=["operations"], summary="Liveness: the process answers (no I/O)")
+    @app.get(
+        "/livez",
+        tags=["operations"],
+        summary="Liveness: the process answers (no I/O)",
+        response_model=Liveness,
+    )
     def livez() -> dict[str, str]:
         return {"status": "ok"}
 
-    @app.get("/healthz", tags=["operations"], summary="Readiness and projection position")
+    @app.get(
+        "/healthz",
+        tags=["operations"],
+        summary="Readiness and projection position",
+        response_model=Readiness,
+    )
     def healthz() -> dict[str, object]:
         return {
             "status": "ok" if runtime.projector.error is None else "degraded",

@@ -29,6 +29,8 @@ def create_app(runtime: Runtime) -> FastAPI:
         "a 422 names each invalid field in `errors`, and a request that fails writes nothing. "
         "Staff operations take a bearer JWT and say which roles they admit.",
         lifespan=lifespan,
+        docs_url=None,  # served by api.contract, from the app's own files
+        redoc_url=None,
         generate_unique_id_function=contract.operation_id,
     )
     app.state.runtime = runtime

@@ -1,14 +1,20 @@
-"""The published contract: the OpenAPI document as the server really answers."""
+"""The published contract: the OpenAPI document as the server really answers, and Swagger UI
+served by the app itself (no CDN)."""
 
 from __future__ import annotations
 
 from typing import Any
 
-from fastapi import FastAPI
+from fastapi import FastAPI, Request
+from fastapi.openapi.docs import get_swagger_ui_html
+from fastapi.responses import HTMLResponse
 from fastapi.routing import APIRoute
+from fastapi.staticfiles import StaticFiles
+from swagger_ui_bundle import swagger_ui_path
 
 from api.problems import Problem, documented
 
+DOCS_ASSETS = "/docs/assets"
 _FASTAPI_422 = "#/components/schemas/HTTPValidationError"
 
 
@@ -59,7 +65,7 @@ def _complete(spec: dict[str, Any]) -> None:
 
 
 def install(app: FastAPI) -> None:
-    """Publish the completed OpenAPI document."""
+    """Publish the completed OpenAPI document, and /docs with Swagger UI's own files."""
 
     def openapi() -> dict[str, Any]:
         if app.openapi_schema is None:
@@ -68,3 +74,17 @@ def install(app: FastAPI) -> None:
         return app.openapi_schema
 
     app.openapi = openapi  # type: ignore[method-assign]
+    app.mount(DOCS_ASSETS, StaticFiles(directory=str(swagger_ui_path)), name="docs-assets")
+
+    @app.get("/docs", include_in_schema=False)
+    def docs(request: Request) -> HTMLResponse:
+        root = request.scope.get("root_path", "")
+        return get_swagger_ui_html(
+            openapi_url=f"{root}{app.openapi_url}",
+            title=f"{app.title} — Swagger UI",
+            swagger_js_url=f"{root}{DOCS_ASSETS}/swagger-ui-bundle.js",
+            swagger_css_url=f"{root}{DOCS_ASSETS}/swagger-ui.css",
+            swagger_favicon_url=f"{root}{DOCS_ASSETS}/favicon-32x32.png",
+            # No call to the public validator service: the page works with no internet.
+            swagger_ui_parameters={"validatorUrl": None},
+        )

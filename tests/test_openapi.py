@@ -303,6 +303,20 @@ def test_the_closed_sets_are_the_domains() -> None:
     assert set(get_args(responses.Role)) == set(ROLES)
 
 
+async def test_the_docs_work_with_no_internet(app: FastAPI) -> None:
+    async with _client(app) as client:
+        page = await client.get("/docs")
+        assert page.status_code == 200
+        referenced = re.findall(r"""(?:src|href)="([^"]+)"|url: '([^']+)'""", page.text)
+        urls = [a or b for a, b in referenced]
+        assert len(urls) >= 4, urls  # stylesheet, icon, script, the document
+        for url in urls:
+            assert not urlsplit(url).netloc, f"/docs loads {url} from elsewhere"
+            asset = await client.get(url)
+            assert asset.status_code == 200 and asset.content, url
+    assert not re.search(r"https?://", page.text), "the page names another host"
+
+
 # --- real answers against the document --------------------------------------------------
 
 

@@ -87,6 +87,11 @@ class Runtime:
         """Wait (bounded) until a command's own change is visible in the read model."""
         return self.projector.wait_for(position, self.settings.projection_wait_seconds)
 
+    def index(self) -> ReadModel:
+        """The read model caught up with the store: where the daily jobs find their work."""
+        self.projector.catch_up()
+        return self.view
+
     def outbox(self) -> Outbox:
         """The delivery outbox with the channels the settings configure (maybe none)."""
         s = self.settings

@@ -12,6 +12,20 @@ from eventsourcing.domain import Aggregate, event
 from domain.actor import Actor
 from domain.china import day_in_china
 from domain.errors import Conflict, Forbidden, NotFound
+from domain.payloads import (
+    CreditSnapshot,
+    Deficiency,
+    DispatchedTask,
+    DueDates,
+    FastTrack,
+    Finding,
+    Inspection,
+    NonAcceptance,
+    OpenRequest,
+    PromisedMaterial,
+    ReceivedRequest,
+    Supplement,
+)
 
 TASK_QUEUED = "queued"
 TASK_APPROVED = "approved"
@@ -52,11 +66,12 @@ class Task:
     statutory_days: int | None = None
     due_on: str | None = None  # promised time limit, in working days from submission
     statutory_due_on: str | None = None
-    # Supplement requests: what is asked, and the clock's pauses [paused_on, resumed_on].
-    supplement: dict[str, Any] | None = None
-    pauses: list[list[str]] = field(default_factory=list)
+    # Supplement requests: what is asked, and the clock's pauses [paused_on, resumed_on]
+    # (resumed_on None while paused).
+    supplement: Supplement | None = None
+    pauses: list[list[str | None]] = field(default_factory=list)
     needs_inspection: bool = False
-    finding: dict[str, Any] | None = None  # this department's own finding at the inspection
+    finding: Finding | None = None  # this department's own finding at the inspection
     # Where a rule deems the outcome when the statutory limit passes undecided (视为准予…).
     deemed_outcome: str | None = None  # "approve" | "refuse"
     deemed_basis: str | None = None
@@ -113,13 +128,13 @@ class BundleApplication(Aggregate):
         applicant: dict[str, Any]
         answers: dict[str, Any]
         situation: dict[str, Any]
-        tasks: list[dict[str, Any]]
+        tasks: list[DispatchedTask]
         actor: Actor
-        credit: dict[str, Any] | None
-        fast_track: dict[str, Any] | None
-        deficiencies: list[dict[str, Any]]
+        credit: CreditSnapshot | None
+        fast_track: FastTrack | None
+        deficiencies: list[Deficiency]
         accepted: bool
-        request: dict[str, Any] | None
+        request: ReceivedRequest | None
         accepted_on: date | None
 
     @event(Submitted)
@@ -134,13 +149,13 @@ class BundleApplication(Aggregate):
         applicant: dict[str, Any],
         answers: dict[str, Any],
         situation: dict[str, Any],
-        tasks: list[dict[str, Any]],
+        tasks: list[DispatchedTask],
         actor: Actor,
-        credit: dict[str, Any] | None,
-        fast_track: dict[str, Any] | None,
-        deficiencies: list[dict[str, Any]],
+        credit: CreditSnapshot | None,
+        fast_track: FastTrack | None,
+        deficiencies: list[Deficiency],
         accepted: bool,
-        request: dict[str, Any] | None,
+        request: ReceivedRequest | None,
         accepted_on: date | None,
     ) -> None:
         self.theme = theme
@@ -151,10 +166,10 @@ class BundleApplication(Aggregate):
         self.applicant = dict(applicant)
         self.answers = dict(answers)
         self.submitted_by = actor.id
-        self.inspection: dict[str, Any] | None = None
+        self.inspection: Inspection | None = None
         # Only received (收件): what the window will dispatch once it accepts (受理).
         self.request = request
-        self.acceptance: dict[str, Any] | None = None  # 不予受理: its reason and legal basis
+        self.acceptance: NonAcceptance | None = None  # 不予受理: its reason and legal basis
         self._dispatch(tasks, credit, fast_track, deficiencies)
         self.status = IN_REVIEW if accepted else RECEIVED
         self.accepted_on = accepted_on
@@ -165,16 +180,16 @@ class BundleApplication(Aggregate):
 
     def _dispatch(
         self,
-        tasks: list[dict[str, Any]],
-        credit: dict[str, Any] | None,
-        fast_track: dict[str, Any] | None,
-        deficiencies: list[dict[str, Any]],
+        tasks: list[DispatchedTask],
+        credit: CreditSnapshot | None,
+        fast_track: FastTrack | None,
+        deficiencies: list[Deficiency],
     ) -> None:
         """Accepted: one task per permit, with the credit it was accepted on."""
         self.credit = credit
         self.fast_track = fast_track
-        # 容缺受理: {material: {"supply_by": iso date, "supplied_on": iso date or None}}
-        self.deficiencies = {
+        # 容缺受理: each material accepted as missing, by name.
+        self.deficiencies: dict[str, PromisedMaterial] = {
             d["material"]: {"supply_by": d["supply_by"], "supplied_on": None} for d in deficiencies
         }
         self.tasks: dict[str, Task] = {
@@ -212,10 +227,10 @@ class BundleApplication(Aggregate):
         actor: Actor,
         on: date,
         catalogue_version: str,
-        tasks: list[dict[str, Any]],
-        credit: dict[str, Any],
-        fast_track: dict[str, Any] | None,
-        deficiencies: list[dict[str, Any]],
+        tasks: list[DispatchedTask],
+        credit: CreditSnapshot,
+        fast_track: FastTrack | None,
+        deficiencies: list[Deficiency],
     ) -> None:
         self._check_received(actor, "accept")
         self._accepted(
@@ -231,7 +246,18 @@ class BundleApplication(Aggregate):
         )
         self._decide_when_complete(actor)
 
-    @event("Accepted")
+    class Accepted(Aggregate.Event):
+        actor: Actor
+        on: date
+        catalogue_version: str
+        theme: str
+        uscc: str
+        tasks: list[DispatchedTask]
+        credit: CreditSnapshot
+        fast_track: FastTrack | None
+        deficiencies: list[Deficiency]
+
+    @event(Accepted)
     def _accepted(
         self,
         *,
@@ -240,10 +266,10 @@ class BundleApplication(Aggregate):
         catalogue_version: str,
         theme: str,
         uscc: str,
-        tasks: list[dict[str, Any]],
-        credit: dict[str, Any],
-        fast_track: dict[str, Any] | None,
-        deficiencies: list[dict[str, Any]],
+        tasks: list[DispatchedTask],
+        credit: CreditSnapshot,
+        fast_track: FastTrack | None,
+        deficiencies: list[Deficiency],
     ) -> None:
         # theme and uscc ride along so that a worklist can file the tasks from this event.
         # The tasks are those of the catalogue in force at acceptance, and say so.
@@ -258,7 +284,12 @@ class BundleApplication(Aggregate):
         self._check_received(actor, "refuse to accept")
         self._not_accepted(actor=actor, reason=reason, legal_basis=legal_basis)
 
-    @event("NotAccepted")
+    class NotAccepted(Aggregate.Event):
+        actor: Actor
+        reason: str
+        legal_basis: str
+
+    @event(NotAccepted)
     def _not_accepted(self, *, actor: Actor, reason: str, legal_basis: str) -> None:
         self.acceptance = {"reason": reason, "legal_basis": legal_basis, "by": actor.id}
         self.request = None
@@ -304,7 +335,14 @@ class BundleApplication(Aggregate):
         )
         self._decide_when_complete(actor)
 
-    @event("TaskApproved")
+    class TaskApproved(Aggregate.Event):
+        permit_type: str
+        actor: Actor
+        permit_number: str
+        reason: str
+        legal_basis: str | None
+
+    @event(TaskApproved)
     def _task_approved(
         self,
         *,
@@ -328,7 +366,13 @@ class BundleApplication(Aggregate):
         )
         self._decide_when_complete(actor)
 
-    @event("TaskRefused")
+    class TaskRefused(Aggregate.Event):
+        permit_type: str
+        actor: Actor
+        reason: str
+        legal_basis: str
+
+    @event(TaskRefused)
     def _task_refused(
         self, *, permit_type: str, actor: Actor, reason: str, legal_basis: str
     ) -> None:
@@ -403,7 +447,13 @@ class BundleApplication(Aggregate):
             departments=sorted({t.department for t in due}),
         )
 
-    @event("JointInspectionScheduled")
+    class JointInspectionScheduled(Aggregate.Event):
+        actor: Actor
+        on: date
+        permit_types: list[str]
+        departments: list[str]
+
+    @event(JointInspectionScheduled)
     def _joint_inspection_scheduled(
         self, *, actor: Actor, on: date, permit_types: list[str], departments: list[str]
     ) -> None:
@@ -427,7 +477,13 @@ class BundleApplication(Aggregate):
             raise Conflict(msg)
         self._finding_recorded(permit_type=permit_type, actor=actor, passed=passed, notes=notes)
 
-    @event("FindingRecorded")
+    class FindingRecorded(Aggregate.Event):
+        permit_type: str
+        actor: Actor
+        passed: bool
+        notes: str
+
+    @event(FindingRecorded)
     def _finding_recorded(
         self, *, permit_type: str, actor: Actor, passed: bool, notes: str
     ) -> None:
@@ -461,7 +517,14 @@ class BundleApplication(Aggregate):
             permit_type=permit_type, actor=actor, items=items, note=note, on=on
         )
 
-    @event("SupplementRequested")
+    class SupplementRequested(Aggregate.Event):
+        permit_type: str
+        actor: Actor
+        items: list[str]
+        note: str
+        on: date
+
+    @event(SupplementRequested)
     def _supplement_requested(
         self, *, permit_type: str, actor: Actor, items: list[str], note: str, on: date
     ) -> None:
@@ -475,12 +538,12 @@ class BundleApplication(Aggregate):
         }
         task.pauses = [*task.pauses, [on.isoformat(), None]]
 
-    def supplement_notice(self) -> list[dict[str, Any]]:
+    def supplement_notice(self) -> list[OpenRequest]:
         """Every open request of every department, as one notice to the applicant."""
         return [
-            {"permit_type": t.permit_type, "department": t.department, **(t.supplement or {})}
+            {"permit_type": t.permit_type, "department": t.department, **t.supplement}
             for t in self.tasks.values()
-            if t.state == TASK_SUPPLEMENT
+            if t.state == TASK_SUPPLEMENT and t.supplement is not None
         ]
 
     def resubmit(
@@ -490,7 +553,7 @@ class BundleApplication(Aggregate):
         answers: dict[str, Any],
         materials: list[str],
         on: date,
-        due_dates: dict[str, dict[str, str | None]],
+        due_dates: dict[str, DueDates],
     ) -> None:
         """One resubmission answers the consolidated notice and resumes every paused task;
         `due_dates` are the tasks' deadlines pushed out by the working days paused."""
@@ -508,7 +571,14 @@ class BundleApplication(Aggregate):
             actor=actor, answers=answers, materials=materials, on=on, due_dates=due_dates
         )
 
-    @event("Resubmitted")
+    class Resubmitted(Aggregate.Event):
+        actor: Actor
+        answers: dict[str, Any]
+        materials: list[str]
+        on: date
+        due_dates: dict[str, DueDates]
+
+    @event(Resubmitted)
     def _resubmitted(
         self,
         *,
@@ -516,7 +586,7 @@ class BundleApplication(Aggregate):
         answers: dict[str, Any],
         materials: list[str],
         on: date,
-        due_dates: dict[str, dict[str, str | None]],
+        due_dates: dict[str, DueDates],
     ) -> None:
         self.answers = {**self.answers, **answers}
         for task in self.tasks.values():
@@ -539,7 +609,12 @@ class BundleApplication(Aggregate):
         self._withdrawn(actor=actor, reason=reason, permit_types=withdrawn)
         return withdrawn
 
-    @event("Withdrawn")
+    class Withdrawn(Aggregate.Event):
+        actor: Actor
+        reason: str
+        permit_types: list[str]
+
+    @event(Withdrawn)
     def _withdrawn(self, *, actor: Actor, reason: str, permit_types: list[str]) -> None:
         for permit_type in permit_types:
             self.tasks[permit_type].state = TASK_WITHDRAWN
@@ -564,7 +639,12 @@ class BundleApplication(Aggregate):
             raise Conflict(msg)
         self._supplied(actor=actor, material=material, on=on)
 
-    @event("MaterialSupplied")
+    class MaterialSupplied(Aggregate.Event):
+        actor: Actor
+        material: str
+        on: date
+
+    @event(MaterialSupplied)
     def _supplied(self, *, actor: Actor, material: str, on: date) -> None:
         self.deficiencies = {
             **self.deficiencies,
@@ -589,7 +669,12 @@ class BundleApplication(Aggregate):
         self._lapsed(actor=actor, missing=missing, permit_types=ended)
         return ended
 
-    @event("Lapsed")
+    class Lapsed(Aggregate.Event):
+        actor: Actor
+        missing: list[str]
+        permit_types: list[str]
+
+    @event(Lapsed)
     def _lapsed(self, *, actor: Actor, missing: list[str], permit_types: list[str]) -> None:
         for permit_type in permit_types:
             self.tasks[permit_type].state = TASK_WITHDRAWN
@@ -603,7 +688,12 @@ class BundleApplication(Aggregate):
         self._decide_when_complete(actor)
         return ended
 
-    @event("OpenTasksEnded")
+    class OpenTasksEnded(Aggregate.Event):
+        actor: Actor
+        reason: str
+        permit_types: list[str]
+
+    @event(OpenTasksEnded)
     def _open_tasks_ended(self, *, actor: Actor, reason: str, permit_types: list[str]) -> None:
         for permit_type in permit_types:
             task = self.tasks[permit_type]
@@ -620,6 +710,9 @@ class BundleApplication(Aggregate):
         """A bundle of filings and commitments is decided the moment it is submitted."""
         self._decide_when_complete(actor)
 
-    @event("Decided")
+    class Decided(Aggregate.Event):
+        actor: Actor
+
+    @event(Decided)
     def _decided(self, *, actor: Actor) -> None:
         self.status = DECIDED

@@ -9,7 +9,7 @@ from uuid import UUID
 
 from eventsourcing.domain import Aggregate, event
 
-from domain.actor import Actor
+from domain.actor import Actor, Role
 from domain.china import day_in_china
 from domain.errors import Conflict, Forbidden, NotFound
 from domain.payloads import (
@@ -214,7 +214,7 @@ class BundleApplication(Aggregate):
     # Acceptance (受理 / 不予受理) of an application the window only received.
 
     def _check_received(self, actor: Actor, act: str) -> None:
-        if actor.role not in ("clerk", "system"):
+        if actor.role not in (Role.CLERK, Role.SYSTEM):
             msg = f"the window decides acceptance; {actor.role} may not {act} an application"
             raise Forbidden(msg)
         if self.status != RECEIVED:
@@ -304,7 +304,7 @@ class BundleApplication(Aggregate):
 
     def _check_decidable(self, permit_type: str, actor: Actor) -> Task:
         task = self.task(permit_type)
-        if actor.role != "department" or actor.department != task.department:
+        if actor.role != Role.DEPARTMENT or actor.department != task.department:
             msg = (
                 f"the task for permit {permit_type} belongs to department {task.department}; "
                 f"{actor.department or actor.role} may not decide it"
@@ -400,7 +400,7 @@ class BundleApplication(Aggregate):
 
     def deem(self, *, permit_type: str, actor: Actor, today: date, permit_number: str) -> None:
         task = self.task(permit_type)
-        if actor.role != "system":
+        if actor.role != Role.SYSTEM:
             msg = "an outcome is deemed by the daily job, never by a person"
             raise Forbidden(msg)
         if permit_type not in self.deemable_on(today):
@@ -430,7 +430,7 @@ class BundleApplication(Aggregate):
     # Joint inspection (联合勘查): one visit for every task that needs the site seen.
 
     def schedule_joint_inspection(self, *, actor: Actor, on: date) -> None:
-        if actor.role != "clerk":
+        if actor.role != Role.CLERK:
             msg = "the window schedules the joint inspection for all departments"
             raise Forbidden(msg)
         if self.inspection is not None:
@@ -466,7 +466,7 @@ class BundleApplication(Aggregate):
     def record_finding(self, *, permit_type: str, actor: Actor, passed: bool, notes: str) -> None:
         """Each department records its own finding; the decision stays its own, too."""
         task = self.task(permit_type)
-        if actor.role != "department" or actor.department != task.department:
+        if actor.role != Role.DEPARTMENT or actor.department != task.department:
             msg = f"the finding for {permit_type} is recorded by department {task.department}"
             raise Forbidden(msg)
         if self.inspection is None or permit_type not in self.inspection["permit_types"]:
@@ -599,7 +599,7 @@ class BundleApplication(Aggregate):
 
     def withdraw(self, *, actor: Actor, reason: str) -> list[str]:
         """The applicant withdraws before decision; returns the permit types withdrawn."""
-        if actor.role != "clerk":
+        if actor.role != Role.CLERK:
             msg = "an application is withdrawn at the window"
             raise Forbidden(msg)
         if self.status not in (RECEIVED, IN_REVIEW):
@@ -624,7 +624,7 @@ class BundleApplication(Aggregate):
     # 容缺受理: accepted with a missing material, to be supplied by a promised date.
 
     def supply(self, *, actor: Actor, material: str, on: date) -> None:
-        if actor.role != "clerk":
+        if actor.role != Role.CLERK:
             msg = "missing materials are received at the window"
             raise Forbidden(msg)
         entry = self.deficiencies.get(material)

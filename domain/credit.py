@@ -7,7 +7,7 @@ from uuid import NAMESPACE_URL, UUID, uuid5
 
 from eventsourcing.domain import Aggregate, event
 
-from domain.actor import Actor
+from domain.actor import Actor, Role
 from domain.errors import Conflict, Forbidden, NotFound
 from domain.payloads import ActiveListing, Listing
 
@@ -43,7 +43,7 @@ class CreditRecord(Aggregate):
     def list(
         self, *, actor: Actor, list_code: str, grounds: str, legal_basis: str, on: date
     ) -> str:
-        if actor.role not in ("credit", "department"):
+        if actor.role not in (Role.CREDIT, Role.DEPARTMENT):
             msg = "only the credit office or a deciding department may list a business"
             raise Forbidden(msg)
         if list_code not in LISTS:
@@ -156,7 +156,7 @@ class CreditRecord(Aggregate):
 
     def expire(self, *, actor: Actor, listing_id: str, on: date, reason: str) -> None:
         """移出 at the end of the listing period: the daily job does it, not a person."""
-        if actor.role != "system":
+        if actor.role != Role.SYSTEM:
             msg = "a listing period ends by the daily job"
             raise Forbidden(msg)
         if self._listing(listing_id)["state"] == REMOVED:
@@ -179,6 +179,6 @@ class CreditRecord(Aggregate):
 
     @staticmethod
     def _check_office(actor: Actor) -> None:
-        if actor.role != "credit":
+        if actor.role != Role.CREDIT:
             msg = "only the credit office decides objections and removals"
             raise Forbidden(msg)

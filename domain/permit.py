@@ -7,7 +7,7 @@ from uuid import NAMESPACE_URL, UUID, uuid5
 
 from eventsourcing.domain import Aggregate, event
 
-from domain.actor import Actor
+from domain.actor import Actor, Role
 from domain.errors import Conflict, Forbidden
 from domain.status import PermitStatus
 
@@ -125,7 +125,7 @@ class Permit(Aggregate):
         self._under_review()
 
     def _check_decidable(self, actor: Actor) -> None:
-        if actor.role != "department" or actor.department != self.department:
+        if actor.role != Role.DEPARTMENT or actor.department != self.department:
             msg = f"permit {self.permit_type} is decided by department {self.department} only"
             raise Forbidden(msg)
         if self.state != UNDER_REVIEW:
@@ -199,7 +199,7 @@ class Permit(Aggregate):
     ) -> None:
         """The statutory limit passed undecided and a rule deems the outcome: recorded as the
         system's decision, with that rule as its legal basis."""
-        if actor.role != "system":
+        if actor.role != Role.SYSTEM:
             msg = "an outcome is deemed by the daily job, never by a person"
             raise Forbidden(msg)
         if self.state != UNDER_REVIEW:
@@ -423,7 +423,7 @@ class Permit(Aggregate):
     # After issuance: the issuing department's own acts.
 
     def _check_own(self, actor: Actor, act: str, *, allowed: tuple[str, ...]) -> None:
-        if actor.role != "department" or actor.department != self.department:
+        if actor.role != Role.DEPARTMENT or actor.department != self.department:
             msg = f"only department {self.department} may {act} permit {self.permit_type}"
             raise Forbidden(msg)
         if self.state not in allowed:

@@ -9,7 +9,7 @@ from uuid import NAMESPACE_URL, UUID, uuid5
 
 from eventsourcing.domain import Aggregate, event
 
-from domain.actor import Actor
+from domain.actor import Actor, Role
 from domain.errors import Conflict, Forbidden, InvalidParam, ValidationFailed
 from domain.payloads import LegalRepresentative
 from domain.status import RegistrationStatus
@@ -112,7 +112,7 @@ class BusinessRegistration(Aggregate):
     def _check_licensing_department(actor: Actor) -> None:
         # The 营业执照 is decided by a department reviewer (its task's department is checked
         # by the permit in the same transaction); a clerk or registrar never decides it.
-        if actor.role != "department":
+        if actor.role != Role.DEPARTMENT:
             msg = "the business licence is decided by its department's reviewer"
             raise Forbidden(msg)
 
@@ -208,7 +208,7 @@ class BusinessRegistration(Aggregate):
     # The registrar's acts on an existing business.
 
     def _check(self, actor: Actor, act: str, *, allowed: tuple[RegistrationStatus, ...]) -> None:
-        if actor.role != "registrar":
+        if actor.role != Role.REGISTRAR:
             msg = f"only a registration officer may {act} a registration"
             raise Forbidden(msg)
         if self.status not in allowed:

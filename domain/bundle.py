@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import date
+from enum import StrEnum
 from typing import Any
 from uuid import UUID
 
@@ -27,14 +28,29 @@ from domain.payloads import (
     Supplement,
 )
 
-TASK_QUEUED = "queued"
-TASK_APPROVED = "approved"
-TASK_REFUSED = "refused"
-TASK_FILED = "filed"  # 审批改为备案: done on the spot
-TASK_ON_COMMITMENT = "approved_on_commitment"  # 实行告知承诺: effective now, verified later
-TASK_INFORMED = "informed"  # 直接取消审批: no permit; the department is only informed
-TASK_SUPPLEMENT = "supplement_requested"  # clock paused until the applicant resubmits
-TASK_WITHDRAWN = "withdrawn"
+
+class TaskState(StrEnum):
+    """Where a department's task stands; equal to the plain string stored in the events."""
+
+    QUEUED = "queued"
+    APPROVED = "approved"
+    REFUSED = "refused"
+    FILED = "filed"  # 审批改为备案: done on the spot
+    ON_COMMITMENT = "approved_on_commitment"  # 实行告知承诺: effective now, verified later
+    INFORMED = "informed"  # 直接取消审批: no permit; the department is only informed
+    SUPPLEMENT = "supplement_requested"  # clock paused until the applicant resubmits
+    WITHDRAWN = "withdrawn"
+
+
+# The names the service and the read side know the states by.
+TASK_QUEUED = TaskState.QUEUED
+TASK_APPROVED = TaskState.APPROVED
+TASK_REFUSED = TaskState.REFUSED
+TASK_FILED = TaskState.FILED
+TASK_ON_COMMITMENT = TaskState.ON_COMMITMENT
+TASK_INFORMED = TaskState.INFORMED
+TASK_SUPPLEMENT = TaskState.SUPPLEMENT
+TASK_WITHDRAWN = TaskState.WITHDRAWN
 OPEN_TASK_STATES = (TASK_QUEUED, TASK_SUPPLEMENT)
 TERMINAL_TASK_STATES = (
     TASK_APPROVED,
@@ -60,7 +76,7 @@ class Task:
     permit_type: str
     department: str
     permit_id: UUID | None  # None for a cancelled-approval item: there is no permit
-    state: str = TASK_QUEUED
+    state: TaskState = TASK_QUEUED
     mode: str = "approval"
     promised_days: int | None = None
     statutory_days: int | None = None
@@ -197,7 +213,7 @@ class BundleApplication(Aggregate):
                 permit_type=t["permit_type"],
                 department=t["department"],
                 permit_id=UUID(str(t["permit_id"])) if t.get("permit_id") else None,
-                state=t.get("state", TASK_QUEUED),
+                state=TaskState(t.get("state", TASK_QUEUED)),
                 mode=t.get("mode", "approval"),
                 promised_days=t.get("promised_days"),
                 statutory_days=t.get("statutory_days"),

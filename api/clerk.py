@@ -17,9 +17,11 @@ from api.schemas import (
     WithdrawalIn,
 )
 from domain.bundle import BundleApplication
+from licensing import window
 from licensing.catalogue import Catalogue
 from licensing.runtime import Runtime
-from licensing.service import BusinessDetails, Receipt, task_summary
+from licensing.unit_of_work import Receipt
+from licensing.window import BusinessDetails
 
 router = APIRouter(prefix="/api/v1", tags=["window"])
 
@@ -91,7 +93,30 @@ def get_theme(code: str, rt: RuntimeDep) -> dict[str, Any]:
 def answer_with_application(rt: Runtime, receipt: Receipt) -> dict[str, Any]:
     """After a command: wait (bounded) until its change is projected, then show the application."""
     rt.settle(receipt.position)
-    return application_view(rt.app.get_application(receipt.id))
+    return application_view(rt.licensing.application(receipt.id))
+
+
+def task_summary(application: BundleApplication) -> list[dict[str, Any]]:
+    """The tasks of an application as plain data, in catalogue order."""
+    return [
+        {
+            "permit_type": t.permit_type,
+            "department": t.department,
+            "state": t.state,
+            "mode": t.mode,
+            "supplement": t.supplement,
+            "pauses": t.pauses,
+            "needs_inspection": t.needs_inspection,
+            "finding": t.finding,
+            "due_on": t.due_on,
+            "statutory_due_on": t.statutory_due_on,
+            "permit_number": t.permit_number,
+            "reason": t.reason,
+            "legal_basis": t.legal_basis,
+            "decided_by": t.decided_by,
+        }
+        for t in application.tasks.values()
+    ]
 
 
 def application_view(application: BundleApplication) -> dict[str, Any]:
@@ -122,7 +147,8 @@ def application_view(application: BundleApplication) -> dict[str, Any]:
     "/applications", status_code=201, summary="Submit a themed bundle (one window, one form)"
 )
 def submit(body: SubmissionIn, actor: Clerk, rt: RuntimeDep, response: Response) -> dict[str, Any]:
-    receipt = rt.app.submit(
+    receipt = window.submit(
+        rt.licensing,
         theme=body.theme,
         business=BusinessDetails(
             uscc=body.business.uscc,
@@ -144,12 +170,12 @@ def submit(body: SubmissionIn, actor: Clerk, rt: RuntimeDep, response: Response)
     )
     rt.settle(receipt.position)
     response.headers["Location"] = f"/api/v1/applications/{receipt.id}"
-    return application_view(rt.app.get_application(receipt.id))
+    return application_view(rt.licensing.application(receipt.id))
 
 
 @router.get("/applications/{application_id}", summary="An application with each task's state")
 def get_application(application_id: UUID, actor: Clerk, rt: RuntimeDep) -> dict[str, Any]:
-    return application_view(rt.app.get_application(application_id))
+    return application_view(rt.licensing.application(application_id))
 
 
 @router.get(
@@ -157,7 +183,7 @@ def get_application(application_id: UUID, actor: Clerk, rt: RuntimeDep) -> dict[
     summary="一次性告知: every department's open request, as one notice to the applicant",
 )
 def supplement_notice(application_id: UUID, actor: Clerk, rt: RuntimeDep) -> dict[str, Any]:
-    application = rt.app.get_application(application_id)
+    application = rt.licensing.application(application_id)
     requests = application.supplement_notice()
     return {
         "application_id": str(application.id),
@@ -174,7 +200,8 @@ def supplement_notice(application_id: UUID, actor: Clerk, rt: RuntimeDep) -> dic
 def resubmit(
     application_id: UUID, body: ResubmissionIn, actor: Clerk, rt: RuntimeDep
 ) -> dict[str, Any]:
-    receipt = rt.app.resubmit(
+    receipt = window.resubmit(
+        rt.licensing,
         application_id=application_id, actor=actor, answers=body.answers, materials=body.materials
     )
     return answer_with_application(rt, receipt)
@@ -188,9 +215,10 @@ def decide_acceptance(
     application_id: UUID, body: AcceptanceIn, actor: Clerk, rt: RuntimeDep
 ) -> dict[str, Any]:
     if isinstance(body, AcceptIn):
-        receipt = rt.app.accept(application_id=application_id, actor=actor)
+        receipt = window.accept(rt.licensing, application_id=application_id, actor=actor)
     else:
-        receipt = rt.app.refuse_acceptance(
+        receipt = window.refuse_acceptance(
+            rt.licensing,
             application_id=application_id,
             actor=actor,
             reason=body.reason,
@@ -203,7 +231,9 @@ def decide_acceptance(
 def withdraw(
     application_id: UUID, body: WithdrawalIn, actor: Clerk, rt: RuntimeDep
 ) -> dict[str, Any]:
-    receipt = rt.app.withdraw(application_id=application_id, actor=actor, reason=body.reason)
+    receipt = window.withdraw(
+        rt.licensing, application_id=application_id, actor=actor, reason=body.reason
+    )
     return answer_with_application(rt, receipt)
 
 
@@ -214,7 +244,8 @@ def withdraw(
 def schedule_joint_inspection(
     application_id: UUID, body: JointInspectionIn, actor: Clerk, rt: RuntimeDep
 ) -> dict[str, Any]:
-    receipt = rt.app.schedule_joint_inspection(
+    receipt = window.schedule_joint_inspection(
+        rt.licensing,
         application_id=application_id, actor=actor, on=body.on
     )
     return answer_with_application(rt, receipt)
@@ -227,5 +258,7 @@ def schedule_joint_inspection(
 def supply_material(
     application_id: UUID, material: str, actor: Clerk, rt: RuntimeDep
 ) -> dict[str, Any]:
-    receipt = rt.app.supply_material(application_id=application_id, actor=actor, material=material)
+    receipt = window.supply_material(
+        rt.licensing, application_id=application_id, actor=actor, material=material
+    )
     return answer_with_application(rt, receipt)

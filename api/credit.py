@@ -11,7 +11,8 @@ from api.auth import RuntimeDep, role
 from api.schemas import Strict, Text
 from domain.actor import Actor
 from domain.credit import LISTS
-from licensing.service import Receipt
+from licensing import credit
+from licensing.unit_of_work import Receipt
 
 router = APIRouter(prefix="/api/v1/credit", tags=["credit"])
 CreditOffice = Annotated[Actor, Depends(role("credit"))]
@@ -41,7 +42,8 @@ class RemovalIn(Strict):
 
 
 def _record(rt: RuntimeDep, uscc: str) -> dict[str, Any]:
-    listings = rt.app.credit_listings(uscc)
+    record = rt.licensing.credit_record(uscc)
+    listings = [dict(v, id=k) for k, v in record.listings.items()] if record else []
     for listing in listings:
         listing["list_zh"], listing["list_en"] = LISTS[listing["list"]]
     active = [x for x in listings if x["state"] != "removed"]
@@ -68,22 +70,29 @@ def get_record(uscc: str, actor: Staff, rt: RuntimeDep) -> dict[str, Any]:
 def list_business(
     uscc: str, body: ListingIn, actor: CreditOffice, rt: RuntimeDep, response: Response
 ) -> dict[str, Any]:
-    receipt, listing_id = rt.app.list_business(
+    receipt = credit.list_business(
+        rt.licensing,
         uscc=uscc,
         actor=actor,
         list_code=body.list,
         grounds=body.grounds,
         legal_basis=body.legal_basis,
     )
+    answer = _settled(rt, receipt)
+    # One listing per list at a time: the active one on this list is the one just made.
+    listing_id = next(
+        x["id"] for x in answer["listings"] if x["list"] == body.list and x["state"] != "removed"
+    )
     response.headers["Location"] = f"/api/v1/credit/{uscc}/listings/{listing_id}"
-    return _settled(rt, receipt)
+    return answer
 
 
 @router.post("/{uscc}/listings/{listing_id}/objection", summary="异议: the business objects")
 def object_to(
     uscc: str, listing_id: str, body: ObjectionIn, actor: Objector, rt: RuntimeDep
 ) -> dict[str, Any]:
-    receipt = rt.app.object_to_listing(
+    receipt = credit.object_to_listing(
+        rt.licensing,
         uscc=uscc, listing_id=listing_id, actor=actor, grounds=body.grounds
     )
     return _settled(rt, receipt)
@@ -93,7 +102,8 @@ def object_to(
 def decide(
     uscc: str, listing_id: str, body: ObjectionDecisionIn, actor: CreditOffice, rt: RuntimeDep
 ) -> dict[str, Any]:
-    receipt = rt.app.decide_listing_objection(
+    receipt = credit.decide_listing_objection(
+        rt.licensing,
         uscc=uscc, listing_id=listing_id, actor=actor, upheld=body.upheld, reason=body.reason
     )
     return _settled(rt, receipt)
@@ -105,7 +115,8 @@ def decide(
 def remove(
     uscc: str, listing_id: str, body: RemovalIn, actor: CreditOffice, rt: RuntimeDep
 ) -> dict[str, Any]:
-    receipt = rt.app.remove_listing(
+    receipt = credit.remove_listing(
+        rt.licensing,
         uscc=uscc, listing_id=listing_id, actor=actor, reason=body.reason, repaired=body.repaired
     )
     return _settled(rt, receipt)

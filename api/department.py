@@ -11,6 +11,7 @@ from api.auth import Reviewer, RuntimeDep
 from api.clerk import answer_with_application
 from api.schemas import ApproveIn, Decision, FindingIn, SupplementRequestIn
 from domain.actor import Actor
+from licensing import review
 
 router = APIRouter(prefix="/api/v1", tags=["departments"])
 
@@ -45,7 +46,7 @@ def worklist(
 ) -> dict[str, Any]:
     _own(actor, department)
     rt.catalogue.department(department)
-    today = rt.app.today().isoformat()
+    today = rt.licensing.today().isoformat()
     tasks = rt.view.tasks(
         department, state=state, overdue_on=today if overdue else None, limit=limit, offset=offset
     )
@@ -66,7 +67,7 @@ def worklist(
 )
 def verifications(department: str, actor: Reviewer, rt: RuntimeDep) -> dict[str, Any]:
     _own(actor, department)
-    today = rt.app.today().isoformat()
+    today = rt.licensing.today().isoformat()
     permits = rt.view.verifications(department)
     for permit in permits:
         permit["overdue"] = permit["verification_due"] < today
@@ -83,7 +84,8 @@ def decide(
     application_id: UUID, permit_type: str, body: Decision, actor: Reviewer, rt: RuntimeDep
 ) -> dict[str, Any]:
     if isinstance(body, ApproveIn):
-        receipt = rt.app.approve(
+        receipt = review.approve(
+            rt.licensing,
             application_id=application_id,
             permit_type=permit_type,
             actor=actor,
@@ -94,7 +96,8 @@ def decide(
             legal_basis=body.legal_basis,
         )
     else:
-        receipt = rt.app.refuse(
+        receipt = review.refuse(
+            rt.licensing,
             application_id=application_id,
             permit_type=permit_type,
             actor=actor,
@@ -115,7 +118,8 @@ def request_supplement(
     actor: Reviewer,
     rt: RuntimeDep,
 ) -> dict[str, Any]:
-    receipt = rt.app.request_supplement(
+    receipt = review.request_supplement(
+        rt.licensing,
         application_id=application_id,
         permit_type=permit_type,
         actor=actor,
@@ -130,7 +134,7 @@ def request_supplement(
     summary="合并受理: approve every task of one's own department in one act",
 )
 def joint_decision(application_id: UUID, actor: Reviewer, rt: RuntimeDep) -> dict[str, Any]:
-    receipt = rt.app.approve_jointly(application_id=application_id, actor=actor)
+    receipt = review.approve_jointly(rt.licensing, application_id=application_id, actor=actor)
     return answer_with_application(rt, receipt)
 
 
@@ -141,7 +145,8 @@ def joint_decision(application_id: UUID, actor: Reviewer, rt: RuntimeDep) -> dic
 def record_finding(
     application_id: UUID, permit_type: str, body: FindingIn, actor: Reviewer, rt: RuntimeDep
 ) -> dict[str, Any]:
-    receipt = rt.app.record_finding(
+    receipt = review.record_finding(
+        rt.licensing,
         application_id=application_id,
         permit_type=permit_type,
         actor=actor,

@@ -20,9 +20,10 @@ from api.schemas import (
 )
 from domain.actor import Actor
 from domain.errors import InvalidParam, ValidationFailed
+from licensing import registrar, review
 from licensing.history import audit_trail
 from licensing.runtime import Runtime
-from licensing.service import Receipt
+from licensing.unit_of_work import Receipt
 
 router = APIRouter(prefix="/api/v1", tags=["registration lifecycle"])
 Registrar = Annotated[Actor, Depends(role("registrar"))]
@@ -55,20 +56,20 @@ def _answer(rt: Runtime, receipt: Receipt) -> dict[str, Any]:
 def change(uscc: str, body: ChangesIn, actor: Registrar, rt: RuntimeDep) -> dict[str, Any]:
     changes = body.changes.model_dump(exclude_none=True)
     return _answer(
-        rt, rt.app.change_registration(uscc=uscc, actor=actor, changes=changes, reason=body.reason)
+        rt, registrar.change(rt.licensing, uscc=uscc, actor=actor, changes=changes, reason=body.reason)
     )
 
 
 @router.post("/registrations/{uscc}/suspension", summary="休业: suspend business on request")
 def suspend(uscc: str, body: SuspensionIn, actor: Registrar, rt: RuntimeDep) -> dict[str, Any]:
     return _answer(
-        rt, rt.app.suspend_business(uscc=uscc, actor=actor, reason=body.reason, until=body.until)
+        rt, registrar.suspend(rt.licensing, uscc=uscc, actor=actor, reason=body.reason, until=body.until)
     )
 
 
 @router.post("/registrations/{uscc}/resumption", summary="Resume business after 休业")
 def resume(uscc: str, body: Reasoned, actor: Registrar, rt: RuntimeDep) -> dict[str, Any]:
-    return _answer(rt, rt.app.resume_business(uscc=uscc, actor=actor, reason=body.reason))
+    return _answer(rt, registrar.resume(rt.licensing, uscc=uscc, actor=actor, reason=body.reason))
 
 
 @router.post(
@@ -76,14 +77,15 @@ def resume(uscc: str, body: Reasoned, actor: Registrar, rt: RuntimeDep) -> dict[
     summary="简易注销: start the 20-day public notice",
 )
 def notice(uscc: str, actor: Registrar, rt: RuntimeDep, body: NoBody = None) -> dict[str, Any]:
-    return _answer(rt, rt.app.give_deregistration_notice(uscc=uscc, actor=actor))
+    return _answer(rt, registrar.give_deregistration_notice(rt.licensing, uscc=uscc, actor=actor))
 
 
 @router.post("/registrations/{uscc}/objections", summary="Record an objection during the notice")
 def objection(uscc: str, body: ObjectionIn, actor: Registrar, rt: RuntimeDep) -> dict[str, Any]:
     return _answer(
         rt,
-        rt.app.object_to_deregistration(
+        registrar.object_to_deregistration(
+            rt.licensing,
             uscc=uscc, actor=actor, objector=body.objector, grounds=body.grounds
         ),
     )
@@ -94,14 +96,15 @@ def objection(uscc: str, body: ObjectionIn, actor: Registrar, rt: RuntimeDep) ->
     summary="注销 after the notice; every permit becomes 无效",
 )
 def deregister(uscc: str, actor: Registrar, rt: RuntimeDep, body: NoBody = None) -> dict[str, Any]:
-    return _answer(rt, rt.app.deregister(uscc=uscc, actor=actor))
+    return _answer(rt, registrar.deregister(rt.licensing, uscc=uscc, actor=actor))
 
 
 @router.post("/registrations/{uscc}/revocation", summary="吊销营业执照; every permit becomes 无效")
 def revoke(uscc: str, body: ReasonedWithBasis, actor: Registrar, rt: RuntimeDep) -> dict[str, Any]:
     return _answer(
         rt,
-        rt.app.revoke_registration(
+        registrar.revoke(
+            rt.licensing,
             uscc=uscc, actor=actor, reason=body.reason, legal_basis=body.legal_basis
         ),
     )
@@ -111,7 +114,8 @@ def revoke(uscc: str, body: ReasonedWithBasis, actor: Registrar, rt: RuntimeDep)
 def cancel(uscc: str, body: ReasonedWithBasis, actor: Registrar, rt: RuntimeDep) -> dict[str, Any]:
     return _answer(
         rt,
-        rt.app.cancel_registration(
+        registrar.cancel(
+            rt.licensing,
             uscc=uscc, actor=actor, reason=body.reason, legal_basis=body.legal_basis
         ),
     )
@@ -127,7 +131,8 @@ def suspend_permit(
 ) -> dict[str, Any]:
     return _answer(
         rt,
-        rt.app.suspend_permit(
+        review.suspend_permit(
+            rt.licensing,
             uscc=uscc,
             permit_type=permit_type,
             actor=actor,
@@ -147,7 +152,7 @@ def resume_permit(
 ) -> dict[str, Any]:
     return _answer(
         rt,
-        rt.app.resume_permit(uscc=uscc, permit_type=permit_type, actor=actor, reason=body.reason),
+        review.resume_permit(rt.licensing, uscc=uscc, permit_type=permit_type, actor=actor, reason=body.reason),
     )
 
 
@@ -161,7 +166,8 @@ def revoke_permit(
 ) -> dict[str, Any]:
     return _answer(
         rt,
-        rt.app.revoke_permit(
+        review.revoke_permit(
+            rt.licensing,
             uscc=uscc,
             permit_type=permit_type,
             actor=actor,
@@ -181,7 +187,7 @@ def cancel_permit(
 ) -> dict[str, Any]:
     return _answer(
         rt,
-        rt.app.cancel_permit(uscc=uscc, permit_type=permit_type, actor=actor, reason=body.reason),
+        review.cancel_permit(rt.licensing, uscc=uscc, permit_type=permit_type, actor=actor, reason=body.reason),
     )
 
 
@@ -201,9 +207,10 @@ def verify_commitment(
     if problems:
         raise ValidationFailed(problems)
     if body.outcome == "confirmed":
-        receipt = rt.app.confirm_commitment(uscc=uscc, permit_type=permit_type, actor=actor)
+        receipt = review.confirm_commitment(rt.licensing, uscc=uscc, permit_type=permit_type, actor=actor)
     elif body.outcome == "defects":
-        receipt = rt.app.order_rectification(
+        receipt = review.order_rectification(
+            rt.licensing,
             uscc=uscc,
             permit_type=permit_type,
             actor=actor,
@@ -211,7 +218,8 @@ def verify_commitment(
             deadline=body.deadline,
         )
     else:
-        receipt = rt.app.commitment_found_false(
+        receipt = review.commitment_found_false(
+            rt.licensing,
             uscc=uscc,
             permit_type=permit_type,
             actor=actor,
@@ -231,7 +239,8 @@ def close_rectification(
 ) -> dict[str, Any]:
     return _answer(
         rt,
-        rt.app.close_rectification(
+        review.close_rectification(
+            rt.licensing,
             uscc=uscc,
             permit_type=permit_type,
             actor=actor,

@@ -18,9 +18,10 @@ sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 from bench.common import summary, throwaway_runtime  # noqa: E402
 from domain.actor import Actor  # noqa: E402
 from domain.uscc import make_uscc  # noqa: E402
+from licensing import review, window  # noqa: E402
 from licensing.demo import CLERK, sample_answers  # noqa: E402
 from licensing.runtime import Runtime  # noqa: E402
-from licensing.service import BusinessDetails  # noqa: E402
+from licensing.window import BusinessDetails  # noqa: E402
 from tests.pg import PG  # noqa: E402
 
 
@@ -54,7 +55,8 @@ def submit_hotels(runtime: Runtime, count: int) -> list[tuple[UUID, str, str]]:
     answers = sample_answers(runtime.catalogue, "open_hotel")
     for n in range(count):
         uscc = make_uscc(f"91440699MA4{n:06d}")
-        receipt = runtime.app.submit(
+        receipt = window.submit(
+            runtime.licensing,
             theme="open_hotel",
             business=BusinessDetails(
                 uscc=uscc, name=f"基准旅馆{n}", entity_type="limited_company",
@@ -66,7 +68,7 @@ def submit_hotels(runtime: Runtime, count: int) -> list[tuple[UUID, str, str]]:
             answers=answers,
             actor=CLERK,
         )
-        application = runtime.app.get_application(receipt.id)
+        application = runtime.licensing.application(receipt.id)
         tasks += [(receipt.id, t.permit_type, t.department) for t in application.tasks.values()]
     return tasks
 
@@ -74,7 +76,8 @@ def submit_hotels(runtime: Runtime, count: int) -> list[tuple[UUID, str, str]]:
 def decide(runtime: Runtime, task: tuple[UUID, str, str]) -> int:
     application_id, permit_type, department = task
     actor = Actor(id=f"bench-{department}", role="department", department=department)
-    return runtime.app.approve(
+    return review.approve(
+        runtime.licensing,
         application_id=application_id, permit_type=permit_type, actor=actor,
         permit_number=f"B-{application_id.hex[:8]}-{permit_type}",
     ).position
@@ -107,8 +110,10 @@ def main() -> None:
             by_department.setdefault(task[2], []).append(task)
         start = time.perf_counter()
         with ThreadPoolExecutor(len(by_department)) as pool:
-            list(pool.map(lambda ts: [decide(runtime, t) for t in ts], by_department.values()))
+            positions = pool.map(lambda ts: [decide(runtime, t) for t in ts], by_department.values())
+            last = max(p for ps in positions for p in ps)
         parallel = (len(tasks) - half) / (time.perf_counter() - start)
+        runtime.projector.wait_for(last, timeout=10)  # count only once all is projected
 
         approved = sum(
             p["status"] == "valid"

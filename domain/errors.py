@@ -36,3 +36,12 @@ class Conflict(DomainError):
 
 class Forbidden(DomainError):
     """The actor may not do this (e.g. a department deciding another's task)."""
+
+
+def require(**texts: str) -> None:
+    """Each named text must say something; every empty one is named at once."""
+    problems = [
+        InvalidParam(name, "must not be empty") for name, text in texts.items() if not text.strip()
+    ]
+    if problems:
+        raise ValidationFailed(problems)

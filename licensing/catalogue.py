@@ -25,7 +25,9 @@ from pydantic import (
 )
 
 from domain.credit import LISTS
+from domain.dates import add_years
 from domain.errors import InvalidParam, NotFound, ValidationFailed
+from domain.text import clean
 
 DATA_DIR = Path(__file__).parent / "data"
 FILES = (
@@ -84,11 +86,7 @@ class CreditList(_Entry):
         """The day the listing period is over; 29 February ends on 28 February."""
         if self.period_years is None:
             return None
-        year = listed_on.year + self.period_years
-        try:
-            return listed_on.replace(year=year)
-        except ValueError:
-            return listed_on.replace(year=year, day=28)
+        return add_years(listed_on, self.period_years)
 
 
 class FormField(_Entry):
@@ -476,10 +474,7 @@ def _coerce(field: FormField, value: Any) -> Any:
     if kind in ("string", "text"):
         if not isinstance(value, str):
             raise ValueError(f"expected text, got {value!r}")
-        text = value.strip()
-        if len(text) > MAX_LENGTH[kind]:
-            raise ValueError(f"must be at most {MAX_LENGTH[kind]} characters, got {len(text)}")
-        return text
+        return clean(value, multiline=kind == "text", max_length=MAX_LENGTH[kind])
     if kind == "boolean":
         # "yes"/"1" are refused: API clients send JSON, and a guessed yes is a wrong yes.
         if not isinstance(value, bool):

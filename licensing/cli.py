@@ -12,7 +12,6 @@ from typing import Any
 import click
 
 from domain.actor import ROLES, Actor
-from domain.errors import DomainError
 from licensing.settings import Settings
 
 
@@ -56,7 +55,7 @@ def serve(host: str, port: int, demo: bool) -> None:
 def _load_demo(rt) -> None:  # noqa: ANN001
     from licensing import demo
 
-    usccs = demo.load(rt.app, rt.catalogue)
+    usccs = demo.load(rt.licensing)
     rt.projector.catch_up()
     base = rt.settings.base_url
     click.echo("\nDemo data loaded. Look here:")
@@ -155,16 +154,20 @@ def applications() -> None:
 @applications.command()
 def lapse() -> None:
     """End applications whose promised missing material (容缺) is overdue (run daily)."""
+    from licensing import jobs
+
     rt = _runtime(Settings())
-    click.echo(f"Lapsed {len(rt.app.lapse_overdue())} applications")
+    click.echo(f"Lapsed {len(jobs.lapse_overdue(rt.licensing))} applications")
     rt.close()
 
 
 @applications.command()
 def deem() -> None:
     """Accept what was received and not answered in 5 working days; apply deemed outcomes."""
+    from licensing import jobs
+
     rt = _runtime(Settings())
-    click.echo(f"Deemed {len(rt.app.deem_overdue())} acceptances and outcomes")
+    click.echo(f"Deemed {len(jobs.deem_overdue(rt.licensing))} acceptances and outcomes")
     rt.close()
 
 
@@ -176,24 +179,28 @@ def credit() -> None:
 @credit.command(name="expire")
 def expire_listings() -> None:
     """Move out the listings whose list period is over (移出; run daily)."""
+    from licensing import jobs
+
     rt = _runtime(Settings())
-    click.echo(f"Moved out {len(rt.app.expire_listings())} listings")
+    click.echo(f"Moved out {len(jobs.expire_listings(rt.licensing))} listings")
     rt.close()
 
 
 @main.command()
 def daily() -> None:
     """Every date-driven job at once (safe to repeat; run from cron or the jobs service)."""
+    from licensing import jobs
+
     rt = _runtime(Settings())
-    jobs = (
-        ("Deemed {} acceptances and outcomes", lambda: len(rt.app.deem_overdue())),
-        ("Lapsed {} applications", lambda: len(rt.app.lapse_overdue())),
+    daily_jobs = (
+        ("Deemed {} acceptances and outcomes", lambda: len(jobs.deem_overdue(rt.licensing))),
+        ("Lapsed {} applications", lambda: len(jobs.lapse_overdue(rt.licensing))),
         ("Expired {} permits", lambda: _expire_permits(rt)),
-        ("Moved out {} listings", lambda: len(rt.app.expire_listings())),
+        ("Moved out {} listings", lambda: len(jobs.expire_listings(rt.licensing))),
     )
     failed = []
     try:
-        for line, job in jobs:
+        for line, job in daily_jobs:
             try:
                 click.echo(line.format(job()))
             except Exception as error:  # one job failing must not keep the others from running
@@ -219,14 +226,10 @@ def expire() -> None:
 
 
 def _expire_permits(rt: Any) -> int:  # a Runtime, imported late
+    from licensing import jobs
+
     rt.projector.catch_up()  # the read model finds the candidates
-    count = 0
-    for uscc in rt.view.usccs_with_validity_before(rt.app.today().isoformat()):
-        try:
-            count += len(rt.app.expire_permits(uscc=uscc))
-        except DomainError as error:  # logged and skipped: the others still expire
-            logging.getLogger(__name__).warning("expire permits of %s skipped: %s", uscc, error)
-    return count
+    return len(jobs.expire_permits(rt.licensing, rt.view))
 
 
 @main.group()

@@ -8,9 +8,12 @@ from typing import Any
 
 from domain.actor import Actor
 from domain.china import today_in_china
+from domain.errors import NotFound
 from domain.uscc import make_uscc
+from licensing import review, window
 from licensing.catalogue import Catalogue, FormField
-from licensing.service import BusinessDetails, Licensing
+from licensing.unit_of_work import Licensing
+from licensing.window import BusinessDetails
 
 CLERK = Actor(id="demo-clerk", role="clerk", district="chancheng")
 
@@ -75,17 +78,18 @@ def sample_answers(
     return {f.field.code: sample_answer(f.field) for f in form.fields}
 
 
-def load(app: Licensing, catalogue: Catalogue) -> list[str]:
+def load(licensing: Licensing) -> list[str]:
     """Submit and decide the demo bundles (once); returns their USCCs."""
     loaded = []
     for business in (HOTEL, RESTAURANT):
         loaded.append(business.uscc)
         try:
-            app.get_permit(business.uscc, "business_licence")
+            licensing.permit(business.uscc, "business_licence")
             continue  # already loaded
-        except Exception:  # noqa: BLE001 — NotFound: not loaded yet
+        except NotFound:
             pass
-        receipt = app.submit(
+        receipt = window.submit(
+            licensing,
             theme=business.theme,
             business=BusinessDetails(
                 uscc=business.uscc,
@@ -105,16 +109,17 @@ def load(app: Licensing, catalogue: Catalogue) -> list[str]:
                 "mobile": "13800138000",
                 "email": "demo@example.cn",
             },
-            answers=sample_answers(catalogue, business.theme),
+            answers=sample_answers(licensing.catalogue, business.theme),
             actor=CLERK,
         )
-        application = app.get_application(receipt.id)
+        application = licensing.application(receipt.id)
         for n, task in enumerate(application.tasks.values(), start=1):
             reviewer = Actor(
                 id=f"demo-{task.department}", role="department", department=task.department
             )
             if task.permit_type == business.refuse:
-                app.refuse(
+                review.refuse(
+                    licensing,
                     application_id=receipt.id,
                     permit_type=task.permit_type,
                     actor=reviewer,
@@ -122,7 +127,8 @@ def load(app: Licensing, catalogue: Catalogue) -> list[str]:
                     legal_basis="《城镇排水与污水处理条例》第二十一条",
                 )
             else:
-                app.approve(
+                review.approve(
+                    licensing,
                     application_id=receipt.id,
                     permit_type=task.permit_type,
                     actor=reviewer,

@@ -9,7 +9,7 @@ from domain.credit import CreditRecord
 from domain.errors import NotFound
 from domain.permit import Permit
 from domain.registration import BusinessRegistration
-from licensing.service import Licensing
+from licensing.store import EventStore as Licensing
 from projections.credit import listing_order
 
 # Personal data that stays out of the audit trail's details (the registrar reads it elsewhere).

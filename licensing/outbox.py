@@ -17,7 +17,7 @@ from domain.china import day_in_china
 from domain.delivery import PENDING, Delivery
 from domain.permit import Permit, public_reason
 from licensing.delivery import Channel, DeliveryFailed, Document, RetryPolicy, is_email, is_mobile
-from licensing.service import Licensing
+from licensing.unit_of_work import Licensing
 
 log = logging.getLogger(__name__)
 DECISIONS = (BundleApplication.TaskApproved, BundleApplication.TaskRefused)
@@ -66,7 +66,7 @@ class Outbox:
 
     def __init__(
         self,
-        app: Licensing,
+        licensing: Licensing,
         *,
         channels: dict[str, Channel],
         policy: RetryPolicy | None = None,
@@ -76,7 +76,7 @@ class Outbox:
     ) -> None:
         if remind_days < 0:
             raise ValueError("remind_days must be >= 0")
-        self.app = app
+        self.licensing = licensing
         self.channels = channels
         self.policy = policy or RetryPolicy()
         self.now = now
@@ -95,13 +95,13 @@ class Outbox:
         note missing materials to remind of; returns how many deliveries were queued."""
         queued = 0
         while True:
-            notifications = self.app.recorder.select_notifications(
+            notifications = self.licensing.store.recorder.select_notifications(
                 start=self.position, limit=500, inclusive_of_start=False
             )
             if not notifications:
                 return queued
             for notification in notifications:
-                event = self.app.mapper.to_domain_event(notification)
+                event = self.licensing.store.mapper.to_domain_event(notification)
                 if isinstance(event, BundleApplication.Event):
                     queued += self._follow(event)
                 elif type(event) in PERMIT_ACTS:
@@ -118,11 +118,11 @@ class Outbox:
 
     def _serve_permit_act(self, event: Any) -> int:
         """Served to the contact of the application the permit was last applied under."""
-        permit: Permit = self.app.repository.get(
+        permit: Permit = self.licensing.store.repository.get(
             event.originator_id, version=event.originator_version
         )
-        application = self.app.get_application(permit.application_id)
-        document = permit_act_document(self.app, application, permit, event)
+        application = self.licensing.application(permit.application_id)
+        document = permit_act_document(self.licensing, application, permit, event)
         return self._queue(application, document, at=event.timestamp)
 
     def _follow(self, event: Any) -> int:
@@ -130,12 +130,12 @@ class Outbox:
         application_id: UUID = event.originator_id
         queued = 0
         if isinstance(event, DECISIONS):
-            application = self.app.get_application(application_id)
-            document = decision_document(self.app, application, event)
+            application = self.licensing.application(application_id)
+            document = decision_document(self.licensing, application, event)
             queued += self._queue(application, document, at=event.timestamp)
         if isinstance(event, BundleApplication.NotAccepted):
-            application = self.app.get_application(application_id)
-            document = not_accepted_document(self.app, application, event)
+            application = self.licensing.application(application_id)
+            document = not_accepted_document(self.licensing, application, event)
             queued += self._queue(application, document, at=event.timestamp)
         if isinstance(event, ACCEPTANCES) and event.deficiencies:
             self.promised[application_id] = {
@@ -165,7 +165,7 @@ class Outbox:
         """The notice goes once every department has had its say in this round: no task is
         queued any more, and some task awaits a supplement. The state is read as it was at
         this event, so replaying the log later makes the same decision."""
-        application: BundleApplication = self.app.repository.get(
+        application: BundleApplication = self.licensing.store.repository.get(
             event.originator_id, version=event.originator_version
         )
         if application.status != IN_REVIEW or any(
@@ -176,7 +176,7 @@ class Outbox:
             return 0
         self.awaiting_notice.discard(application.id)
         round_ = self.rounds.get(application.id, 1)
-        document = supplement_notice_document(self.app, application, round_)
+        document = supplement_notice_document(self.licensing, application, round_)
         return self._queue(application, document, at=event.timestamp)
 
     def _forget_promise(
@@ -195,8 +195,8 @@ class Outbox:
         """Queue a reminder for every missing material whose promised date is at most
         `remind_days` working days away (by the application's clock and calendar), once; a
         date already past is left to the lapse job. Returns how many deliveries were queued."""
-        today = self.app.today()
-        horizon = self.app.calendar.add_working_days(today, self.remind_days)
+        today = self.licensing.today()
+        horizon = self.licensing.calendar.add_working_days(today, self.remind_days)
         queued = 0
         for application_id in sorted(self.promised, key=str):
             promises = self.promised[application_id]
@@ -204,7 +204,7 @@ class Outbox:
             if not due:
                 continue
             # The index may lag the log by a moment: ask the aggregate before sending.
-            application = self.app.get_application(application_id)
+            application = self.licensing.application(application_id)
             for promise in due:
                 entry = application.deficiencies.get(promise.material)
                 if (
@@ -213,7 +213,7 @@ class Outbox:
                     and entry is not None
                     and entry["supplied_on"] is None
                 ):
-                    document = reminder_document(self.app, application, promise)
+                    document = reminder_document(self.licensing, application, promise)
                     queued += self._queue(application, document)
                 self._forget_promise(application_id, material=promise.material)
         return queued
@@ -247,7 +247,7 @@ class Outbox:
                 recipient_name=document.recipient_name,
             )
             try:
-                self.app.save(delivery)
+                self.licensing.store.save(delivery)
             except IntegrityError:
                 continue  # queued before (a restart, or another outbox)
             self.pending[delivery.id] = None
@@ -261,7 +261,7 @@ class Outbox:
         for delivery_id, not_before in sorted(self.pending.items(), key=lambda kv: str(kv[0])):
             if not_before is not None and not_before > now:
                 continue
-            delivery: Delivery = self.app.repository.get(delivery_id)
+            delivery: Delivery = self.licensing.store.repository.get(delivery_id)
             if delivery.state != PENDING:
                 self.pending.pop(delivery_id, None)
                 continue
@@ -291,7 +291,7 @@ class Outbox:
                 delivery.delivered(transport_id=transport_id)
                 self.pending.pop(delivery_id, None)
                 sent += 1
-            self.app.save(delivery)
+            self.licensing.store.save(delivery)
         return sent
 
 
@@ -303,26 +303,26 @@ def _recipient(application: BundleApplication) -> str:
 REMEDY = "如不服本决定，可依法申请行政复议或者提起行政诉讼。"
 
 
-def _permit_names(app: Licensing, code: str) -> tuple[str, str]:
+def _permit_names(licensing: Licensing, code: str) -> tuple[str, str]:
     """A permit type's zh and en names; its code if the catalogue no longer knows it."""
-    permit = app.catalogue.permit_types.get(code)
+    permit = licensing.catalogue.permit_types.get(code)
     return (permit.name_zh, permit.name_en) if permit else (code, code)
 
 
-def _department_names(app: Licensing, code: str) -> tuple[str, str]:
-    department = app.catalogue.departments.get(code)
+def _department_names(licensing: Licensing, code: str) -> tuple[str, str]:
+    department = licensing.catalogue.departments.get(code)
     return (department.name_zh, department.name_en) if department else (code, code)
 
 
-def _theme_name(app: Licensing, application: BundleApplication) -> str:
-    theme = app.catalogue.themes.get(application.theme)
+def _theme_name(licensing: Licensing, application: BundleApplication) -> str:
+    theme = licensing.catalogue.themes.get(application.theme)
     return theme.name_zh if theme else application.theme
 
 
-def decision_document(app: Licensing, application: BundleApplication, decision: Any) -> Document:
+def decision_document(licensing: Licensing, application: BundleApplication, decision: Any) -> Document:
     """The decision document (许可决定书) of one task, in Chinese first, then English."""
-    name_zh, name_en = _permit_names(app, decision.permit_type)
-    department_zh, _ = _department_names(app, application.task(decision.permit_type).department)
+    name_zh, name_en = _permit_names(licensing, decision.permit_type)
+    department_zh, _ = _department_names(licensing, application.task(decision.permit_type).department)
     approved = isinstance(decision, BundleApplication.TaskApproved)
     title = "准予许可决定书" if approved else "不予许可决定书"
     lines = [
@@ -353,17 +353,17 @@ def decision_document(app: Licensing, application: BundleApplication, decision: 
 
 
 def permit_act_document(
-    app: Licensing, application: BundleApplication, permit: Permit, event: Any
+    licensing: Licensing, application: BundleApplication, permit: Permit, event: Any
 ) -> Document:
     """A department's act on an issued permit: what it decided, why, and on what basis."""
-    name_zh, name_en = _permit_names(app, permit.permit_type)
+    name_zh, name_en = _permit_names(licensing, permit.permit_type)
     title = PERMIT_ACTS[type(event)]
     day = day_in_china(event.timestamp).isoformat()
     lines = [
         f"{title}（{name_zh}）",
         f"统一社会信用代码：{application.uscc}",
         f"许可证编号：{permit.number or '—'}",
-        f"决定机关：{_department_names(app, permit.department)[0]}",
+        f"决定机关：{_department_names(licensing, permit.department)[0]}",
         f"决定日期：{day}",
         f"内容：{public_reason(event)}",
     ]
@@ -384,9 +384,9 @@ def permit_act_document(
     )
 
 
-def not_accepted_document(app: Licensing, application: BundleApplication, event: Any) -> Document:
+def not_accepted_document(licensing: Licensing, application: BundleApplication, event: Any) -> Document:
     """不予受理决定书: the application ends before any department saw it; the reason and basis."""
-    theme = _theme_name(app, application)
+    theme = _theme_name(licensing, application)
     title = "不予受理决定书"
     lines = [
         title,
@@ -409,14 +409,14 @@ def not_accepted_document(app: Licensing, application: BundleApplication, event:
 
 
 def supplement_notice_document(
-    app: Licensing, application: BundleApplication, round_: int
+    licensing: Licensing, application: BundleApplication, round_: int
 ) -> Document:
     """一次性告知书: every department's open request of this round, in one document."""
-    theme = _theme_name(app, application)
+    theme = _theme_name(licensing, application)
     zh, en = [], []
     for n, request in enumerate(application.supplement_notice(), start=1):
-        dept_zh, dept_en = _department_names(app, request["department"])
-        permit_zh, permit_en = _permit_names(app, request["permit_type"])
+        dept_zh, dept_en = _department_names(licensing, request["department"])
+        permit_zh, permit_en = _permit_names(licensing, request["permit_type"])
         zh.append(f"{n}. {dept_zh}（{permit_zh}），{request['requested_on']} 告知：")
         zh += [f"   - {item}" for item in request["items"]]
         if request.get("note"):
@@ -446,10 +446,10 @@ def supplement_notice_document(
 
 
 def reminder_document(
-    app: Licensing, application: BundleApplication, promise: PromisedMaterial
+    licensing: Licensing, application: BundleApplication, promise: PromisedMaterial
 ) -> Document:
     """容缺补正提醒: a missing material is due soon; missing the date ends the application."""
-    theme = _theme_name(app, application)
+    theme = _theme_name(licensing, application)
     due = promise.supply_by.isoformat()
     lines = [
         "容缺受理材料补正提醒",

@@ -18,9 +18,10 @@ from licensing.delivery import Channel, EmailSender, SmsGateway
 from licensing.outbox import Outbox
 from licensing.persistence import ensure_postgres_schema, eventsourcing_env
 from licensing.projector import Projector
-from licensing.service import Licensing
 from licensing.settings import Settings
 from licensing.signing import KeyRing, mint_pointer
+from licensing.store import EventStore
+from licensing.unit_of_work import Licensing
 from projections.readmodel import NAME as READ_MODEL
 from projections.readmodel import PostgresReadModel, ReadModel, SQLiteReadModel
 
@@ -58,9 +59,12 @@ class Runtime:
         self.catalogue = catalogue or default_catalogue()
         ensure_postgres_schema(settings)
         self.env: dict[str, Any] = eventsourcing_env(settings)
-        self.app = Licensing(
+        # `app` is the event store (the library's application); `licensing` is what every
+        # command runs against: the store with the catalogue, the calendar and the clock.
+        self.app = EventStore(env=self.env)
+        self.licensing = Licensing(
+            self.app,
             catalogue=self.catalogue,
-            env=self.env,
             calendar=WorkingCalendar.load(settings.calendar_overrides),
         )
         self.view = construct_read_model(self.env)
@@ -98,7 +102,7 @@ class Runtime:
             )
         if s.sms_gateway_url:
             channels["sms"] = SmsGateway(url=s.sms_gateway_url, token=s.sms_gateway_token)
-        return Outbox(self.app, channels=channels)
+        return Outbox(self.licensing, channels=channels)
 
     def verification_url(self, uscc: str, print_version: int) -> str:
         """What the printed QR holds: our public origin and a freshly signed pointer."""

@@ -11,6 +11,7 @@ import httpx
 
 from domain.china import today_in_china
 from domain.uscc import make_uscc
+from licensing import jobs
 from licensing.runtime import Runtime
 from tests.conftest import auth
 from tests.stories import store_situation, submission, submit
@@ -138,11 +139,11 @@ def test_unanswered_for_five_working_days_it_is_accepted_from_the_day_it_was_rec
     with httpx.Client(base_url=server) as client:
         application = _received(runtime, client, token("clerk"))
         received_on = today_in_china()
-        fifth = runtime.app.calendar.add_working_days(received_on, 5)
-        runtime.app.today = lambda: fifth  # the fifth working day: the window may still answer
-        assert runtime.app.deem_overdue() == []
-        runtime.app.today = lambda: runtime.app.calendar.add_working_days(received_on, 6)
-        receipts = runtime.app.deem_overdue()
+        fifth = runtime.licensing.calendar.add_working_days(received_on, 5)
+        runtime.licensing.today = lambda: fifth  # the fifth working day: the window may still answer
+        assert jobs.deem_overdue(runtime.licensing) == []
+        runtime.licensing.today = lambda: runtime.licensing.calendar.add_working_days(received_on, 6)
+        receipts = jobs.deem_overdue(runtime.licensing)
         assert len(receipts) == 1
         runtime.projector.wait_for(receipts[0].position, 10)
         accepted = client.get(
@@ -152,9 +153,9 @@ def test_unanswered_for_five_working_days_it_is_accepted_from_the_day_it_was_rec
         tobacco = next(t for t in accepted["tasks"] if t["permit_type"] == "tobacco_retail")
         # The deadlines run from receipt, as if it had been accepted that day.
         promised = runtime.catalogue.permit_type("tobacco_retail").promised_days
-        due = runtime.app.calendar.add_working_days(received_on, promised)
+        due = runtime.licensing.calendar.add_working_days(received_on, promised)
         assert tobacco["due_on"] == due.isoformat()
-        assert runtime.app.deem_overdue() == []
+        assert jobs.deem_overdue(runtime.licensing) == []
 
 
 def test_a_promise_whose_date_passed_before_acceptance_is_not_accepted_as_it_stands(
@@ -163,14 +164,14 @@ def test_a_promise_whose_date_passed_before_acceptance_is_not_accepted_as_it_sta
     with httpx.Client(base_url=server) as client:
         body = submission(runtime, "open_convenience_store", STORE, "容缺便利店", SITUATION)
         received_on = today_in_china()
-        supply_by = runtime.app.calendar.add_working_days(received_on, 1)
+        supply_by = runtime.licensing.calendar.add_working_days(received_on, 1)
         body |= {
             "accept_now": False,
             "deficiencies": [{"material": "房屋租赁合同", "supply_by": supply_by.isoformat()}],
         }
         application = submit(client, token("clerk"), body)
         plain = _received(runtime, client, token("clerk"), make_uscc("91440610MA4ACC002"))
-        runtime.app.today = lambda: runtime.app.calendar.add_working_days(received_on, 2)
+        runtime.licensing.today = lambda: runtime.licensing.calendar.add_working_days(received_on, 2)
         before = runtime.app.recorder.max_notification_id()
         late = client.post(
             f"/api/v1/applications/{application['id']}/acceptance",
@@ -183,10 +184,10 @@ def test_a_promise_whose_date_passed_before_acceptance_is_not_accepted_as_it_sta
         # Nor does the daily job accept it from receipt and lapse it at once: it is left
         # for the window, which must refuse it or take a new submission — and the other
         # application received that day is accepted all the same.
-        runtime.app.today = lambda: runtime.app.calendar.add_working_days(received_on, 6)
-        [receipt] = runtime.app.deem_overdue()
+        runtime.licensing.today = lambda: runtime.licensing.calendar.add_working_days(received_on, 6)
+        [receipt] = jobs.deem_overdue(runtime.licensing)
         assert receipt.id == UUID(plain["id"])
-        assert runtime.app.get_application(UUID(application["id"])).status == "received"
+        assert runtime.licensing.application(UUID(application["id"])).status == "received"
 
 
 def test_a_resubmission_after_a_later_acceptance_counts_from_the_acceptance(
@@ -195,8 +196,8 @@ def test_a_resubmission_after_a_later_acceptance_counts_from_the_acceptance(
     with httpx.Client(base_url=server) as client:
         application = _received(runtime, client, token("clerk"))
         received_on = today_in_china()
-        accepted_on = runtime.app.calendar.add_working_days(received_on, 4)
-        runtime.app.today = lambda: accepted_on
+        accepted_on = runtime.licensing.calendar.add_working_days(received_on, 4)
+        runtime.licensing.today = lambda: accepted_on
         url = f"/api/v1/applications/{application['id']}"
         client.post(
             f"{url}/acceptance", json={"decision": "accept"}, headers=auth(token("clerk"))
@@ -218,5 +219,5 @@ def test_a_resubmission_after_a_later_acceptance_counts_from_the_acceptance(
         promised = runtime.catalogue.permit_type("tobacco_retail").promised_days
         assert (
             task["due_on"]
-            == runtime.app.calendar.add_working_days(accepted_on, promised).isoformat()
+            == runtime.licensing.calendar.add_working_days(accepted_on, promised).isoformat()
         )

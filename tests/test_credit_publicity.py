@@ -104,7 +104,7 @@ def test_a_listing_is_published_with_its_objection_until_the_business_repairs_it
 
         listing = _list(client, token, RESTAURANT)
         licence, page, claims = _public(client, RESTAURANT)
-        today = runtime.app.today().isoformat()
+        today = runtime.licensing.today().isoformat()
         assert licence["credit_listings"] == [
             {
                 "listing_id": listing,

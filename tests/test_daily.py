@@ -9,6 +9,7 @@ import httpx
 
 from domain.credit import CreditRecord
 from domain.uscc import make_uscc
+from licensing import jobs
 from licensing.runtime import Runtime
 from tests.conftest import auth
 from tests.stories import submission, submit
@@ -32,7 +33,7 @@ def test_a_listing_ends_by_itself_only_when_its_list_has_a_period_and_it_is_over
     office = auth(token("credit", sub="credit-1"))
     with httpx.Client(base_url=server) as client:
         submit(client, token("clerk"), submission(runtime, "open_restaurant", SHOP, "期满饭店"))
-        listed_on = runtime.app.today()
+        listed_on = runtime.licensing.today()
         _list(client, office, SHOP, "serious_dishonesty")
         _list(client, office, SHOP, "abnormal_operations")
 
@@ -43,16 +44,16 @@ def test_a_listing_ends_by_itself_only_when_its_list_has_a_period_and_it_is_over
         # The day before three years are up, nothing moves.
         three_years = runtime.catalogue.credit_lists["serious_dishonesty"].ends_on(listed_on)
         assert three_years is not None
-        runtime.app.today = lambda: date.fromordinal(three_years.toordinal() - 1)
-        assert runtime.app.expire_listings() == []
+        runtime.licensing.today = lambda: date.fromordinal(three_years.toordinal() - 1)
+        assert jobs.expire_listings(runtime.licensing) == []
         assert states() == {"serious_dishonesty": "active", "abnormal_operations": "active"}
 
         # On the day, the serious-dishonesty listing is moved out; the abnormal-operations
         # list has no period (it ends by repair), so it stays.
-        runtime.app.today = lambda: three_years
-        assert len(runtime.app.expire_listings()) == 1
+        runtime.licensing.today = lambda: three_years
+        assert len(jobs.expire_listings(runtime.licensing)) == 1
         assert states() == {"serious_dishonesty": "removed", "abnormal_operations": "active"}
-        assert runtime.app.expire_listings() == []  # a second run changes nothing
+        assert jobs.expire_listings(runtime.licensing) == []  # a second run changes nothing
         events = [
             type(e).__name__
             for e in runtime.app.repository.event_store.get(CreditRecord.create_id(SHOP))

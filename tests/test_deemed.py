@@ -14,6 +14,7 @@ import yaml
 
 from domain.china import today_in_china
 from domain.uscc import make_uscc
+from licensing import jobs
 from licensing.catalogue import DATA_DIR, CatalogueError, load_catalogue
 from licensing.runtime import Runtime
 from licensing.settings import Settings
@@ -60,14 +61,14 @@ def test_a_rule_deems_its_task_approved_the_day_after_the_statutory_limit(
         assert last_day is not None
 
         # On the last day of the limit the department may still decide: nothing is deemed.
-        runtime.app.today = lambda: date.fromisoformat(last_day)
-        assert runtime.app.deem_overdue() == []
+        runtime.licensing.today = lambda: date.fromisoformat(last_day)
+        assert jobs.deem_overdue(runtime.licensing) == []
 
         day_after = date.fromisoformat(last_day) + timedelta(days=1)
-        runtime.app.today = lambda: day_after
-        receipts = runtime.app.deem_overdue()
+        runtime.licensing.today = lambda: day_after
+        receipts = jobs.deem_overdue(runtime.licensing)
         assert len(receipts) == 1
-        assert runtime.app.deem_overdue() == []  # a second run deems nothing more
+        assert jobs.deem_overdue(runtime.licensing) == []  # a second run deems nothing more
         runtime.projector.wait_for(receipts[0].position, 10)
 
         decided = client.get(
@@ -115,8 +116,8 @@ def test_a_paused_task_is_not_deemed(
             headers=auth(token("department", "tobacco")),
         )
         assert asked.status_code == 200, asked.text
-        runtime.app.today = lambda: today_in_china() + timedelta(days=365)
-        assert runtime.app.deem_overdue() == []
+        runtime.licensing.today = lambda: today_in_china() + timedelta(days=365)
+        assert jobs.deem_overdue(runtime.licensing) == []
 
 
 def test_a_deemed_outcome_needs_its_rule_and_never_applies_to_the_business_licence(

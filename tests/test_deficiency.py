@@ -9,6 +9,7 @@ import httpx
 
 from domain.china import today_in_china
 from domain.uscc import make_uscc
+from licensing import jobs
 from licensing.demo import sample_answers
 from licensing.runtime import Runtime
 from tests.conftest import auth
@@ -28,7 +29,7 @@ def test_a_missing_material_is_accepted_then_supplied(
     server: str, runtime: Runtime, token: Callable[..., str]
 ) -> None:
     clerk = auth(token("clerk"))
-    supply_by = runtime.app.calendar.add_working_days(today_in_china(), 5)
+    supply_by = runtime.licensing.calendar.add_working_days(today_in_china(), 5)
     with httpx.Client(base_url=server) as client:
         application = submit(client, token("clerk"), _with_deficiency(runtime, HOTEL, supply_by))
         assert application["deficiencies"] == {
@@ -44,13 +45,13 @@ def test_a_missing_material_is_accepted_then_supplied(
             ).status_code
             == 404
         )
-    assert runtime.app.lapse_overdue() == []
+    assert jobs.lapse_overdue(runtime.licensing) == []
 
 
 def test_missing_the_promised_date_ends_the_undecided_part_of_the_application(
     server: str, runtime: Runtime, token: Callable[..., str]
 ) -> None:
-    supply_by = runtime.app.calendar.add_working_days(today_in_china(), 2)
+    supply_by = runtime.licensing.calendar.add_working_days(today_in_china(), 2)
     with httpx.Client(base_url=server) as client:
         application = submit(client, token("clerk"), _with_deficiency(runtime, HOTEL, supply_by))
         client.post(
@@ -58,9 +59,9 @@ def test_missing_the_promised_date_ends_the_undecided_part_of_the_application(
             json={"outcome": "approve", "permit_number": "F-1"},
             headers=auth(token("department", "samr")),
         ).raise_for_status()
-        runtime.app.today = lambda: supply_by + timedelta(days=1)
-        receipts = runtime.app.lapse_overdue()
-        assert len(receipts) == 1 and runtime.app.lapse_overdue() == []
+        runtime.licensing.today = lambda: supply_by + timedelta(days=1)
+        receipts = jobs.lapse_overdue(runtime.licensing)
+        assert len(receipts) == 1 and jobs.lapse_overdue(runtime.licensing) == []
         runtime.settle(receipts[0].position)
         lapsed = client.get(
             f"/api/v1/applications/{application['id']}", headers=auth(token("clerk"))
@@ -100,7 +101,7 @@ def test_only_good_credit_and_a_near_date_may_use_it(
             headers=auth(token("credit", sub="c")),
         ).raise_for_status()
         body = _with_deficiency(
-            runtime, other, runtime.app.calendar.add_working_days(today_in_china(), 3)
+            runtime, other, runtime.licensing.calendar.add_working_days(today_in_china(), 3)
         )
         body["theme"] = "open_convenience_store"
         body["situation"] = store_situation("none", sells_tobacco=True)

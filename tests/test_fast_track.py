@@ -31,7 +31,7 @@ def test_a_chain_pharmacy_is_valid_within_one_working_day(
         accepted = submit(client, token("clerk"), _pharmacy(runtime))
         assert accepted["fast_track"]["target_days"] == 1
         assert accepted["fast_track"]["hq_credit"]["listings"] == []
-        tomorrow = runtime.app.calendar.add_working_days(today_in_china(), 1).isoformat()
+        tomorrow = runtime.licensing.calendar.add_working_days(today_in_china(), 1).isoformat()
         queued = [t for t in accepted["tasks"] if t["state"] == "queued"]
         assert queued and {t["due_on"] for t in queued} == {tomorrow}
         # One joint acceptance decides every task of the one department concerned.

@@ -11,6 +11,7 @@ import pytest
 
 from domain.china import today_in_china
 from domain.uscc import make_uscc
+from licensing import jobs
 from licensing.history import audit_trail, licence_as_of
 from licensing.runtime import Runtime
 from tests.conftest import auth
@@ -98,7 +99,7 @@ def test_deregistration_after_a_20_day_notice_ends_every_permit(
         )
         assert objected.json()["status"]["word"] == "存续"
         client.post(f"/api/v1/registrations/{USCC}/deregistration-notice", headers=registrar)
-        runtime.app.today = lambda: today_in_china() + timedelta(days=21)
+        runtime.licensing.today = lambda: today_in_china() + timedelta(days=21)
         done = client.post(f"/api/v1/registrations/{USCC}/deregistration", headers=registrar)
         assert done.status_code == 200, done.text
         licence = client.get(f"/api/v1/licences/{USCC}").json()
@@ -207,13 +208,13 @@ def test_a_department_suspends_resumes_and_revokes_only_its_own_permit(
 def test_permits_expire_at_the_end_of_their_validity(runtime: Runtime, server: str, token) -> None:
     with httpx.Client(base_url=server) as client:
         _open_restaurant(client, runtime, token)
-    permit = runtime.app.get_permit(USCC, "food_operation")
+    permit = runtime.licensing.permit(USCC, "food_operation")
     assert permit.valid_until is not None
-    runtime.app.today = lambda: permit.valid_until + timedelta(days=1)
+    runtime.licensing.today = lambda: permit.valid_until + timedelta(days=1)
     due = {
         t
-        for t in runtime.app.get_registration(USCC).permit_types
-        if (v := runtime.app.get_permit(USCC, t).valid_until) is not None
+        for t in runtime.licensing.registration(USCC).permit_types
+        if (v := runtime.licensing.permit(USCC, t).valid_until) is not None
         and v <= permit.valid_until
     }
     assert "food_operation" in due and "business_licence" not in due  # no expiry for the licence
@@ -221,8 +222,8 @@ def test_permits_expire_at_the_end_of_their_validity(runtime: Runtime, server: s
     later = (permit.valid_until + timedelta(days=1)).isoformat()
     assert runtime.view.usccs_with_validity_before(later) == [USCC]  # what `permits expire` walks
     assert runtime.view.usccs_with_validity_before(permit.valid_until.isoformat()) == []
-    receipts = runtime.app.expire_permits(uscc=USCC)
-    assert len(receipts) == len(due) and runtime.app.expire_permits(uscc=USCC) == []
+    receipts = jobs.expire_permits(runtime.licensing, runtime.view)
+    assert len(receipts) == len(due) and jobs.expire_permits(runtime.licensing, runtime.view) == []
     runtime.settle(receipts[-1].position)
     row = runtime.view.licence(USCC)
     for p in row["permits"]:
@@ -324,4 +325,4 @@ def test_an_objection_returns_a_business_in_休业_to_休业_not_to_存续(
             headers=registrar,
         )
         assert objected.json()["status"]["word"] == "休业"
-    assert runtime.app.get_registration(USCC).status.value == "suspended"
+    assert runtime.licensing.registration(USCC).status.value == "suspended"

@@ -86,7 +86,7 @@ def test_a_commitment_permit_is_valid_at_once_then_verified(
         assert task["state"] == "approved_on_commitment"
         fire_permit = _permits(client, HOTEL)["fire_safety_check"]
         assert fire_permit["status"]["word"] == "有效"
-        due = runtime.app.calendar.add_working_days(today_in_china(), 20)
+        due = runtime.licensing.calendar.add_working_days(today_in_china(), 20)
         todo = client.get("/api/v1/departments/fire/verifications", headers=fire).json()["permits"]
         assert [(p["uscc"], p["verification_due"]) for p in todo] == [(HOTEL, due.isoformat())]
 
@@ -176,7 +176,7 @@ def test_each_task_has_a_working_day_deadline_and_overdue_tasks_are_listed(
         promised = runtime.catalogue.permit_type("hotel_special_trade").promised_days
         assert (
             task["due_on"]
-            == runtime.app.calendar.add_working_days(today_in_china(), promised).isoformat()
+            == runtime.licensing.calendar.add_working_days(today_in_china(), promised).isoformat()
         )
         listed = client.get("/api/v1/departments/police/tasks", headers=police).json()["tasks"]
         assert listed[0]["due_on"] == task["due_on"] and listed[0]["overdue"] is False
@@ -188,7 +188,7 @@ def test_each_task_has_a_working_day_deadline_and_overdue_tasks_are_listed(
         )
         # Time passes: the task is overdue until it is decided.
         late = date.fromisoformat(task["due_on"])
-        runtime.app.today = lambda: late + timedelta(days=1)
+        runtime.licensing.today = lambda: late + timedelta(days=1)
         overdue = client.get(
             "/api/v1/departments/police/tasks", params={"overdue": True}, headers=police
         ).json()

@@ -57,7 +57,7 @@ def test_three_departments_ask_and_the_applicant_gets_one_notice_per_round(
         "email": _sender(smtp_server(mailbox)),
         "sms": SmsGateway(url=gateway.url, timeout=5.0),
     }
-    outbox = Outbox(runtime.app, channels=channels)
+    outbox = Outbox(runtime.licensing, channels=channels)
 
     def ask(client: httpx.Client, department: str, permit_type: str, items: list[str]) -> None:
         client.post(
@@ -104,7 +104,7 @@ def test_three_departments_ask_and_the_applicant_gets_one_notice_per_round(
 
         # Collecting again, or a restarted outbox, sends nothing twice.
         assert outbox.collect() == 0 and outbox.deliver_due() == 0
-        again = Outbox(runtime.app, channels=channels)
+        again = Outbox(runtime.licensing, channels=channels)
         assert again.collect() == 0 and again.remind_due() == 0 and again.deliver_due() == 0
         assert len(_emails(mailbox, NOTICE)) == 1
 
@@ -121,7 +121,7 @@ def test_three_departments_ask_and_the_applicant_gets_one_notice_per_round(
         assert len(_emails(mailbox, NOTICE)) == 1
         approve(client, "urban", "outdoor_signboard")
         _pass(again)
-        _pass(Outbox(runtime.app, channels=channels))
+        _pass(Outbox(runtime.licensing, channels=channels))
     first, second = _emails(mailbox, NOTICE)
     assert second["X-Document-Id"] == f"{application['id']}.supplement.2"
     body = second.get_content()
@@ -144,11 +144,11 @@ def test_a_missing_material_is_reminded_three_working_days_before_its_date_once(
     token: Callable[..., str],
     smtp_server,  # noqa: F811
 ) -> None:
-    calendar = runtime.app.calendar
+    calendar = runtime.licensing.calendar
     day0 = today_in_china()
     supply_by = calendar.add_working_days(day0, 6)
     mailbox = Mailbox()
-    outbox = Outbox(runtime.app, channels={"email": _sender(smtp_server(mailbox))})
+    outbox = Outbox(runtime.licensing, channels={"email": _sender(smtp_server(mailbox))})
     clerk = auth(token("clerk"))
     with httpx.Client(base_url=server) as client:
         hotel = submit(
@@ -168,9 +168,9 @@ def test_a_missing_material_is_reminded_three_working_days_before_its_date_once(
         ).raise_for_status()
 
     for days in (0, 1, 2):  # six, five, four working days before: too early
-        runtime.app.today = lambda days=days: calendar.add_working_days(day0, days)
+        runtime.licensing.today = lambda days=days: calendar.add_working_days(day0, days)
         assert _pass(outbox) == 0
-    runtime.app.today = lambda: calendar.add_working_days(day0, 3)
+    runtime.licensing.today = lambda: calendar.add_working_days(day0, 3)
     assert _pass(outbox) == 1
     [reminder] = _emails(mailbox, REMINDER)
     assert str(reminder["subject"]) == f"{REMINDER}：{FIRE_DESIGN}（{supply_by.isoformat()} 前）"
@@ -178,8 +178,8 @@ def test_a_missing_material_is_reminded_three_working_days_before_its_date_once(
     assert HOTEL in reminder.get_content() and "终止办理" in reminder.get_content()
     # Not twice: not on the next pass, not the next day, not from a restarted outbox.
     assert _pass(outbox) == 0
-    runtime.app.today = lambda: calendar.add_working_days(day0, 4)
-    assert _pass(outbox) == 0 and _pass(Outbox(runtime.app, channels=outbox.channels)) == 0
+    runtime.licensing.today = lambda: calendar.add_working_days(day0, 4)
+    assert _pass(outbox) == 0 and _pass(Outbox(runtime.licensing, channels=outbox.channels)) == 0
     assert len(mailbox.received) == 1
 
 
@@ -189,10 +189,10 @@ def test_no_reminder_for_a_material_just_supplied_or_a_date_already_past(
     token: Callable[..., str],
     smtp_server,  # noqa: F811
 ) -> None:
-    calendar = runtime.app.calendar
+    calendar = runtime.licensing.calendar
     day0 = today_in_china()
     mailbox = Mailbox()
-    outbox = Outbox(runtime.app, channels={"email": _sender(smtp_server(mailbox))})
+    outbox = Outbox(runtime.licensing, channels={"email": _sender(smtp_server(mailbox))})
     with httpx.Client(base_url=server) as client:
         hotel_by = calendar.add_working_days(day0, 5)
         hotel = submit(
@@ -203,7 +203,7 @@ def test_no_reminder_for_a_material_just_supplied_or_a_date_already_past(
         outbox.collect()
         # The outbox's last look was on day 0; on day 4 the hotel brings one material, and
         # the inn's date is past (the lapse job's turn, not a reminder's).
-        runtime.app.today = lambda: calendar.add_working_days(day0, 4)
+        runtime.licensing.today = lambda: calendar.add_working_days(day0, 4)
         client.post(
             f"/api/v1/applications/{hotel['id']}/materials/{FIRE_DESIGN}",
             headers=auth(token("clerk")),
@@ -211,7 +211,7 @@ def test_no_reminder_for_a_material_just_supplied_or_a_date_already_past(
     assert outbox.remind_due() == 1 and outbox.deliver_due() == 1
     [reminder] = _emails(mailbox, REMINDER)
     assert LEASE in str(reminder["subject"])
-    assert _pass(outbox) == 0 and _pass(Outbox(runtime.app, channels=outbox.channels)) == 0
+    assert _pass(outbox) == 0 and _pass(Outbox(runtime.licensing, channels=outbox.channels)) == 0
 
 
 def test_the_operator_command_reminds_as_many_working_days_ahead_as_told(
@@ -230,7 +230,7 @@ def test_the_operator_command_reminds_as_many_working_days_ahead_as_told(
         "LICENSING_SMTP_HOST": "127.0.0.1",
         "LICENSING_SMTP_PORT": str(smtp_server(mailbox)),
     }
-    supply_by = runtime.app.calendar.add_working_days(today_in_china(), 5)
+    supply_by = runtime.licensing.calendar.add_working_days(today_in_china(), 5)
     with httpx.Client(base_url=server) as client:
         submit(client, token("clerk"), _with_deficiencies(runtime, "open_hotel", HOTEL, supply_by))
     result = CliRunner().invoke(main, ["deliver"], env=env)
@@ -248,11 +248,11 @@ def test_not_accepted_is_delivered_and_a_later_acceptance_keeps_its_missing_mate
     token: Callable[..., str],
     smtp_server,  # noqa: F811
 ) -> None:
-    calendar = runtime.app.calendar
+    calendar = runtime.licensing.calendar
     day0 = today_in_china()
     supply_by = calendar.add_working_days(day0, 3)
     mailbox = Mailbox()
-    outbox = Outbox(runtime.app, channels={"email": _sender(smtp_server(mailbox))})
+    outbox = Outbox(runtime.licensing, channels={"email": _sender(smtp_server(mailbox))})
     clerk = auth(token("clerk"))
     with httpx.Client(base_url=server) as client:
         refused_body = submission(runtime, "open_hotel", HOTEL, "收件旅馆")
@@ -299,7 +299,7 @@ def test_a_department_s_later_act_on_a_permit_is_served_to_the_applicant(
     store = make_uscc("91440615MA4ACT001")
     situation = store_situation()  # a filing: 有效 at once, so it can be suspended
     mailbox = Mailbox()
-    outbox = Outbox(runtime.app, channels={"email": _sender(smtp_server(mailbox))})
+    outbox = Outbox(runtime.licensing, channels={"email": _sender(smtp_server(mailbox))})
     samr = auth(token("department", "samr"))
     permit_url = f"/api/v1/licences/{store}/permits/prepackaged_food_filing"
     with httpx.Client(base_url=server) as client:
@@ -321,7 +321,7 @@ def test_a_department_s_later_act_on_a_permit_is_served_to_the_applicant(
     assert "抽检不合格" in text and "《食品安全法》第一百二十四条" in text and "行政复议" in text
     assert str(suspended[0]["To"]).endswith(f"<{APPLICANT['email']}>")
     assert "行政复议" not in resumed[0].get_content()
-    assert _pass(Outbox(runtime.app, channels=outbox.channels)) == 0  # never twice
+    assert _pass(Outbox(runtime.licensing, channels=outbox.channels)) == 0  # never twice
 
 
 def test_an_act_older_than_a_week_when_first_seen_is_not_served(
@@ -344,13 +344,13 @@ def test_an_act_older_than_a_week_when_first_seen_is_not_served(
             headers=auth(token("clerk")),
         ).raise_for_status()
     later = Outbox(
-        runtime.app,
+        runtime.licensing,
         channels=channels,
         now=lambda: datetime.now(tz=UTC) + timedelta(days=8),
     )
     assert _pass(later) == 0 and mailbox.received == []
     # Seen in time, the same act is served.
-    assert _pass(Outbox(runtime.app, channels=channels)) == 1
+    assert _pass(Outbox(runtime.licensing, channels=channels)) == 1
 
 
 def test_the_business_is_served_the_findings_the_public_page_leaves_out(
@@ -361,7 +361,7 @@ def test_the_business_is_served_the_findings_the_public_page_leaves_out(
 ) -> None:
     hotel = make_uscc("91440615MA4FND001")
     mailbox = Mailbox()
-    outbox = Outbox(runtime.app, channels={"email": _sender(smtp_server(mailbox))})
+    outbox = Outbox(runtime.licensing, channels={"email": _sender(smtp_server(mailbox))})
     with httpx.Client(base_url=server) as client:
         body = submission(runtime, "open_hotel", hotel, "核查旅馆")
         body["commitments"] = {"fire_safety_check": {"version": "2025.1", "signed_by": "李测试"}}

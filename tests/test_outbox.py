@@ -59,7 +59,7 @@ def test_decisions_are_delivered_by_email_and_sms_and_recorded(
     }
     with httpx.Client(base_url=server) as client:
         application = _decide_two(client, runtime, token)
-    outbox = Outbox(runtime.app, channels=channels)
+    outbox = Outbox(runtime.licensing, channels=channels)
     assert outbox.collect() == 4  # two decision documents, two channels each
     assert outbox.collect() == 0  # nothing new
     assert outbox.deliver_due() == 4
@@ -82,7 +82,7 @@ def test_decisions_are_delivered_by_email_and_sms_and_recorded(
         assert delivery.document_id.startswith(application["id"]) and delivery.state == "delivered"
         assert _events_of(runtime, delivery_id) == ["Queued", "Delivered"]
     # A restarted outbox finds nothing left to send and queues nothing twice.
-    again = Outbox(runtime.app, channels=channels)
+    again = Outbox(runtime.licensing, channels=channels)
     assert again.collect() == 0 and again.deliver_due() == 0
 
 
@@ -94,7 +94,7 @@ def test_a_failing_gateway_is_retried_later_and_a_permanent_failure_stops(
 ) -> None:
     clock = [datetime(2026, 11, 23, 9, 0, tzinfo=UTC)]
     outbox = Outbox(
-        runtime.app,
+        runtime.licensing,
         channels={"sms": SmsGateway(url=gateway.url, timeout=5.0)},
         policy=RetryPolicy(max_attempts=3, first_delay=60),
         now=lambda: clock[0],

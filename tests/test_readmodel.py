@@ -22,7 +22,7 @@ USCC = make_uscc("91440607MA4R3AD01")
 def test_a_batch_of_events_is_projected_exactly_once(runtime: Runtime) -> None:
     from licensing.demo import load
 
-    load(runtime.app, runtime.catalogue)
+    load(runtime.licensing)
     notifications = runtime.app.recorder.select_notifications(start=1, limit=5)
     events = [runtime.app.mapper.to_domain_event(n) for n in notifications]
     tracking = Tracking(runtime.app.name, notifications[-1].id)
@@ -45,7 +45,7 @@ def test_a_batch_of_events_is_projected_exactly_once(runtime: Runtime) -> None:
 def test_two_projectors_on_one_read_model_never_apply_an_event_twice(runtime: Runtime) -> None:
     from licensing.demo import load
 
-    load(runtime.app, runtime.catalogue)
+    load(runtime.licensing)
     rival = Projector(runtime.app, runtime.view, batch_size=1)
     mine = Projector(runtime.app, runtime.view, batch_size=2)
     threads = [threading.Thread(target=p.catch_up) for p in (rival, mine)]

@@ -245,7 +245,7 @@ def test_the_same_department_racing_itself_on_one_task_decides_it_once(
     for t in threads:
         t.join()
     assert sorted(statuses) == [200] + [409] * 5
-    permit = runtime.app.get_permit(HOTEL, "food_operation")
+    permit = runtime.licensing.permit(HOTEL, "food_operation")
     assert permit.version == 2  # applied, approved once
 
 

@@ -52,8 +52,8 @@ def test_three_departments_one_notice_one_resubmission(
 
         # Three working days pass; one resubmission resumes all three clocks.
         paused_on = today_in_china()
-        resume_on = runtime.app.calendar.add_working_days(paused_on, 3)
-        runtime.app.today = lambda: resume_on
+        resume_on = runtime.licensing.calendar.add_working_days(paused_on, 3)
+        runtime.licensing.today = lambda: resume_on
         resubmitted = client.post(
             f"{app_url}/resubmission",
             json={
@@ -68,7 +68,7 @@ def test_three_departments_one_notice_one_resubmission(
             assert task["state"] == "queued" and task["supplement"] is None
             assert task["pauses"] == [[paused_on.isoformat(), resume_on.isoformat()]]
             promised = runtime.catalogue.permit_type(permit_type).promised_days
-            expected = runtime.app.calendar.deadline(
+            expected = runtime.licensing.calendar.deadline(
                 paused_on, promised, pauses=[(paused_on, resume_on)]
             )
             assert task["due_on"] == expected.isoformat() > due_before[permit_type]

@@ -1,0 +1,186 @@
+"""The date-driven jobs (run daily): deemed acceptances and outcomes, 容缺 lapses, permit
+expiry and the end of credit listings' periods. Each item is its own command: one that cannot
+be done now is logged and skipped, so that it stops neither the others nor the next job."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable, Iterable
+from datetime import date
+from typing import Protocol
+from uuid import UUID
+
+from eventsourcing.utils import get_topic
+
+from domain.acceptance import ACCEPTANCE_DAYS, system_number
+from domain.actor import SYSTEM
+from domain.bundle import IN_REVIEW, RECEIVED, TASK_APPROVED, BundleApplication
+from domain.china import day_in_china
+from domain.credit import CreditRecord
+from domain.errors import DomainError
+from domain.permit import Permit
+from licensing.unit_of_work import Licensing, Receipt, UnitOfWork, command
+from licensing.window import accept_received, end_undecided_permits
+
+log = logging.getLogger(__name__)
+
+
+class Index(Protocol):
+    """Where the jobs find their candidates: the read model knows what is open and due, so
+    no job loads every aggregate ever recorded. A candidate is only that: the aggregate,
+    loaded in the job's own command, decides."""
+
+    def usccs_with_validity_before(self, day: str) -> list[str]: ...
+
+
+def _each(
+    job: str, items: Iterable[object], act: Callable[[object], list[Receipt]]
+) -> list[Receipt]:
+    receipts: list[Receipt] = []
+    for item in items:
+        try:
+            receipts += act(item)
+        except DomainError as error:
+            log.warning("%s: %s skipped: %s", job, item, error)
+    return receipts
+
+
+def _ids_of(licensing: Licensing, created: type) -> list[UUID]:
+    """Every aggregate whose first event is `created`, in the order they were recorded."""
+    return [
+        UUID(str(n.originator_id))
+        for n in licensing.store.recorder.select_notifications(
+            start=None, limit=1_000_000, topics=[get_topic(created)]
+        )
+    ]
+
+
+def deem_overdue(licensing: Licensing) -> list[Receipt]:
+    """Where a rule deems the outcome of a task whose statutory limit passed undecided, record
+    it — as the system's decision, citing the rule. An application only received and not
+    answered within five working days is accepted from its day of receipt (行政许可法 art. 32).
+    What cannot be accepted as it stands (a listed applicant asking for commitment mode, a
+    promised date passed) is logged and left to the window."""
+    today = licensing.today()
+
+    def deem(application_id: object) -> list[Receipt]:
+        assert isinstance(application_id, UUID)
+        application = licensing.application(application_id)
+        if application.status == RECEIVED:
+            received_on = day_in_china(application.created_on)
+            if licensing.calendar.add_working_days(received_on, ACCEPTANCE_DAYS) >= today:
+                return []
+            return [_accept_from_receipt(licensing, application_id=application_id)]
+        return [
+            _deem(licensing, application_id=application_id, permit_type=p)
+            for p in application.deemable_on(today)
+        ]
+
+    return _each("deem", _ids_of(licensing, BundleApplication.Submitted), deem)
+
+
+@command
+def _accept_from_receipt(uow: UnitOfWork, *, application_id: UUID) -> BundleApplication:
+    application = uow.application(application_id)
+    accept_received(uow, application, actor=SYSTEM, on=day_in_china(application.created_on))
+    return application
+
+
+@command
+def _deem(uow: UnitOfWork, *, application_id: UUID, permit_type: str) -> BundleApplication:
+    application = uow.application(application_id)
+    task = application.task(permit_type)
+    assert task.permit_id is not None  # only approval-mode tasks are deemed
+    number = system_number(task.department, uow.today, task.permit_id)
+    application.deem(permit_type=permit_type, actor=SYSTEM, today=uow.today, permit_number=number)
+    assert task.reason is not None and task.legal_basis is not None
+    uow.permit_by_id(task.permit_id).deemed(
+        actor=SYSTEM,
+        approved=task.state == TASK_APPROVED,
+        number=number,
+        valid_from=uow.today,
+        valid_until=uow.expiry(permit_type, uow.today),
+        reason=task.reason,
+        legal_basis=task.legal_basis,
+    )
+    return application
+
+
+def lapse_overdue(licensing: Licensing) -> list[Receipt]:
+    """End every application whose promised missing material (容缺) is overdue."""
+    today = licensing.today()
+
+    def lapse(application_id: object) -> list[Receipt]:
+        assert isinstance(application_id, UUID)
+        application = licensing.application(application_id)
+        if application.status == IN_REVIEW and application.overdue_materials(today):
+            return [_lapse(licensing, application_id=application_id)]
+        return []
+
+    return _each("lapse", _ids_of(licensing, BundleApplication.Submitted), lapse)
+
+
+@command
+def _lapse(uow: UnitOfWork, *, application_id: UUID) -> BundleApplication:
+    application = uow.application(application_id)
+    missing = ", ".join(application.overdue_materials(uow.today))
+    ended = application.lapse(actor=SYSTEM, today=uow.today)
+    end_undecided_permits(
+        uow, application, ended, actor=SYSTEM, reason=f"容缺材料逾期未补正 not supplied: {missing}"
+    )
+    return application
+
+
+def expire_permits(licensing: Licensing, index: Index) -> list[Receipt]:
+    """Every permit past its validity becomes 无效; the read model names the businesses."""
+    today = licensing.today()
+
+    def expire(uscc: object) -> list[Receipt]:
+        assert isinstance(uscc, str)
+        return [
+            _expire_permit(licensing, uscc=uscc, permit_type=permit_type)
+            for permit_type in licensing.registration(uscc).permit_types
+            if licensing.permit(uscc, permit_type).is_due_to_expire(today)
+        ]
+
+    return _each("expire permits", index.usccs_with_validity_before(today.isoformat()), expire)
+
+
+@command
+def _expire_permit(uow: UnitOfWork, *, uscc: str, permit_type: str) -> Permit:
+    permit = uow.permit(uscc, permit_type)
+    permit.expire(actor=SYSTEM, today=uow.today)
+    return permit
+
+
+def expire_listings(licensing: Licensing) -> list[Receipt]:
+    """Move out every listing whose period is over (移出)."""
+    today = licensing.today()
+
+    def expire(record_id: object) -> list[Receipt]:
+        assert isinstance(record_id, UUID)
+        record = licensing.load(record_id, CreditRecord, f"no credit record {record_id}")
+        receipts = []
+        for listing in record.active_listings():
+            kind = licensing.catalogue.credit_lists[listing["list"]]
+            ends_on = kind.ends_on(date.fromisoformat(listing["listed_on"]))
+            if ends_on is None or ends_on > today:
+                continue
+            receipts.append(
+                _expire_listing(
+                    licensing,
+                    uscc=record.uscc,
+                    listing_id=listing["id"],
+                    reason=f"列入期满移出 listing period of {kind.period_years} years ended",
+                )
+            )
+        return receipts
+
+    return _each("expire listings", _ids_of(licensing, CreditRecord.Opened), expire)
+
+
+@command
+def _expire_listing(uow: UnitOfWork, *, uscc: str, listing_id: str, reason: str) -> CreditRecord:
+    record = uow.credit_record(uscc)
+    record.expire(actor=SYSTEM, listing_id=listing_id, on=uow.today, reason=reason)
+    return record

@@ -10,9 +10,9 @@ from pydantic import Field
 from api.auth import RuntimeDep, role
 from api.schemas import Strict, Text
 from domain.actor import Actor
-from domain.credit import LISTS
 from licensing import credit
 from licensing.unit_of_work import Receipt
+from projections.views import credit_record
 
 router = APIRouter(prefix="/api/v1/credit", tags=["credit"])
 CreditOffice = Annotated[Actor, Depends(role("credit"))]
@@ -42,17 +42,7 @@ class RemovalIn(Strict):
 
 
 def _record(rt: RuntimeDep, uscc: str) -> dict[str, Any]:
-    record = rt.licensing.credit_record(uscc)
-    listings = [dict(v, id=k) for k, v in record.listings.items()] if record else []
-    for listing in listings:
-        listing["list_zh"], listing["list_en"] = LISTS[listing["list"]]
-    active = [x for x in listings if x["state"] != "removed"]
-    return {
-        "uscc": uscc,
-        "listings": listings,
-        "restricted": bool(active),
-        "restrictions": ["commitment mode", "credit fast track (守信快批)"] if active else [],
-    }
+    return credit_record(uscc, rt.licensing.credit_record(uscc))
 
 
 def _settled(rt: RuntimeDep, receipt: Receipt) -> dict[str, Any]:

@@ -7,11 +7,12 @@ from uuid import UUID
 
 from fastapi import APIRouter, HTTPException, Query
 
+from api.answers import answer_with_application
 from api.auth import Reviewer, RuntimeDep
-from api.clerk import answer_with_application
 from api.schemas import ApproveIn, Decision, FindingIn, SupplementRequestIn
 from domain.actor import Actor
 from licensing import review
+from projections.views import commitments_to_verify, department_worklist
 
 router = APIRouter(prefix="/api/v1", tags=["departments"])
 
@@ -46,19 +47,12 @@ def worklist(
 ) -> dict[str, Any]:
     _own(actor, department)
     rt.catalogue.department(department)
-    today = rt.licensing.today().isoformat()
+    today = rt.licensing.today()
+    overdue_on = today.isoformat() if overdue else None
     tasks = rt.view.tasks(
-        department, state=state, overdue_on=today if overdue else None, limit=limit, offset=offset
+        department, state=state, overdue_on=overdue_on, limit=limit, offset=offset
     )
-    for task in tasks:
-        task["overdue"] = (
-            task["state"] == "queued" and bool(task["due_on"]) and task["due_on"] < today
-        )
-        task["links"] = {
-            "application": f"/api/v1/applications/{task['application_id']}",
-            "decision": f"/api/v1/applications/{task['application_id']}/tasks/{task['permit_type']}/decision",
-        }
-    return {"department": department, "as_of": today, "tasks": tasks}
+    return department_worklist(tasks, department=department, today=today)
 
 
 @router.get(
@@ -67,13 +61,8 @@ def worklist(
 )
 def verifications(department: str, actor: Reviewer, rt: RuntimeDep) -> dict[str, Any]:
     _own(actor, department)
-    today = rt.licensing.today().isoformat()
     permits = rt.view.verifications(department)
-    for permit in permits:
-        permit["overdue"] = permit["verification_due"] < today
-        base = f"/api/v1/licences/{permit['uscc']}/permits/{permit['permit_type']}"
-        permit["links"] = {"verification": f"{base}/verification"}
-    return {"department": department, "as_of": today, "permits": permits}
+    return commitments_to_verify(permits, department=department, today=rt.licensing.today())
 
 
 @router.post(

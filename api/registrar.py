@@ -6,8 +6,8 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Body, Depends
 
+from api.answers import public_licence
 from api.auth import Reviewer, RuntimeDep, role
-from api.public import present_licence
 from api.schemas import (
     ChangesIn,
     Empty,
@@ -21,9 +21,9 @@ from api.schemas import (
 from domain.actor import Actor
 from domain.errors import InvalidParam, ValidationFailed
 from licensing import registrar, review
-from licensing.history import audit_trail
 from licensing.runtime import Runtime
 from licensing.unit_of_work import Receipt
+from projections.history import audit_trail
 
 router = APIRouter(prefix="/api/v1", tags=["registration lifecycle"])
 Registrar = Annotated[Actor, Depends(role("registrar"))]
@@ -46,7 +46,7 @@ def _answer(rt: Runtime, receipt: Receipt) -> dict[str, Any]:
     rt.settle(receipt.position)
     row = rt.view.licence(receipt.uscc)
     assert row is not None  # the command succeeded, so the business exists
-    return present_licence(rt, row)
+    return public_licence(rt, row)
 
 
 @router.post(

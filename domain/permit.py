@@ -36,9 +36,39 @@ PUBLIC_STATUS = {
     RECTIFYING: PermitStatus.UNDER_RECTIFICATION,
     NON_COMPLIANT: PermitStatus.NON_COMPLIANT,
 }
-# The public reason each post-issuance event gives, filled from the event's own fields;
-# the aggregate and the read model both word it from here.
+# The state each event leads to: the read model takes a permit's public status from here
+# (through PUBLIC_STATUS), so the aggregate and the public page cannot disagree.
+STATE_AFTER = {
+    "Applied": UNDER_REVIEW,
+    "Reapplied": UNDER_REVIEW,
+    "Approved": VALID,
+    "Filed": VALID,
+    "GrantedOnCommitment": VALID,
+    "Refused": REFUSED,
+    "Withdrawn": WITHDRAWN,
+    "CommitmentConfirmed": VALID,
+    "RectificationOrdered": RECTIFYING,
+    "Rectified": VALID,
+    "RectificationFailed": NON_COMPLIANT,
+    "CommitmentFalse": REVOKED,
+    "Suspended": SUSPENDED,
+    "Resumed": VALID,
+    "Revoked": REVOKED,
+    "Cancelled": CANCELLED,
+    "Expired": EXPIRED,
+    "BusinessExited": EXITED,
+    "RegistrationRefused": EXITED,
+}
+# The public reason each event gives, filled from the event's own fields (a decision's
+# reason is the decider's own); the aggregate and the read model both word it from here.
+UNDER_REVIEW_REASON = "申请审查中 application under review"
 WORDING = {
+    "Applied": UNDER_REVIEW_REASON,
+    "Reapplied": UNDER_REVIEW_REASON,
+    "Approved": "{reason}",
+    "Filed": "{reason}",
+    "GrantedOnCommitment": "{reason}",
+    "Refused": "{reason}",
     "Suspended": "暂停 suspended: {reason}",
     "Resumed": "恢复 resumed: {reason}",
     "Revoked": "吊销 revoked: {reason}",
@@ -55,6 +85,13 @@ WORDING = {
     "RectificationFailed": "整改不合格 rectification failed: {reason}",
     "CommitmentFalse": "承诺不实，撤销许可 commitment found false, permit withdrawn",
 }
+# A permit still valid on record but past its validity is shown 无效 at once, before the
+# daily job records its expiry.
+PAST_VALIDITY = "有效期届满 expired on {valid_until}"
+
+
+def public_status(event: object) -> PermitStatus:
+    return PUBLIC_STATUS[STATE_AFTER[type(event).__name__]]
 
 
 def public_reason(event: object) -> str:

@@ -411,6 +411,59 @@ class Catalogue:
             permits=permit_codes,
         )
 
+    def theme_summary(self, code: str) -> dict[str, Any]:
+        """A theme as the list of themes shows it: how many permits and departments, and
+        whether a situation answer decides some of the permits."""
+        theme = self.theme(code)
+        departments = {self.permit_type(p).department for p in self.all_permits(code)}
+        return {
+            "code": theme.code,
+            "name_zh": theme.name_zh,
+            "name_en": theme.name_en,
+            "permit_count": len(theme.permits),
+            "conditional": any(not use.mandatory for use in theme.permits),
+            "department_count": len(departments),
+        }
+
+    def theme_outline(self, code: str) -> dict[str, Any]:
+        """What the window needs to open a theme: each permit with its department, mode,
+        time limits and condition, the situation questions, and the merged form (一表登记)."""
+        theme = self.theme(code)
+        permits = []
+        for use in theme.permits:
+            permit_type = self.permit_type(use.code)
+            department = self.department(permit_type.department)
+            permits.append(
+                {
+                    "code": permit_type.code,
+                    "name_zh": permit_type.name_zh,
+                    "name_en": permit_type.name_en,
+                    "department": department.code,
+                    "department_name_zh": department.name_zh,
+                    "mode": permit_type.mode,
+                    "statutory_days": permit_type.statutory_days,
+                    "promised_days": permit_type.promised_days,
+                    "when": use.when,
+                }
+            )
+        return {
+            "catalogue_version": self.version,
+            "permits": permits,
+            "situations": [q.model_dump() for q in theme.situations],
+            "form": [
+                {
+                    "code": f.field.code,
+                    "label_zh": f.field.label_zh,
+                    "label_en": f.field.label_en,
+                    "type": f.field.type,
+                    "choices": [c.model_dump() for c in f.field.choices],
+                    "required": f.required,
+                    "permits": list(f.permits),
+                }
+                for f in self.merged_form(code).fields
+            ],
+        }
+
     def validate_answers(
         self,
         theme_code: str,

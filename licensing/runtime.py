@@ -17,11 +17,11 @@ from licensing.catalogue import Catalogue, default_catalogue
 from licensing.delivery import Channel, EmailSender, SmsGateway
 from licensing.outbox import Outbox
 from licensing.persistence import ensure_postgres_schema, eventsourcing_env
-from licensing.projector import Projector
 from licensing.settings import Settings
 from licensing.signing import KeyRing, mint_pointer
 from licensing.store import EventStore
 from licensing.unit_of_work import Licensing
+from projections.projector import Projector
 from projections.readmodel import NAME as READ_MODEL
 from projections.readmodel import PostgresReadModel, ReadModel, SQLiteReadModel
 
@@ -58,7 +58,7 @@ class Runtime:
         self.settings = settings
         self.catalogue = catalogue or default_catalogue()
         ensure_postgres_schema(settings)
-        self.env: dict[str, Any] = eventsourcing_env(settings)
+        self.env: dict[str, Any] = eventsourcing_env(settings, read_model=READ_MODEL)
         # `app` is the event store (the library's application); `licensing` is what every
         # command runs against: the store with the catalogue, the calendar and the clock.
         self.app = EventStore(env=self.env)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import sqlite3
 import threading
 from abc import ABC, abstractmethod
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from typing import Any
 
@@ -58,7 +58,7 @@ class ReadModel(TrackingRecorder, ABC):
             self._apply(sql, events)
 
     @staticmethod
-    def _apply(sql: Sql, events: Sequence[Any]) -> None:
+    def _apply(sql: Sql, events: Iterable[Any]) -> None:
         for event in events:
             handler = HANDLERS.get(type(event))
             if handler is not None:
@@ -209,4 +209,21 @@ class PostgresReadModel(PostgresTrackingRecorder, ReadModel):
             yield cursor
 
 
-__all__ = ["PostgresReadModel", "ReadModel", "SQLiteDatastore", "SQLiteReadModel"]
+@contextmanager
+def replayed(events: Iterable[Any]) -> Iterator[Sql]:
+    """A throwaway read model in memory, `events` applied by the live one's handlers: read
+    it with the live view's queries to see the past exactly as the live view showed it."""
+    connection = sqlite3.connect(":memory:")
+    connection.row_factory = sqlite3.Row
+    try:
+        cursor = connection.cursor()
+        for statement in DDL:
+            cursor.execute(statement.format(**SQLiteReadModel.names))
+        sql = Sql(cursor, tables=SQLiteReadModel.names, pyformat=False)
+        ReadModel._apply(sql, events)
+        yield sql
+    finally:
+        connection.close()
+
+
+__all__ = ["PostgresReadModel", "ReadModel", "SQLiteDatastore", "SQLiteReadModel", "replayed"]

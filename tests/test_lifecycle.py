@@ -12,8 +12,8 @@ import pytest
 from domain.china import today_in_china
 from domain.uscc import make_uscc
 from licensing import jobs
-from licensing.history import audit_trail, licence_as_of
 from licensing.runtime import Runtime
+from projections.history import audit_trail, licence_as_of
 from tests.conftest import auth
 from tests.stories import LEGAL_REP, decode_qr, submission, submit
 

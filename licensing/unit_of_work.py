@@ -10,7 +10,7 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date
-from typing import Any, Concatenate, ParamSpec, Protocol, TypeVar
+from typing import Concatenate, ParamSpec, Protocol, TypeVar
 from uuid import UUID
 
 from eventsourcing.application import AggregateNotFoundError
@@ -22,6 +22,7 @@ from domain.bundle import BundleApplication
 from domain.china import today_in_china
 from domain.credit import CreditRecord
 from domain.errors import NotFound
+from domain.payloads import CreditSnapshot
 from domain.permit import Permit
 from domain.registration import BusinessRegistration
 from domain.text import check_event
@@ -178,7 +179,7 @@ class UnitOfWork:
         rules = self.catalogue.permit_types.get(permit_type)
         return default_expiry(rules.validity_years if rules else None, start)
 
-    def credit_snapshot(self, uscc: str, *, on: date) -> dict[str, Any]:
+    def credit_snapshot(self, uscc: str, *, on: date) -> CreditSnapshot:
         """What an application records of a business's credit, checked on day `on`."""
         record = self.licensing.credit_record(uscc)
         return credit_snapshot(record.active_listings() if record else [], on)

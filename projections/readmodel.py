@@ -220,7 +220,8 @@ class PostgresReadModel(PostgresTrackingRecorder, ReadModel):
         self.names["tracking"] = f'"{schema}"."{self.tracking_table_name}"'
         for name in (*TABLES, *INDEXES):
             self.check_identifier_length(f"{prefix}_{name}")
-        self.sql_create_statements.extend(SQL(s.format(**self.names)) for s in DDL)  # type: ignore[arg-type]
+        # The library's list is typed for composed statements; plain SQL runs the same.
+        self.sql_create_statements.extend(SQL(s.format(**self.names)) for s in DDL)  # type: ignore[misc]
 
     def _sql(self, cursor: Any) -> Sql:
         return Sql(cursor, tables=self.names, pyformat=True)

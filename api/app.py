@@ -8,6 +8,7 @@ from contextlib import asynccontextmanager
 from fastapi import FastAPI
 
 from api import audit, credit, problems, public, registrar, review, window
+from api.conditions import RequestConditions
 from licensing.runtime import Runtime
 from licensing.settings import Settings
 
@@ -28,6 +29,7 @@ def create_app(runtime: Runtime) -> FastAPI:
     )
     app.state.runtime = runtime
     problems.install(app)
+    app.add_middleware(RequestConditions)
     app.include_router(window.router)
     app.include_router(review.router)
     app.include_router(registrar.router)

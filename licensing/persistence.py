@@ -36,26 +36,9 @@ def eventsourcing_env(settings: Settings) -> dict[str, str]:
         "POSTGRES_USER": settings.postgres_user,
         "POSTGRES_PASSWORD": settings.postgres_password,
         "POSTGRES_SCHEMA": settings.postgres_schema,
-        "POSTGRES_POOL_SIZE": "8",
-        "POSTGRES_MAX_OVERFLOW": "8",
+        "POSTGRES_POOL_SIZE": str(settings.postgres_pool_size),
+        "POSTGRES_MAX_OVERFLOW": str(settings.postgres_pool_size),
     }
-
-
-def ensure_postgres_schema(settings: Settings) -> None:
-    """Create the configured schema; the library creates tables but not schemas."""
-    if settings.store != "postgres" or settings.postgres_schema == "public":
-        return
-    import psycopg
-
-    with psycopg.connect(
-        host=settings.postgres_host,
-        port=settings.postgres_port,
-        dbname=settings.postgres_dbname,
-        user=settings.postgres_user,
-        password=settings.postgres_password,
-        autocommit=True,
-    ) as conn:
-        conn.execute(f'CREATE SCHEMA IF NOT EXISTS "{settings.postgres_schema}"')
 
 
 class DateAsISO(Transcoding):

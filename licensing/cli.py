@@ -7,6 +7,7 @@ import logging
 import os
 import signal
 import sys
+from pathlib import Path
 from typing import Any
 
 import click
@@ -100,6 +101,72 @@ def init(new_keys: bool) -> None:
             click.echo(f"  {purpose} key: {rt.keys.current_kid(purpose)}")
     finally:
         rt.close()
+
+
+def _passphrase_options(command: Any) -> Any:
+    command = click.option(
+        "--passphrase-file",
+        type=click.Path(exists=True, dir_okay=False, path_type=Path),
+        help="read the passphrase from this file (its first line)",
+    )(command)
+    return click.option(
+        "--passphrase",
+        envvar="LICENSING_BACKUP_PASSPHRASE",
+        help="the passphrase itself; prefer LICENSING_BACKUP_PASSPHRASE or --passphrase-file,"
+        " which other users cannot read in the process list",
+    )(command)
+
+
+def _passphrase(passphrase: str | None, passphrase_file: Path | None) -> str:
+    if passphrase_file is not None:
+        lines = passphrase_file.read_text(encoding="utf-8").splitlines()
+        return lines[0] if lines else ""
+    if passphrase:
+        return passphrase
+    raise click.UsageError(
+        "a passphrase is needed: --passphrase-file, LICENSING_BACKUP_PASSPHRASE or --passphrase"
+    )
+
+
+@main.command()
+@click.argument("archive", type=click.Path(dir_okay=False, path_type=Path))
+@_passphrase_options
+def backup(archive: Path, passphrase: str | None, passphrase_file: Path | None) -> None:
+    """Write every stored event, the signing keys (private keys encrypted under the
+    passphrase) and a manifest to ARCHIVE, a new .tar.gz file. The server may keep running."""
+    from licensing import backup as backups
+
+    secret = _passphrase(passphrase, passphrase_file)
+    rt = _runtime(Settings())
+    try:
+        summary = backups.backup(rt, archive, secret)
+    except backups.BackupError as error:
+        raise click.ClickException(str(error)) from None
+    finally:
+        rt.close()
+    click.echo(
+        f"Backed up {summary.events} events (to position {summary.last_position}),"
+        f" {summary.licences} licences and {len(summary.keys)} signing keys to {archive}"
+    )
+
+
+@main.command()
+@click.argument("archive", type=click.Path(dir_okay=False, path_type=Path))
+@_passphrase_options
+def restore(archive: Path, passphrase: str | None, passphrase_file: Path | None) -> None:
+    """Load ARCHIVE into an empty store and an empty data folder, rebuild the read model and
+    check every licence against the backup. Start the services afterwards."""
+    from licensing import backup as backups
+
+    secret = _passphrase(passphrase, passphrase_file)
+    try:
+        summary = backups.restore(Settings(), archive, secret)
+    except backups.BackupError as error:
+        raise click.ClickException(str(error)) from None
+    click.echo(
+        f"Restored {summary.events} events (to position {summary.last_position}) and"
+        f" {len(summary.keys)} signing keys; all {summary.licences} licences match the backup"
+    )
 
 
 @main.command("demo")

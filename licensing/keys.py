@@ -63,13 +63,20 @@ def open_key_ring(
             _publish(store, published, local, to_publish, actor=actor)
         except IntegrityError:
             # Another process published first. Its keys are in this folder if it shares
-            # it (it wrote them before publishing); ours never signed anything.
-            for kid in generated:
-                local.discard(kid)
+            # it (it wrote them before publishing). Ours never signed anything — unless,
+            # sharing the folder, it found and published them: those stay.
+            _discard_unpublished(local, generated, published_keys(store))
             continue
         return local
     msg = "the store's published keys kept changing while this process started"
     raise RuntimeError(msg)
+
+
+def _discard_unpublished(ring: KeyRing, kids: list[str], winner: SigningKeys | None) -> None:
+    kept = set(winner.kids()) if winner else set()
+    for kid in kids:
+        if kid not in kept:
+            ring.discard(kid)
 
 
 def _publish(
@@ -98,6 +105,8 @@ def _public_members(jwk: dict[str, str]) -> dict[str, str]:
 
 
 def _refuse_missing_private_keys(published: SigningKeys, local: KeyRing, directory: Path) -> None:
+    # Every published key is active today. When rotation can retire a key to verify-only
+    # (signed-qr §5.5), its private half may be destroyed on purpose: skip those here.
     present = set(local.kids())
     missing = [kid for kid in published.kids() if kid not in present]
     for kid in published.kids():

@@ -274,3 +274,44 @@ def test_hosts_with_separate_data_folders_on_one_fresh_schema_never_crash_nor_mi
     assert all("licensing restore" in str(r) for r in refused)
     minted = sorted(p.name for p in tmp_path.glob("host*/keys/*.pem"))
     assert len(minted) == len(PURPOSES)
+
+
+@pytest.mark.parametrize("shared_folder", [True, False], ids=["shared-folder", "own-folder"])
+def test_the_loser_of_a_publishing_race_uses_the_winners_keys_or_refuses(
+    settings: Settings, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, shared_folder: bool
+) -> None:
+    """Past the locks (a file lock that does not hold on some network file system, say),
+    the fixed id of the published keys decides: the second to publish collides on version
+    1 and reloads the winner's keys. Here the winner publishes just between the loser's
+    generating its keys and publishing them."""
+    from licensing import keys as keys_module
+    from licensing import locks
+
+    with locks.initialisation(settings):  # the schema and the tables, as a start would
+        winner = EventStore(env=eventsourcing_env(settings))
+        loser = EventStore(env=eventsourcing_env(settings))
+    won: list[KeyRing] = []
+    publish = keys_module._publish
+
+    def the_winner_first(*args: object, **kwargs: object) -> None:
+        monkeypatch.setattr(keys_module, "_publish", publish)
+        won.append(keys_module.open_key_ring(winner, settings.keys_dir))
+        publish(*args, **kwargs)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(keys_module, "_publish", the_winner_first)
+    folder = settings.keys_dir if shared_folder else tmp_path / "other" / "keys"
+    try:
+        if shared_folder:
+            # The winner found the loser's new keys in the shared folder and published them.
+            assert keys_module.open_key_ring(loser, folder).kids() == won[0].kids()
+            assert len(list(folder.glob("*.pem"))) == len(PURPOSES)
+        else:
+            with pytest.raises(KeysMissing, match="licensing restore"):
+                keys_module.open_key_ring(loser, folder)
+            assert list(folder.glob("*.pem")) == []  # what it made never signed anything
+        published = keys_module.published_keys(winner)
+        assert published is not None and published.kids() == won[0].kids()
+        assert len(published.kids()) == len(PURPOSES)
+    finally:
+        winner.close()
+        loser.close()

@@ -7,7 +7,7 @@ from contextlib import asynccontextmanager
 
 from fastapi import FastAPI
 
-from api import clerk, credit, department, problems, public, registrar
+from api import audit, credit, problems, public, registrar, review, window
 from licensing.runtime import Runtime
 from licensing.settings import Settings
 
@@ -28,9 +28,10 @@ def create_app(runtime: Runtime) -> FastAPI:
     )
     app.state.runtime = runtime
     problems.install(app)
-    app.include_router(clerk.router)
-    app.include_router(department.router)
+    app.include_router(window.router)
+    app.include_router(review.router)
     app.include_router(registrar.router)
+    app.include_router(audit.router)
     app.include_router(credit.router)
     app.include_router(public.router)
 

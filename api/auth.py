@@ -46,6 +46,12 @@ def role(*allowed: str) -> Callable[..., Actor]:
     return check
 
 
+# Who may call a route, by role: one alias per kind of caller.
 Clerk = Annotated[Actor, Depends(role("clerk"))]
 Reviewer = Annotated[Actor, Depends(role("department"))]
+Registrar = Annotated[Actor, Depends(role("registrar"))]
+CreditOfficer = Annotated[Actor, Depends(role("credit"))]
+Staff = Annotated[Actor, Depends(role("clerk", "department", "registrar", "credit", "admin"))]
+# A business objects to a credit listing through the window or the credit office itself.
+Objector = Annotated[Actor, Depends(role("clerk", "credit"))]
 RuntimeDep = Annotated[Runtime, Depends(runtime)]

@@ -2,23 +2,18 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Any, Literal
+from typing import Any, Literal
 
-from fastapi import APIRouter, Depends, Response
+from fastapi import APIRouter, Response
 from pydantic import Field
 
-from api.auth import RuntimeDep, role
+from api.auth import CreditOfficer, Objector, RuntimeDep, Staff
 from api.schemas import Strict, Text
-from domain.actor import Actor
-from domain.credit import LISTS
 from licensing import credit
 from licensing.unit_of_work import Receipt
+from projections.views import credit_record
 
 router = APIRouter(prefix="/api/v1/credit", tags=["credit"])
-CreditOffice = Annotated[Actor, Depends(role("credit"))]
-Staff = Annotated[Actor, Depends(role("clerk", "department", "registrar", "credit", "admin"))]
-# The business objects through the window or the credit office itself.
-Objector = Annotated[Actor, Depends(role("clerk", "credit"))]
 
 
 class ListingIn(Strict):
@@ -42,17 +37,7 @@ class RemovalIn(Strict):
 
 
 def _record(rt: RuntimeDep, uscc: str) -> dict[str, Any]:
-    record = rt.licensing.credit_record(uscc)
-    listings = [dict(v, id=k) for k, v in record.listings.items()] if record else []
-    for listing in listings:
-        listing["list_zh"], listing["list_en"] = LISTS[listing["list"]]
-    active = [x for x in listings if x["state"] != "removed"]
-    return {
-        "uscc": uscc,
-        "listings": listings,
-        "restricted": bool(active),
-        "restrictions": ["commitment mode", "credit fast track (守信快批)"] if active else [],
-    }
+    return credit_record(uscc, rt.licensing.credit_record(uscc))
 
 
 def _settled(rt: RuntimeDep, receipt: Receipt) -> dict[str, Any]:
@@ -68,7 +53,7 @@ def get_record(uscc: str, actor: Staff, rt: RuntimeDep) -> dict[str, Any]:
 
 @router.post("/{uscc}/listings", status_code=201, summary="List a business (grounds, legal basis)")
 def list_business(
-    uscc: str, body: ListingIn, actor: CreditOffice, rt: RuntimeDep, response: Response
+    uscc: str, body: ListingIn, actor: CreditOfficer, rt: RuntimeDep, response: Response
 ) -> dict[str, Any]:
     receipt = credit.list_business(
         rt.licensing,
@@ -92,19 +77,22 @@ def object_to(
     uscc: str, listing_id: str, body: ObjectionIn, actor: Objector, rt: RuntimeDep
 ) -> dict[str, Any]:
     receipt = credit.object_to_listing(
-        rt.licensing,
-        uscc=uscc, listing_id=listing_id, actor=actor, grounds=body.grounds
+        rt.licensing, uscc=uscc, listing_id=listing_id, actor=actor, grounds=body.grounds
     )
     return _settled(rt, receipt)
 
 
 @router.post("/{uscc}/listings/{listing_id}/objection-decision", summary="Decide an objection")
 def decide(
-    uscc: str, listing_id: str, body: ObjectionDecisionIn, actor: CreditOffice, rt: RuntimeDep
+    uscc: str, listing_id: str, body: ObjectionDecisionIn, actor: CreditOfficer, rt: RuntimeDep
 ) -> dict[str, Any]:
     receipt = credit.decide_listing_objection(
         rt.licensing,
-        uscc=uscc, listing_id=listing_id, actor=actor, upheld=body.upheld, reason=body.reason
+        uscc=uscc,
+        listing_id=listing_id,
+        actor=actor,
+        upheld=body.upheld,
+        reason=body.reason,
     )
     return _settled(rt, receipt)
 
@@ -113,10 +101,14 @@ def decide(
     "/{uscc}/listings/{listing_id}/removal", summary="信用修复 or removal after the period"
 )
 def remove(
-    uscc: str, listing_id: str, body: RemovalIn, actor: CreditOffice, rt: RuntimeDep
+    uscc: str, listing_id: str, body: RemovalIn, actor: CreditOfficer, rt: RuntimeDep
 ) -> dict[str, Any]:
     receipt = credit.remove_listing(
         rt.licensing,
-        uscc=uscc, listing_id=listing_id, actor=actor, reason=body.reason, repaired=body.repaired
+        uscc=uscc,
+        listing_id=listing_id,
+        actor=actor,
+        reason=body.reason,
+        repaired=body.repaired,
     )
     return _settled(rt, receipt)

@@ -10,17 +10,16 @@ from fastapi import APIRouter, HTTPException, Query, Request, Response
 from fastapi.responses import JSONResponse
 from fastapi.templating import Jinja2Templates
 
+from api.answers import public_licence
 from api.auth import RuntimeDep
 from domain.china import CHINA, day_in_china, today_in_china
-from domain.credit import ACTIVE, LISTS, OBJECTED
 from domain.errors import InvalidParam, NotFound, ValidationFailed
-from domain.registration import ENTITY_TYPES
-from domain.status import PermitStatus, RegistrationStatus
 from domain.uscc import validate_uscc
-from licensing.history import licence_as_of
 from licensing.qr import qr_png, qr_svg
 from licensing.runtime import Runtime
-from licensing.signing import TokenInvalid, read_pointer, sign_status
+from licensing.signing import Pointer, TokenInvalid, read_pointer, sign_status
+from projections.history import licence_as_of
+from projections.views import present_licence, scan_page, status_document
 
 router = APIRouter(tags=["public"])
 templates = Jinja2Templates(directory=str(Path(__file__).parent / "templates"))
@@ -35,96 +34,7 @@ def beijing(moment: str | datetime) -> str:
 
 templates.env.filters["beijing"] = beijing
 
-# Worst first: the banner takes the colour of the worst permit.
-_SEVERITY = [
-    PermitStatus.INVALID,
-    PermitStatus.NON_COMPLIANT,
-    PermitStatus.UNDER_RECTIFICATION,
-    PermitStatus.UNDER_VERIFICATION,
-    PermitStatus.VALID,
-]
 NO_STORE = {"Cache-Control": "no-store"}
-
-
-def _status(status: PermitStatus | RegistrationStatus) -> dict[str, str]:
-    return {"code": status.value, "word": status.word, "english": status.english}
-
-
-# A listing under objection still applies until the credit office decides (domain/credit.py).
-_LISTING_STATES = {
-    ACTIVE: ("列入中", "listed"),
-    OBJECTED: ("异议审核中", "objection under review; the listing applies meanwhile"),
-}
-
-
-def present_credit_listing(row: dict[str, Any]) -> dict[str, Any]:
-    """One listing as the public sees it (公示): which list, since when, why, on what basis."""
-    list_zh, list_en = LISTS.get(row["list_code"], (row["list_code"], row["list_code"]))
-    word, english = _LISTING_STATES[row["state"]]
-    return {
-        "listing_id": row["listing_id"],
-        "list": row["list_code"],
-        "list_zh": list_zh,
-        "list_en": list_en,
-        "listed_on": row["listed_on"],
-        "grounds": row["grounds"],
-        "legal_basis": row["legal_basis"],
-        "state": {"code": row["state"], "word": word, "english": english},
-    }
-
-
-def present_licence(
-    rt: Runtime, row: dict[str, Any], *, today: date | None = None
-) -> dict[str, Any]:
-    """The public licence: registration, permits and credit listings, no personal data and
-    no staff identities, expiry applied on read."""
-    today = today or today_in_china()
-    catalogue = rt.catalogue
-    permits = []
-    for p in row["permits"]:
-        status, reason = PermitStatus(p["status"]), p["reason"]
-        if (
-            status is PermitStatus.VALID
-            and p["valid_until"]
-            and p["valid_until"] < today.isoformat()
-        ):
-            status, reason = PermitStatus.INVALID, f"有效期届满 expired on {p['valid_until']}"
-        permit_type = catalogue.permit_types.get(p["permit_type"])
-        department = catalogue.departments.get(p["department"])
-        permits.append(
-            {
-                "permit_type": p["permit_type"],
-                "name_zh": permit_type.name_zh if permit_type else p["permit_type"],
-                "name_en": permit_type.name_en if permit_type else p["permit_type"],
-                "department": p["department"],
-                "department_name_zh": department.name_zh if department else p["department"],
-                "department_name_en": department.name_en if department else p["department"],
-                "status": _status(status),
-                "reason": reason,
-                "legal_basis": p["legal_basis"],
-                "permit_number": p["permit_number"],
-                "valid_from": p["valid_from"],
-                "valid_until": p["valid_until"],
-                "version": p["version"],
-                "updated_at": p["updated_at"],
-            }
-        )
-    entity = ENTITY_TYPES.get(row["entity_type"], (row["entity_type"], row["entity_type"]))
-    return {
-        "uscc": row["uscc"],
-        "name": row["name"],
-        "entity_type": row["entity_type"],
-        "entity_type_zh": entity[0],
-        "domicile": row["domicile"],
-        "business_scope": row["business_scope"],
-        "registered_capital": row["registered_capital"],
-        "status": _status(RegistrationStatus(row["status"])),
-        "print_version": row["print_version"],
-        "version": row["version"],
-        "as_of": row["updated_at"],
-        "permits": permits,
-        "credit_listings": [present_credit_listing(x) for x in row["credit_listings"]],
-    }
 
 
 def _code(uscc: str) -> str:
@@ -179,12 +89,13 @@ def get_licence(
         if moment > datetime.now(tz=BEIJING) + timedelta(seconds=5):
             raise ValidationFailed([InvalidParam("as_of", "is in the future")])
         code = _code(uscc)
-        body = present_licence(rt, licence_as_of(rt.app, code, moment), today=day_in_china(moment))
+        past = licence_as_of(rt.app, code, moment)
+        body = present_licence(past, names=rt.catalogue, today=day_in_china(moment))
         body["requested_as_of"] = moment.isoformat()
         body["links"] = {"live": f"/api/v1/licences/{code}"}
         return JSONResponse(body, headers={"Cache-Control": "public, max-age=60"})
     row = _load(rt, uscc)
-    body = present_licence(rt, row)
+    body = public_licence(rt, row)
     body["links"] = {
         "self": f"/api/v1/licences/{row['uscc']}",
         "qr_png": f"/api/v1/licences/{row['uscc']}/qr.png",
@@ -216,86 +127,52 @@ def _wants_json(request: Request) -> bool:
     return "text/html" not in accept or accept.index("application/json") < accept.index("text/html")
 
 
+class _Unshown(Exception):
+    """A scanned code we will not show, and why: for machines and for people."""
+
+    def __init__(self, *, status_code: int, detail: str, reason: str) -> None:
+        super().__init__(detail)
+        self.status_code = status_code
+        self.detail = detail
+        self.reason = reason
+
+
+def _scanned(rt: Runtime, token: str) -> tuple[Pointer, dict[str, Any]]:
+    """What a scanned code points to: its pointer, and the live licence's row."""
+    issuer = rt.settings.issuer
+    try:
+        pointer = read_pointer(rt.keys, token, issuer=issuer)
+    except TokenInvalid as error:
+        detail = f"this code was not issued by {issuer}: {error}"
+        raise _Unshown(status_code=400, detail=detail, reason=str(error)) from None
+    row = rt.view.licence(pointer.uscc)
+    if row is None:
+        detail = f"no licence with USCC {pointer.uscc}"
+        raise _Unshown(status_code=404, detail=detail, reason="licence not found")
+    return pointer, row
+
+
 @router.get("/v/{token}", summary="Scan target: live status as a mobile page or as signed JSON")
 def verify(token: str, request: Request, rt: RuntimeDep) -> Response:
     wants_json = _wants_json(request)
     try:
-        pointer = read_pointer(rt.keys, token, issuer=rt.settings.issuer)
-    except TokenInvalid as error:
-        if wants_json:
-            raise HTTPException(
-                400, f"this code was not issued by {rt.settings.issuer}: {error}"
-            ) from None
+        pointer, row = _scanned(rt, token)
+    except _Unshown as unshown:
+        if wants_json:  # a problem document
+            raise HTTPException(unshown.status_code, unshown.detail) from None
+        context = {"reason": unshown.reason}
         return templates.TemplateResponse(
-            request, "refused.html", {"reason": str(error)}, status_code=400, headers=NO_STORE
+            request, "refused.html", context, status_code=unshown.status_code, headers=NO_STORE
         )
-    row = rt.view.licence(pointer.uscc)
-    if row is None:
-        if wants_json:
-            raise HTTPException(404, f"no licence with USCC {pointer.uscc}")
-        return templates.TemplateResponse(
-            request,
-            "refused.html",
-            {"reason": "licence not found"},
-            status_code=404,
-            headers=NO_STORE,
-        )
-    licence = present_licence(rt, row)
-    superseded = pointer.print_version < row["print_version"]
+    licence = public_licence(rt, row)
     headers = {**NO_STORE, "ETag": f'"v{row["version"]}"', "Vary": "Accept"}
     if wants_json:
-        doc = {
-            "v": licence["version"],
-            "asof": licence["as_of"],
-            "qv": pointer.print_version,
-            "superseded": superseded,
-            "lic": {"name": licence["name"], "status": licence["status"]["code"]},
-            "permits": [
-                {
-                    "type": p["permit_type"],
-                    "no": p["permit_number"],
-                    "status": p["status"]["code"],
-                    "valid_to": p["valid_until"],
-                    "changed_at": p["updated_at"],
-                }
-                for p in licence["permits"]
-            ],
-            "credit": [
-                {
-                    "list": c["list"],
-                    "list_zh": c["list_zh"],
-                    "list_en": c["list_en"],
-                    "listed_on": c["listed_on"],
-                    "grounds": c["grounds"],
-                    "legal_basis": c["legal_basis"],
-                    "state": c["state"]["code"],
-                }
-                for c in licence["credit_listings"]
-            ],
-        }
+        doc = status_document(licence, print_version=pointer.print_version)
         jws = sign_status(rt.keys, doc, issuer=rt.settings.issuer, subject=licence["uscc"])
         return JSONResponse({"jws": jws, "doc": doc}, headers=headers)
-    worst = min(
-        (PermitStatus(p["status"]["code"]) for p in licence["permits"]),
-        key=_SEVERITY.index,
-        default=PermitStatus.UNDER_VERIFICATION,
-    )
-    operating = all(p["status"]["code"] == "valid" for p in licence["permits"]) and (
-        licence["status"]["code"] == "active"
-    )
-    return templates.TemplateResponse(
-        request,
-        "verify.html",
-        {
-            "licence": licence,
-            "worst": worst.value,
-            "operating": operating,
-            "superseded": superseded,
-            "issuer": rt.settings.issuer,
-            "generated_at": beijing(datetime.now(tz=BEIJING)),
-        },
-        headers=headers,
-    )
+    context = scan_page(licence, print_version=pointer.print_version)
+    context |= {"issuer": rt.settings.issuer, "generated_at": beijing(datetime.now(tz=BEIJING))}
+    return templates.TemplateResponse(request, "verify.html", context, headers=headers)
 
 
 @router.get(

@@ -6,9 +6,28 @@ from datetime import date
 from decimal import Decimal
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field
 
-Text = Annotated[str, Field(min_length=1, max_length=500)]
+from domain.text import clean
+
+
+def _text(max_length: int, *, min_length: int = 1, multiline: bool = False) -> Any:
+    """A string field the whole system can carry (domain/text.py): no control characters
+    (newlines and tabs only where `multiline`), no lone surrogates, NFC, trimmed, bounded."""
+    return Annotated[
+        str,
+        Field(min_length=min_length, max_length=max_length),
+        AfterValidator(lambda value: clean(value, multiline=multiline, max_length=max_length)),
+    ]
+
+
+Text = _text(500)  # a reason, a legal basis, a material: one line
+Code = _text(64)  # a theme, a permit number, a version
+Name = _text(100, min_length=2)  # a business's name
+Person = _text(50)  # a person's name
+Paragraph = _text(2000, multiline=True)
+Statement = _text(4000, multiline=True)
+Note = _text(4000, min_length=0, multiline=True)
 
 
 class Strict(BaseModel):
@@ -18,52 +37,52 @@ class Strict(BaseModel):
 class LegalRepresentative(Strict):
     """Personal data: stored for the registrar, never shown to the public or put in a QR."""
 
-    name: Annotated[str, Field(min_length=1, max_length=50)]
-    id_number: Annotated[str, Field(pattern=r"^\d{17}[\dX]$", description="居民身份证号码")]
-    mobile: Annotated[str, Field(pattern=r"^1\d{10}$")]
+    name: Person
+    id_number: Annotated[str, Field(pattern=r"^[0-9]{17}[0-9X]$", description="居民身份证号码")]
+    mobile: Annotated[str, Field(pattern=r"^1[0-9]{10}$")]
 
 
 class BusinessIn(Strict):
-    uscc: Annotated[str, Field(min_length=1, max_length=32, description="统一社会信用代码")]
-    name: Annotated[str, Field(min_length=2, max_length=100)]
-    entity_type: Annotated[str, Field(examples=["limited_company"])]
+    uscc: Annotated[_text(32), Field(description="统一社会信用代码")]
+    name: Name
+    entity_type: Annotated[_text(40), Field(examples=["limited_company"])]
     legal_representative: LegalRepresentative
     domicile: Text
-    business_scope: Annotated[str, Field(min_length=1, max_length=2000)]
+    business_scope: Paragraph
     registered_capital: Annotated[Decimal, Field(ge=0, max_digits=16, decimal_places=2)]
 
 
 class ApplicantIn(Strict):
     """The fixed electronic delivery address (电子送达) for decision documents."""
 
-    contact_name: Annotated[str, Field(min_length=1, max_length=50)]
-    mobile: Annotated[str, Field(pattern=r"^1\d{10}$")]
-    email: Annotated[str, Field(pattern=r"^[^@\s]+@[^@\s]+\.[^@\s]+$", max_length=200)]
+    contact_name: Person
+    mobile: Annotated[str, Field(pattern=r"^1[0-9]{10}$")]
+    email: Annotated[_text(200), Field(pattern=r"^[^@\s]+@[^@\s]+\.[^@\s]+$")]
 
 
 class SignedLetter(Strict):
     """The applicant's signature under a published commitment letter (告知承诺书)."""
 
-    version: Annotated[str, Field(min_length=1, max_length=40)]
-    signed_by: Annotated[str, Field(min_length=1, max_length=50)]
+    version: Code
+    signed_by: Person
 
 
 class FastTrackIn(Strict):
     """守信快批: the chain headquarters applying for its store, and its written declaration."""
 
-    chain_hq_uscc: Annotated[str, Field(min_length=1, max_length=32)]
-    declaration: Annotated[str, Field(min_length=1, max_length=4000)]
+    chain_hq_uscc: _text(32)
+    declaration: Statement
 
 
 class DeficiencyIn(Strict):
     """容缺受理: a material accepted as missing, with the date the applicant promises it."""
 
-    material: Annotated[str, Field(min_length=1, max_length=200)]
+    material: _text(200)
     supply_by: date
 
 
 class SubmissionIn(Strict):
-    theme: Annotated[str, Field(examples=["open_hotel"])]
+    theme: Annotated[Code, Field(examples=["open_hotel"])]
     business: BusinessIn
     applicant: ApplicantIn
     situation: dict[str, Any] = Field(
@@ -91,13 +110,13 @@ class SubmissionIn(Strict):
 
 class ApproveIn(Strict):
     outcome: Literal["approve"]
-    permit_number: Annotated[str, Field(min_length=1, max_length=64)]
+    permit_number: Code
     valid_from: date | None = None
     valid_until: date | None = Field(
         default=None, description="defaults to the permit type's validity period"
     )
-    reason: Annotated[str | None, Field(max_length=500)] = None
-    legal_basis: Annotated[str | None, Field(max_length=500)] = None
+    reason: Text | None = None
+    legal_basis: Text | None = None
 
 
 class RefuseIn(Strict):
@@ -126,9 +145,9 @@ class ChangesIn(Strict):
     """变更登记: only the registered items a change may touch."""
 
     class Changes(Strict):
-        name: Annotated[str | None, Field(min_length=2, max_length=100)] = None
-        domicile: Annotated[str | None, Field(min_length=1, max_length=500)] = None
-        business_scope: Annotated[str | None, Field(min_length=1, max_length=2000)] = None
+        name: Name | None = None
+        domicile: Text | None = None
+        business_scope: Paragraph | None = None
         legal_representative: LegalRepresentative | None = None
 
     changes: Changes
@@ -136,7 +155,7 @@ class ChangesIn(Strict):
 
 
 class ObjectionIn(Strict):
-    objector: Annotated[str, Field(min_length=1, max_length=200)]
+    objector: _text(200)
     grounds: Text
 
 
@@ -148,20 +167,20 @@ class VerificationIn(Strict):
     """先证后核: the outcome of verifying a permit granted on commitment."""
 
     outcome: Literal["confirmed", "defects", "false"]
-    findings: Annotated[str | None, Field(max_length=2000)] = None
+    findings: Paragraph | None = None
     deadline: date | None = Field(default=None, description="for defects: rectify by this day")
-    legal_basis: Annotated[str | None, Field(max_length=500)] = None
+    legal_basis: Text | None = None
 
 
 class RectificationIn(Strict):
     outcome: Literal["rectified", "failed"]
     reason: Text
-    legal_basis: Annotated[str | None, Field(max_length=500)] = None
+    legal_basis: Text | None = None
 
 
 class SupplementRequestIn(Strict):
     items: Annotated[list[Text], Field(min_length=1, max_length=30, description="what is missing")]
-    note: Annotated[str, Field(max_length=2000)] = ""
+    note: Note = ""
 
 
 class ResubmissionIn(Strict):
@@ -192,4 +211,4 @@ class JointInspectionIn(Strict):
 
 class FindingIn(Strict):
     outcome: Literal["pass", "fail"]
-    notes: Annotated[str, Field(max_length=4000)] = ""
+    notes: Note = ""

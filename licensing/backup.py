@@ -516,7 +516,7 @@ def _kdf(seal: dict[str, Any]) -> tuple[bytes, dict[str, int]]:
 
 
 def _load_events(settings: Settings, events: Path) -> int:
-    store = EventStore(env=eventsourcing_env(settings))
+    store = EventStore(env=eventsourcing_env(settings, read_model=READ_MODEL))
     try:
         with events.open(encoding="utf-8") as lines:
             rows = (_row_from_json(line, number) for number, line in enumerate(lines, 1))

@@ -27,6 +27,7 @@ from pydantic import (
 from domain.credit import LISTS
 from domain.dates import add_years
 from domain.errors import InvalidParam, NotFound, ValidationFailed
+from domain.text import clean
 
 DATA_DIR = Path(__file__).parent / "data"
 FILES = (
@@ -410,6 +411,59 @@ class Catalogue:
             permits=permit_codes,
         )
 
+    def theme_summary(self, code: str) -> dict[str, Any]:
+        """A theme as the list of themes shows it: how many permits and departments, and
+        whether a situation answer decides some of the permits."""
+        theme = self.theme(code)
+        departments = {self.permit_type(p).department for p in self.all_permits(code)}
+        return {
+            "code": theme.code,
+            "name_zh": theme.name_zh,
+            "name_en": theme.name_en,
+            "permit_count": len(theme.permits),
+            "conditional": any(not use.mandatory for use in theme.permits),
+            "department_count": len(departments),
+        }
+
+    def theme_outline(self, code: str) -> dict[str, Any]:
+        """What the window needs to open a theme: each permit with its department, mode,
+        time limits and condition, the situation questions, and the merged form (一表登记)."""
+        theme = self.theme(code)
+        permits = []
+        for use in theme.permits:
+            permit_type = self.permit_type(use.code)
+            department = self.department(permit_type.department)
+            permits.append(
+                {
+                    "code": permit_type.code,
+                    "name_zh": permit_type.name_zh,
+                    "name_en": permit_type.name_en,
+                    "department": department.code,
+                    "department_name_zh": department.name_zh,
+                    "mode": permit_type.mode,
+                    "statutory_days": permit_type.statutory_days,
+                    "promised_days": permit_type.promised_days,
+                    "when": use.when,
+                }
+            )
+        return {
+            "catalogue_version": self.version,
+            "permits": permits,
+            "situations": [q.model_dump() for q in theme.situations],
+            "form": [
+                {
+                    "code": f.field.code,
+                    "label_zh": f.field.label_zh,
+                    "label_en": f.field.label_en,
+                    "type": f.field.type,
+                    "choices": [c.model_dump() for c in f.field.choices],
+                    "required": f.required,
+                    "permits": list(f.permits),
+                }
+                for f in self.merged_form(code).fields
+            ],
+        }
+
     def validate_answers(
         self,
         theme_code: str,
@@ -473,10 +527,7 @@ def _coerce(field: FormField, value: Any) -> Any:
     if kind in ("string", "text"):
         if not isinstance(value, str):
             raise ValueError(f"expected text, got {value!r}")
-        text = value.strip()
-        if len(text) > MAX_LENGTH[kind]:
-            raise ValueError(f"must be at most {MAX_LENGTH[kind]} characters, got {len(text)}")
-        return text
+        return clean(value, multiline=kind == "text", max_length=MAX_LENGTH[kind])
     if kind == "boolean":
         # "yes"/"1" are refused: API clients send JSON, and a guessed yes is a wrong yes.
         if not isinstance(value, bool):

@@ -257,7 +257,7 @@ def lapse() -> None:
     from licensing import jobs
 
     rt = _runtime(Settings())
-    click.echo(f"Lapsed {len(jobs.lapse_overdue(rt.licensing))} applications")
+    click.echo(f"Lapsed {len(jobs.lapse_overdue(rt.licensing, rt.index()))} applications")
     rt.close()
 
 
@@ -267,7 +267,9 @@ def deem() -> None:
     from licensing import jobs
 
     rt = _runtime(Settings())
-    click.echo(f"Deemed {len(jobs.deem_overdue(rt.licensing))} acceptances and outcomes")
+    click.echo(
+        f"Deemed {len(jobs.deem_overdue(rt.licensing, rt.index()))} acceptances and outcomes"
+    )
     rt.close()
 
 
@@ -282,7 +284,7 @@ def expire_listings() -> None:
     from licensing import jobs
 
     rt = _runtime(Settings())
-    click.echo(f"Moved out {len(jobs.expire_listings(rt.licensing))} listings")
+    click.echo(f"Moved out {len(jobs.expire_listings(rt.licensing, rt.index()))} listings")
     rt.close()
 
 
@@ -293,10 +295,13 @@ def daily() -> None:
 
     rt = _runtime(Settings())
     daily_jobs = (
-        ("Deemed {} acceptances and outcomes", lambda: len(jobs.deem_overdue(rt.licensing))),
-        ("Lapsed {} applications", lambda: len(jobs.lapse_overdue(rt.licensing))),
+        (
+            "Deemed {} acceptances and outcomes",
+            lambda: len(jobs.deem_overdue(rt.licensing, rt.index())),
+        ),
+        ("Lapsed {} applications", lambda: len(jobs.lapse_overdue(rt.licensing, rt.index()))),
         ("Expired {} permits", lambda: _expire_permits(rt)),
-        ("Moved out {} listings", lambda: len(jobs.expire_listings(rt.licensing))),
+        ("Moved out {} listings", lambda: len(jobs.expire_listings(rt.licensing, rt.index()))),
     )
     failed = []
     try:
@@ -328,8 +333,7 @@ def expire() -> None:
 def _expire_permits(rt: Any) -> int:  # a Runtime, imported late
     from licensing import jobs
 
-    rt.projector.catch_up()  # the read model finds the candidates
-    return len(jobs.expire_permits(rt.licensing, rt.view))
+    return len(jobs.expire_permits(rt.licensing, rt.index()))
 
 
 @main.group()

@@ -15,19 +15,19 @@ from eventsourcing.sqlite import SQLiteApplicationRecorder
 
 from domain.actor import Actor
 from licensing.settings import Settings
-from projections.readmodel import NAME as READ_MODEL
 
 
-def eventsourcing_env(settings: Settings) -> dict[str, str]:
-    """The `eventsourcing` library's environment for our application and read model."""
+def eventsourcing_env(settings: Settings, *, read_model: str) -> dict[str, str]:
+    """The `eventsourcing` library's environment for our application and for the read model
+    named `read_model`, a name (with its schema version) that only the runtime knows."""
     if settings.store == "sqlite":
         settings.data_dir.mkdir(parents=True, exist_ok=True)
         # SQLite table names are fixed, so the write and read sides need a file each.
         return {
             "PERSISTENCE_MODULE": "eventsourcing.sqlite",
             "LICENSING_SQLITE_DBNAME": str(settings.data_dir / "events.db"),
-            f"{READ_MODEL.upper()}_SQLITE_DBNAME": str(
-                settings.data_dir / f"{READ_MODEL.lower()}.db"
+            f"{read_model.upper()}_SQLITE_DBNAME": str(
+                settings.data_dir / f"{read_model.lower()}.db"
             ),
             "SQLITE_LOCK_TIMEOUT": "10",
         }

@@ -19,11 +19,11 @@ from licensing.delivery import Channel, EmailSender, SmsGateway
 from licensing.keys import open_key_ring
 from licensing.outbox import Outbox
 from licensing.persistence import eventsourcing_env
-from licensing.projector import Projector
 from licensing.settings import Settings
 from licensing.signing import mint_pointer
 from licensing.store import EventStore
 from licensing.unit_of_work import Licensing
+from projections.projector import Projector
 from projections.readmodel import NAME as READ_MODEL
 from projections.readmodel import PostgresReadModel, ReadModel, SQLiteReadModel
 
@@ -64,7 +64,7 @@ class Runtime:
         self.settings = settings
         self.catalogue = catalogue or default_catalogue()
         calendar = WorkingCalendar.load(settings.calendar_overrides)
-        self.env: dict[str, Any] = eventsourcing_env(settings)
+        self.env: dict[str, Any] = eventsourcing_env(settings, read_model=READ_MODEL)
         # Processes starting at once (docker-compose's services) take turns to create the
         # tables and to generate and publish the keys.
         with locks.initialisation(settings):
@@ -94,6 +94,11 @@ class Runtime:
     def settle(self, position: int) -> bool:
         """Wait (bounded) until a command's own change is visible in the read model."""
         return self.projector.wait_for(position, self.settings.projection_wait_seconds)
+
+    def index(self) -> ReadModel:
+        """The read model caught up with the store: where the daily jobs find their work."""
+        self.projector.catch_up()
+        return self.view
 
     def outbox(self) -> Outbox:
         """The delivery outbox with the channels the settings configure (maybe none)."""

@@ -24,6 +24,7 @@ from domain.credit import CreditRecord
 from domain.errors import NotFound
 from domain.permit import Permit
 from domain.registration import BusinessRegistration
+from domain.text import check_event
 from licensing.calendar import WorkingCalendar
 from licensing.catalogue import Catalogue
 from licensing.store import EventStore
@@ -188,6 +189,9 @@ class UnitOfWork:
         changed = [a for a in self._seen.values() if a.pending_events]
         if not changed:
             return 0
+        for aggregate in changed:
+            for event in aggregate.pending_events:
+                check_event(event)
         recordings = self.licensing.store.save(*changed)
         return recordings[-1].notification.id if recordings else 0
 

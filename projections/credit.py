@@ -26,7 +26,7 @@ DDL = (
 _USCC = "(SELECT uscc FROM {credit_records} WHERE record_id = :record_id)"
 
 # The public licence shows the listings, so each event of the credit record is a new licence
-# version, counted as history.licence_as_of counts it.
+# version, like each event of its registration or permits.
 _BUMP = (
     "UPDATE {licences} SET version = version + 1,"
     " updated_at = CASE WHEN updated_at > :ts THEN updated_at ELSE :ts END"
@@ -105,15 +105,21 @@ HANDLERS: dict[type, Any] = {
 }
 
 
-def listing_order(listing: dict[str, Any]) -> tuple[int, str]:
-    """L1, L2 … L10: the order they were listed in (the SQL below sorts the same way)."""
-    return len(listing["listing_id"]), listing["listing_id"]
-
-
 def public_listings(sql: Sql, uscc: str) -> list[dict[str, Any]]:
-    """A business's listings in public view, oldest first."""
+    """A business's listings in public view, oldest first (L1, L2 … L10: as listed)."""
     return sql.all(
         "SELECT listing_id, list_code, listed_on, grounds, legal_basis, state"
         " FROM {credit_listings} WHERE uscc = :uscc ORDER BY length(listing_id), listing_id",
         {"uscc": uscc},
     )
+
+
+def listed_on_or_before(sql: Sql, list_code: str, day: str) -> list[tuple[str, str]]:
+    """(USCC, listing id) of the listings on `list_code` still in public view that were listed
+    on or before `day`: the candidates whose listing period may be over."""
+    rows = sql.all(
+        "SELECT uscc, listing_id FROM {credit_listings} WHERE list_code = :list_code"
+        " AND listed_on <= :day ORDER BY uscc, listing_id",
+        {"list_code": list_code, "day": day},
+    )
+    return [(row["uscc"], row["listing_id"]) for row in rows]

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from typing import Any
 
-from domain.permit import Permit, public_reason
+from domain.permit import Permit, public_reason, public_status
 from domain.registration import BusinessRegistration
-from domain.status import PermitStatus, RegistrationStatus
+from domain.status import RegistrationStatus
 from projections.credit import public_listings
 from projections.sql import Sql
 
@@ -122,6 +122,11 @@ def _registration_exited(sql: Sql, e: Any) -> None:
     _licence_update(sql, e, status=e.status)
 
 
+def _public(e: Any) -> dict[str, Any]:
+    """The status and reason a permit event leads to, as the domain words them."""
+    return {"status": public_status(e).value, "reason": public_reason(e)}
+
+
 def _permit_applied(sql: Sql, e: Permit.Applied) -> None:
     sql.execute(
         "INSERT INTO {permits} VALUES (:permit_id, :uscc, :permit_type, :department, :status,"
@@ -131,8 +136,7 @@ def _permit_applied(sql: Sql, e: Permit.Applied) -> None:
             "uscc": e.uscc,
             "permit_type": e.permit_type,
             "department": e.department,
-            "status": PermitStatus.UNDER_VERIFICATION.value,
-            "reason": "申请审查中 application under review",
+            **_public(e),
             "version": e.originator_version,
             "ts": _ts(e),
         },
@@ -141,7 +145,12 @@ def _permit_applied(sql: Sql, e: Permit.Applied) -> None:
 
 
 def _update_permit(sql: Sql, e: Any, **values: Any) -> None:
-    values |= {"permit_id": str(e.originator_id), "version": e.originator_version, "ts": _ts(e)}
+    values |= {
+        **_public(e),
+        "permit_id": str(e.originator_id),
+        "version": e.originator_version,
+        "ts": _ts(e),
+    }
     sql.execute(
         "UPDATE {permits} SET status = :status, reason = :reason, legal_basis = :legal_basis,"
         " permit_number = :permit_number, valid_from = :valid_from, valid_until = :valid_until,"
@@ -152,13 +161,12 @@ def _update_permit(sql: Sql, e: Any, **values: Any) -> None:
     sql.execute(_BUMP_BY_PERMIT, {"permit_id": str(e.originator_id), "ts": _ts(e)})
 
 
-def _permit_reapplied(sql: Sql, e: Any) -> None:
+def _permit_reset(sql: Sql, e: Any) -> None:
+    """Reapplied or refused: nothing of an issued permit stays on record."""
     _update_permit(
         sql,
         e,
-        status=PermitStatus.UNDER_VERIFICATION.value,
-        reason="申请审查中 application under review",
-        legal_basis=None,
+        legal_basis=getattr(e, "legal_basis", None),
         permit_number=None,
         valid_from=None,
         valid_until=None,
@@ -166,12 +174,11 @@ def _permit_reapplied(sql: Sql, e: Any) -> None:
     )
 
 
-def _permit_approved(sql: Sql, e: Any) -> None:
+def _permit_issued(sql: Sql, e: Any) -> None:
+    """Approved, filed or granted on commitment: in force, with its number and validity."""
     _update_permit(
         sql,
         e,
-        status=PermitStatus.VALID.value,
-        reason=e.reason,
         legal_basis=e.legal_basis,
         permit_number=e.number,
         valid_from=e.valid_from.isoformat(),
@@ -182,7 +189,7 @@ def _permit_approved(sql: Sql, e: Any) -> None:
     )
 
 
-def _permit_became(status: PermitStatus, *, settles_commitment: bool = False) -> Any:
+def _permit_became(*, settles_commitment: bool = False) -> Any:
     """After issuance: the status and its reason change; number and validity stay on record.
     An event that settles a commitment also clears its verification due date."""
 
@@ -192,36 +199,20 @@ def _permit_became(status: PermitStatus, *, settles_commitment: bool = False) ->
                 "UPDATE {permits} SET verification_due = NULL WHERE permit_id = :permit_id",
                 {"permit_id": str(e.originator_id)},
             )
-        values = {
-            "status": status.value,
-            "reason": public_reason(e),
-            "legal_basis": getattr(e, "legal_basis", None),
-            "permit_id": str(e.originator_id),
-            "version": e.originator_version,
-            "ts": _ts(e),
-        }
         sql.execute(
             "UPDATE {permits} SET status = :status, reason = :reason, legal_basis = :legal_basis,"
             " version = :version, updated_at = :ts WHERE permit_id = :permit_id",
-            values,
+            {
+                **_public(e),
+                "legal_basis": getattr(e, "legal_basis", None),
+                "permit_id": str(e.originator_id),
+                "version": e.originator_version,
+                "ts": _ts(e),
+            },
         )
         sql.execute(_BUMP_BY_PERMIT, {"permit_id": str(e.originator_id), "ts": _ts(e)})
 
     return handle
-
-
-def _permit_refused(sql: Sql, e: Any) -> None:
-    _update_permit(
-        sql,
-        e,
-        status=PermitStatus.INVALID.value,
-        reason=e.reason,
-        legal_basis=e.legal_basis,
-        permit_number=None,
-        valid_from=None,
-        valid_until=None,
-        verification_due=None,
-    )
 
 
 def _bump(sql: Sql, e: Any) -> None:
@@ -242,26 +233,24 @@ HANDLERS: dict[type, Any] = {
     R.ObjectionRaised: _objection_raised,
     R.Exited: _registration_exited,
     Permit.Applied: _permit_applied,
-    Permit.Reapplied: _permit_reapplied,
-    Permit.Approved: _permit_approved,
-    Permit.Refused: _permit_refused,
-    Permit.Suspended: _permit_became(PermitStatus.INVALID),
-    Permit.Resumed: _permit_became(PermitStatus.VALID),
-    Permit.Revoked: _permit_became(PermitStatus.INVALID, settles_commitment=True),
-    Permit.Cancelled: _permit_became(PermitStatus.INVALID, settles_commitment=True),
-    Permit.Expired: _permit_became(PermitStatus.INVALID, settles_commitment=True),
-    Permit.BusinessExited: _permit_became(PermitStatus.INVALID, settles_commitment=True),
-    Permit.RegistrationRefused: _permit_became(PermitStatus.INVALID, settles_commitment=True),
-    Permit.Withdrawn: _permit_became(PermitStatus.INVALID, settles_commitment=True),
-    Permit.Filed: _permit_approved,
-    Permit.GrantedOnCommitment: _permit_approved,
-    Permit.CommitmentConfirmed: _permit_became(PermitStatus.VALID, settles_commitment=True),
-    Permit.RectificationOrdered: _permit_became(
-        PermitStatus.UNDER_RECTIFICATION, settles_commitment=True
-    ),
-    Permit.Rectified: _permit_became(PermitStatus.VALID),
-    Permit.RectificationFailed: _permit_became(PermitStatus.NON_COMPLIANT),
-    Permit.CommitmentFalse: _permit_became(PermitStatus.INVALID, settles_commitment=True),
+    Permit.Reapplied: _permit_reset,
+    Permit.Refused: _permit_reset,
+    Permit.Approved: _permit_issued,
+    Permit.Filed: _permit_issued,
+    Permit.GrantedOnCommitment: _permit_issued,
+    Permit.Suspended: _permit_became(),
+    Permit.Resumed: _permit_became(),
+    Permit.Rectified: _permit_became(),
+    Permit.RectificationFailed: _permit_became(),
+    Permit.RectificationOrdered: _permit_became(settles_commitment=True),
+    Permit.CommitmentConfirmed: _permit_became(settles_commitment=True),
+    Permit.CommitmentFalse: _permit_became(settles_commitment=True),
+    Permit.Revoked: _permit_became(settles_commitment=True),
+    Permit.Cancelled: _permit_became(settles_commitment=True),
+    Permit.Expired: _permit_became(settles_commitment=True),
+    Permit.BusinessExited: _permit_became(settles_commitment=True),
+    Permit.RegistrationRefused: _permit_became(settles_commitment=True),
+    Permit.Withdrawn: _permit_became(settles_commitment=True),
 }
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import sqlite3
 import threading
 from abc import ABC, abstractmethod
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from typing import Any
 
@@ -14,16 +14,21 @@ from eventsourcing.postgres import PostgresDatastore, PostgresTrackingRecorder
 from eventsourcing.sqlite import SQLiteDatastore, SQLiteTrackingRecorder
 from psycopg.sql import SQL
 
-from projections import credit, licence, worklist
+from projections import applications, credit, licence, worklist
 from projections.sql import Sql
 
 # The schema's version is part of the read model's name: a new schema is built beside the old
 # one from the events (a fresh name has no tracking position), never migrated in place.
-NAME = "ReadModelV3"
-TABLES = licence.TABLES + worklist.TABLES + credit.TABLES
-INDEXES = ("permits_by_uscc", "tasks_by_department")
-DDL = licence.DDL + worklist.DDL + credit.DDL
-HANDLERS = {**licence.HANDLERS, **worklist.HANDLERS, **credit.HANDLERS}
+NAME = "ReadModelV4"  # v4: the daily jobs' index (applications, promised materials, deemed)
+MODULES = (licence, worklist, credit, applications)
+TABLES = tuple(table for module in MODULES for table in module.TABLES)
+INDEXES = ("permits_by_uscc", "tasks_by_department", *applications.INDEXES)
+DDL = tuple(statement for module in MODULES for statement in module.DDL)
+# What each event does to the read model: every module's handler for it, in this order.
+HANDLERS: dict[type, list[Any]] = {}
+for _module in MODULES:
+    for _event, _handler in _module.HANDLERS.items():
+        HANDLERS.setdefault(_event, []).append(_handler)
 
 
 class ReadModel(TrackingRecorder, ABC):
@@ -58,10 +63,9 @@ class ReadModel(TrackingRecorder, ABC):
             self._apply(sql, events)
 
     @staticmethod
-    def _apply(sql: Sql, events: Sequence[Any]) -> None:
+    def _apply(sql: Sql, events: Iterable[Any]) -> None:
         for event in events:
-            handler = HANDLERS.get(type(event))
-            if handler is not None:
+            for handler in HANDLERS.get(type(event), ()):
                 handler(sql, event)
 
     @staticmethod
@@ -126,6 +130,24 @@ class ReadModel(TrackingRecorder, ABC):
                 {"day": day},
             )
         return [row["uscc"] for row in rows]
+
+    # The daily jobs' index (licensing.jobs.Index): candidates only, the aggregates decide.
+
+    def received_on_or_before(self, day: str) -> list[str]:
+        with self.reading() as sql:
+            return applications.received_on_or_before(sql, day)
+
+    def with_material_overdue(self, day: str) -> list[str]:
+        with self.reading() as sql:
+            return applications.with_material_overdue(sql, day)
+
+    def deemable_before(self, day: str) -> list[str]:
+        with self.reading() as sql:
+            return worklist.deemable_before(sql, day)
+
+    def listed_on_or_before(self, list_code: str, day: str) -> list[tuple[str, str]]:
+        with self.reading() as sql:
+            return credit.listed_on_or_before(sql, list_code, day)
 
     def verifications(self, department: str) -> list[dict[str, Any]]:
         with self.reading() as sql:
@@ -214,4 +236,21 @@ class PostgresReadModel(PostgresTrackingRecorder, ReadModel):
             yield cursor
 
 
-__all__ = ["PostgresReadModel", "ReadModel", "SQLiteDatastore", "SQLiteReadModel"]
+@contextmanager
+def replayed(events: Iterable[Any]) -> Iterator[Sql]:
+    """A throwaway read model in memory, `events` applied by the live one's handlers: read
+    it with the live view's queries to see the past exactly as the live view showed it."""
+    connection = sqlite3.connect(":memory:")
+    connection.row_factory = sqlite3.Row
+    try:
+        cursor = connection.cursor()
+        for statement in DDL:
+            cursor.execute(statement.format(**SQLiteReadModel.names))
+        sql = Sql(cursor, tables=SQLiteReadModel.names, pyformat=False)
+        ReadModel._apply(sql, events)
+        yield sql
+    finally:
+        connection.close()
+
+
+__all__ = ["PostgresReadModel", "ReadModel", "SQLiteDatastore", "SQLiteReadModel", "replayed"]

@@ -14,9 +14,9 @@ from domain.actor import SYSTEM
 from domain.china import today_in_china
 from domain.credit import CreditRecord
 from domain.uscc import make_uscc
-from licensing.history import licence_as_of
-from licensing.projector import Projector
 from licensing.runtime import Runtime, construct_read_model
+from projections.history import licence_as_of
+from projections.projector import Projector
 from tests.conftest import auth
 from tests.stories import submission, submit, verify_status_document
 

@@ -20,6 +20,7 @@ from licensing.runtime import Runtime
 from licensing.settings import Settings
 from licensing.signing import PURPOSES, KeyRing, mint_pointer, read_pointer
 from licensing.store import EventStore
+from projections.readmodel import NAME as READ_MODEL
 from tests.test_cli import _env_of
 
 USCC = make_uscc("91440604MA55K3Y00")
@@ -132,7 +133,7 @@ def test_another_stores_keys_are_refused(
 
 
 def _a_store_written_before_keys_were_published(settings: Settings) -> None:
-    store = EventStore(env=eventsourcing_env(settings))
+    store = EventStore(env=eventsourcing_env(settings, read_model=READ_MODEL))
     try:
         store.save(CreditRecord(uscc=USCC))
     finally:
@@ -288,8 +289,8 @@ def test_the_loser_of_a_publishing_race_uses_the_winners_keys_or_refuses(
     from licensing import locks
 
     with locks.initialisation(settings):  # the schema and the tables, as a start would
-        winner = EventStore(env=eventsourcing_env(settings))
-        loser = EventStore(env=eventsourcing_env(settings))
+        winner = EventStore(env=eventsourcing_env(settings, read_model=READ_MODEL))
+        loser = EventStore(env=eventsourcing_env(settings, read_model=READ_MODEL))
     won: list[KeyRing] = []
     publish = keys_module._publish
 

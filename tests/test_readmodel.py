@@ -10,9 +10,9 @@ import pytest
 from eventsourcing.persistence import IntegrityError, Tracking
 
 from domain.uscc import make_uscc
-from licensing.projector import Projector
 from licensing.runtime import Runtime
 from licensing.settings import Settings
+from projections.projector import Projector
 from tests.conftest import auth
 from tests.stories import submission, submit
 

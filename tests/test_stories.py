@@ -11,8 +11,8 @@ import httpx
 import pytest
 
 from domain.uscc import make_uscc
-from licensing.projector import Projector
 from licensing.runtime import Runtime, construct_read_model
+from projections.projector import Projector
 from tests.conftest import BASE_URL, auth
 from tests.stories import decode_qr, submission, submit, verify_status_document
 

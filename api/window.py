@@ -7,6 +7,7 @@ from uuid import UUID
 
 from fastapi import APIRouter, Response
 
+from api.answers import answer_with_application
 from api.auth import Clerk, RuntimeDep
 from api.schemas import (
     AcceptanceIn,
@@ -16,28 +17,16 @@ from api.schemas import (
     SubmissionIn,
     WithdrawalIn,
 )
-from domain.bundle import BundleApplication
 from licensing import window
 from licensing.catalogue import Catalogue
-from licensing.runtime import Runtime
-from licensing.unit_of_work import Receipt
 from licensing.window import BusinessDetails
+from projections.views import application_view
 
 router = APIRouter(prefix="/api/v1", tags=["window"])
 
 
 def _theme_summary(catalogue: Catalogue, code: str) -> dict[str, Any]:
-    theme = catalogue.theme(code)
-    departments = {catalogue.permit_type(p).department for p in catalogue.all_permits(code)}
-    return {
-        "code": theme.code,
-        "name_zh": theme.name_zh,
-        "name_en": theme.name_en,
-        "permit_count": len(theme.permits),
-        "conditional": any(not use.mandatory for use in theme.permits),
-        "department_count": len(departments),
-        "links": {"self": f"/api/v1/themes/{theme.code}"},
-    }
+    return {**catalogue.theme_summary(code), "links": {"self": f"/api/v1/themes/{code}"}}
 
 
 @router.get("/themes", summary="Themed items (主题事项)")
@@ -50,97 +39,7 @@ def list_themes(rt: RuntimeDep) -> dict[str, Any]:
 
 @router.get("/themes/{code}", summary="A theme, its permits and its merged form (一表登记)")
 def get_theme(code: str, rt: RuntimeDep) -> dict[str, Any]:
-    catalogue = rt.catalogue
-    theme = catalogue.theme(code)
-    form = catalogue.merged_form(code)
-    permits = []
-    for use in theme.permits:
-        permit_type = catalogue.permit_type(use.code)
-        department = catalogue.department(permit_type.department)
-        permits.append(
-            {
-                "code": permit_type.code,
-                "name_zh": permit_type.name_zh,
-                "name_en": permit_type.name_en,
-                "department": department.code,
-                "department_name_zh": department.name_zh,
-                "mode": permit_type.mode,
-                "statutory_days": permit_type.statutory_days,
-                "promised_days": permit_type.promised_days,
-                "when": use.when,
-            }
-        )
-    return {
-        **_theme_summary(catalogue, code),
-        "catalogue_version": catalogue.version,
-        "permits": permits,
-        "situations": [q.model_dump() for q in theme.situations],
-        "form": [
-            {
-                "code": f.field.code,
-                "label_zh": f.field.label_zh,
-                "label_en": f.field.label_en,
-                "type": f.field.type,
-                "choices": [c.model_dump() for c in f.field.choices],
-                "required": f.required,
-                "permits": list(f.permits),
-            }
-            for f in form.fields
-        ],
-    }
-
-
-def answer_with_application(rt: Runtime, receipt: Receipt) -> dict[str, Any]:
-    """After a command: wait (bounded) until its change is projected, then show the application."""
-    rt.settle(receipt.position)
-    return application_view(rt.licensing.application(receipt.id))
-
-
-def task_summary(application: BundleApplication) -> list[dict[str, Any]]:
-    """The tasks of an application as plain data, in catalogue order."""
-    return [
-        {
-            "permit_type": t.permit_type,
-            "department": t.department,
-            "state": t.state,
-            "mode": t.mode,
-            "supplement": t.supplement,
-            "pauses": t.pauses,
-            "needs_inspection": t.needs_inspection,
-            "finding": t.finding,
-            "due_on": t.due_on,
-            "statutory_due_on": t.statutory_due_on,
-            "permit_number": t.permit_number,
-            "reason": t.reason,
-            "legal_basis": t.legal_basis,
-            "decided_by": t.decided_by,
-        }
-        for t in application.tasks.values()
-    ]
-
-
-def application_view(application: BundleApplication) -> dict[str, Any]:
-    return {
-        "id": str(application.id),
-        "theme": application.theme,
-        "catalogue_version": application.catalogue_version,
-        "uscc": application.uscc,
-        "situation": application.situation,
-        "credit": application.credit,
-        "fast_track": application.fast_track,
-        "joint_inspection": application.inspection,
-        "deficiencies": application.deficiencies,
-        "status": application.status,
-        "not_accepted": application.acceptance,
-        "submitted_at": application.created_on.isoformat(),
-        "submitted_by": application.submitted_by,
-        "version": application.version,
-        "tasks": task_summary(application),
-        "links": {
-            "self": f"/api/v1/applications/{application.id}",
-            "licence": f"/api/v1/licences/{application.uscc}",
-        },
-    }
+    return {**_theme_summary(rt.catalogue, code), **rt.catalogue.theme_outline(code)}
 
 
 @router.post(
@@ -202,7 +101,10 @@ def resubmit(
 ) -> dict[str, Any]:
     receipt = window.resubmit(
         rt.licensing,
-        application_id=application_id, actor=actor, answers=body.answers, materials=body.materials
+        application_id=application_id,
+        actor=actor,
+        answers=body.answers,
+        materials=body.materials,
     )
     return answer_with_application(rt, receipt)
 
@@ -245,8 +147,7 @@ def schedule_joint_inspection(
     application_id: UUID, body: JointInspectionIn, actor: Clerk, rt: RuntimeDep
 ) -> dict[str, Any]:
     receipt = window.schedule_joint_inspection(
-        rt.licensing,
-        application_id=application_id, actor=actor, on=body.on
+        rt.licensing, application_id=application_id, actor=actor, on=body.on
     )
     return answer_with_application(rt, receipt)
 

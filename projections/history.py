@@ -1,0 +1,108 @@
+"""The licence as of any past instant, and its audit trail, read from the events themselves."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Iterator
+from datetime import datetime
+from heapq import merge
+from itertools import takewhile
+from typing import Any
+from uuid import UUID
+
+from eventsourcing.application import Application
+
+from domain.credit import CreditRecord
+from domain.errors import NotFound
+from domain.permit import Permit
+from domain.registration import BusinessRegistration
+from projections.licence import get_licence
+from projections.readmodel import replayed
+
+# Personal data that stays out of the audit trail's details (the registrar reads it elsewhere).
+_REDACTED = ("id_number", "mobile")
+
+
+def _events(app: Application[UUID], aggregate_id: UUID) -> list[Any]:
+    return list(app.events.get(aggregate_id))
+
+
+def _until(events: Iterable[Any], moment: datetime) -> list[Any]:
+    return list(takewhile(lambda e: e.timestamp <= moment, events))
+
+
+def licence_as_of(app: Application[UUID], uscc: str, moment: datetime) -> dict[str, Any]:
+    """The licence as it stood at `moment`, as the live view showed it then: the events of
+    its registration, of each permit it knew and of its credit record up to `moment`, replayed
+    through the live view's handlers into a read model in memory and read with its query
+    (so the version counts what the live one counts)."""
+    registration_id = BusinessRegistration.create_id(uscc)
+    registration_events = _until(_events(app, registration_id), moment)
+    if not registration_events:
+        msg = f"no business with USCC {uscc} was registered at {moment.isoformat()}"
+        raise NotFound(msg)
+    registration: BusinessRegistration = app.repository.get(
+        registration_id, version=len(registration_events)
+    )
+    streams = [
+        registration_events,
+        *(
+            _until(_events(app, Permit.create_id(uscc, permit_type)), moment)
+            for permit_type in registration.permit_types
+        ),
+        _until(_events(app, CreditRecord.create_id(uscc)), moment),
+    ]
+    with replayed(_in_time_order(streams)) as sql:
+        licence = get_licence(sql, uscc)
+    assert licence is not None  # its registration's first event was replayed
+    return licence
+
+
+def _in_time_order(streams: list[list[Any]]) -> Iterator[Any]:
+    """One aggregate's events in their own order, the aggregates' interleaved by time. At
+    equal times the earlier stream wins: the registration's row exists before a permit's or a
+    credit event counts on it, as in the log, where a business is registered first."""
+    return merge(*streams, key=lambda e: e.timestamp)
+
+
+def audit_trail(app: Application[UUID], uscc: str) -> list[dict[str, Any]]:
+    """Every event of the registration and its permits, oldest first: who, when, what, why."""
+    registration_id = BusinessRegistration.create_id(uscc)
+    tagged = [("registration", e) for e in _events(app, registration_id)]
+    if not tagged:
+        msg = f"no business registered with USCC {uscc}"
+        raise NotFound(msg)
+    registration: BusinessRegistration = app.repository.get(registration_id)
+    for permit_type in registration.permit_types:
+        tagged += [
+            (f"permit:{permit_type}", e) for e in _events(app, Permit.create_id(uscc, permit_type))
+        ]
+    entries = []
+    for subject, e in sorted(tagged, key=lambda pair: pair[1].timestamp):  # stable sort
+        fields = {
+            k: v
+            for k, v in vars(e).items()
+            if k not in ("originator_id", "originator_version", "timestamp", "actor")
+        }
+        entries.append(
+            {
+                "at": e.timestamp.isoformat(),
+                "subject": subject,
+                "what": type(e).__name__,
+                "version": e.originator_version,
+                "actor": vars(e.actor),
+                "reason": fields.pop("reason", None),
+                "legal_basis": fields.pop("legal_basis", None),
+                "details": _plain(fields),
+            }
+        )
+    return entries
+
+
+def _plain(value: Any) -> Any:
+    if isinstance(value, dict):
+        return {k: ("(redacted)" if k in _REDACTED else _plain(v)) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [_plain(v) for v in value]
+    if isinstance(value, str | int | float | bool) or value is None:
+        return value
+    return str(value)

@@ -50,7 +50,14 @@ class SigningKeys(Aggregate):
             raise Conflict(msg)
         self._published(purpose=purpose, kid=kid, jwk=dict(jwk), created=created, actor=actor)
 
-    @event("KeyPublished")
+    class KeyPublished(Aggregate.Event):
+        purpose: str
+        kid: str
+        jwk: dict[str, str]
+        created: int  # nanoseconds since the epoch; the newest key of a purpose signs
+        actor: Actor
+
+    @event(KeyPublished)
     def _published(
         self, *, purpose: str, kid: str, jwk: dict[str, str], created: int, actor: Actor
     ) -> None:

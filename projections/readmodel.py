@@ -111,6 +111,11 @@ class ReadModel(TrackingRecorder, ABC):
         with self.reading() as sql:
             return licence.get_licence(sql, uscc)
 
+    def usccs(self) -> list[str]:
+        """Every licence's USCC, in order."""
+        with self.reading() as sql:
+            return [row["uscc"] for row in sql.all("SELECT uscc FROM {licences} ORDER BY uscc")]
+
     def tasks(self, department: str, **filters: Any) -> list[dict[str, Any]]:
         with self.reading() as sql:
             return worklist.list_tasks(sql, department, **filters)

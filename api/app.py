@@ -8,6 +8,7 @@ from contextlib import asynccontextmanager
 from fastapi import FastAPI
 
 from api import audit, contract, credit, problems, public, registrar, review, window
+from api.conditions import RequestConditions
 from api.responses import Liveness, Readiness
 from licensing.runtime import Runtime
 from licensing.settings import Settings
@@ -36,6 +37,7 @@ def create_app(runtime: Runtime) -> FastAPI:
     app.state.runtime = runtime
     problems.install(app)
     contract.install(app)
+    app.add_middleware(RequestConditions)
     app.include_router(window.router)
     app.include_router(review.router)
     app.include_router(registrar.router)

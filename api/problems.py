@@ -12,7 +12,14 @@ from pydantic.json_schema import SkipJsonSchema
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from api.schemas import UNION_TAGS
-from domain.errors import Conflict, DomainError, Forbidden, NotFound, ValidationFailed
+from domain.errors import (
+    Conflict,
+    DomainError,
+    Forbidden,
+    NotFound,
+    PreconditionFailed,
+    ValidationFailed,
+)
 
 PROBLEM_JSON = "application/problem+json"
 
@@ -93,6 +100,7 @@ _DOMAIN_STATUS: list[tuple[type[DomainError], int, str, str]] = [
     (NotFound, 404, "not-found", "Not found"),
     (Conflict, 409, "conflict", "The request does not fit the current state"),
     (Forbidden, 403, "forbidden", "Not allowed for this actor"),
+    (PreconditionFailed, 412, "precondition-failed", "The resource changed since it was read"),
 ]
 
 _HTTP_TITLES = {

@@ -473,6 +473,10 @@ class WorklistTask(Out):
     submitted_at: Instant = Field(description="when the task reached the department")
     decided_at: Instant | None
     decided_by: str | None
+    deemed_outcome: Literal["approve", "refuse"] | None = Field(
+        description="what passing the statutory limit undecided means, where a rule says "
+        "(视为准予 / 视为不予许可); null: nothing happens by itself, the task is only overdue"
+    )
     business_name: str | None
     overdue: bool = Field(description="queued and past its promised date")
     links: WorklistLinks

@@ -12,6 +12,15 @@ from uuid import UUID
 from domain.credit import LISTS
 from domain.dates import add_years
 from domain.errors import Conflict, InvalidParam, ValidationFailed
+from domain.payloads import (
+    ActiveListing,
+    CreditSnapshot,
+    Deficiency,
+    DispatchedTask,
+    FastTrack,
+    FastTrackRequest,
+    SignedCommitment,
+)
 from domain.permit import Permit
 
 BUSINESS_LICENCE = "business_licence"
@@ -100,11 +109,11 @@ class Plan:
     """The accepted application: a task per permit, what happens to each permit, and the
     credit snapshot, fast track and missing materials it records."""
 
-    tasks: list[dict[str, Any]]
+    tasks: list[DispatchedTask]
     permits: list[PermitAct]
-    credit: dict[str, Any]
-    fast_track: dict[str, Any] | None
-    deficiencies: list[dict[str, Any]]
+    credit: CreditSnapshot
+    fast_track: FastTrack | None
+    deficiencies: list[Deficiency]
 
     @property
     def permit_types(self) -> list[str]:
@@ -122,18 +131,18 @@ def default_expiry(validity_years: int | None, start: date) -> date | None:
     return add_years(start, validity_years) if validity_years else None
 
 
-def credit_snapshot(listings: list[dict[str, Any]], today: date) -> dict[str, Any]:
+def credit_snapshot(listings: list[ActiveListing], today: date) -> CreditSnapshot:
     """What an application records of a business's credit when it is accepted."""
     return {"checked_on": today.isoformat(), "listings": listings}
 
 
 def check_deficiencies(
     deficiencies: Sequence[Mapping[str, Any]], *, today: date, calendar: WorkingDays
-) -> list[dict[str, Any]]:
+) -> list[Deficiency]:
     """容缺受理 at the window: each missing material named once, promised after today and
     within the limit; every problem named at once."""
     latest = calendar.add_working_days(today, DEFICIENCY_LIMIT_DAYS)
-    problems, seen, cleaned = [], set(), []
+    problems, seen, cleaned = [], set(), list[Deficiency]()
     for n, entry in enumerate(deficiencies):
         material = str(entry.get("material", "")).strip()
         supply_by = entry.get("supply_by")
@@ -158,8 +167,8 @@ def check_deficiencies(
 def check_still_valid(
     *,
     rules: Mapping[str, PermitRules],
-    commitments: Mapping[str, Mapping[str, str]],
-    deficiencies: Sequence[Mapping[str, Any]],
+    commitments: Mapping[str, SignedCommitment],
+    deficiencies: Sequence[Deficiency],
     today: date,
 ) -> None:
     """What was valid at receipt may not be at acceptance: a promised date passed, or a
@@ -193,9 +202,9 @@ def check_still_valid(
 def check_credit(
     *,
     uscc: str,
-    credit: Mapping[str, Any],
-    commitments: Mapping[str, Any],
-    deficiencies: Sequence[Any],
+    credit: CreditSnapshot,
+    commitments: Mapping[str, SignedCommitment],
+    deficiencies: Sequence[Deficiency],
 ) -> None:
     """失信即受限: a listed applicant takes neither the commitment route nor 容缺受理."""
     if commitments and credit["listings"]:
@@ -215,11 +224,11 @@ def check_credit(
 
 def fast_track_record(
     *,
-    request: Mapping[str, str],
-    credit: Mapping[str, Any],
-    hq_credit: Mapping[str, Any],
+    request: FastTrackRequest,
+    credit: CreditSnapshot,
+    hq_credit: CreditSnapshot,
     target_days: int,
-) -> dict[str, Any]:
+) -> FastTrack:
     """守信快批: only for an applicant and a chain headquarters with no listing (失信即受限)."""
     for whose, snapshot in (("the applicant", credit), ("the chain headquarters", hq_credit)):
         if snapshot["listings"]:
@@ -228,7 +237,12 @@ def fast_track_record(
             )
             msg = f"the credit fast track (守信快批) is not available: {whose} is listed ({lists})"
             raise Conflict(msg)
-    return {**request, "hq_credit": dict(hq_credit), "target_days": target_days}
+    return {
+        "chain_hq_uscc": request["chain_hq_uscc"],
+        "declaration": request["declaration"],
+        "hq_credit": hq_credit,
+        "target_days": target_days,
+    }
 
 
 def plan(
@@ -236,10 +250,10 @@ def plan(
     uscc: str,
     permits: Sequence[PermitRules],
     is_new_business: bool,
-    commitments: Mapping[str, Mapping[str, str]],
-    credit: dict[str, Any],
-    fast_track: dict[str, Any] | None,
-    deficiencies: list[dict[str, Any]],
+    commitments: Mapping[str, SignedCommitment],
+    credit: CreditSnapshot,
+    fast_track: FastTrack | None,
+    deficiencies: list[Deficiency],
     today: date,
     calendar: WorkingDays,
 ) -> Plan:
@@ -247,13 +261,13 @@ def plan(
     established), filings and commitments effective at once, the rest queued with their
     deadlines counted from `today` — one working day each on the fast track."""
     target_days = fast_track["target_days"] if fast_track else None
-    tasks: list[dict[str, Any]] = []
+    tasks: list[DispatchedTask] = []
     acts: list[PermitAct] = []
     for rules in permits:
         if rules.code == BUSINESS_LICENCE and not is_new_business:
             continue  # an existing business already has its 营业执照
         # The task keeps the mode and limits of the catalogue it was accepted under.
-        task: dict[str, Any] = {
+        task: DispatchedTask = {
             "permit_type": rules.code,
             "department": rules.department,
             "mode": rules.mode,

@@ -1,11 +1,23 @@
-"""Who did it: the actor carried by every event."""
+"""Who did it: the actor carried by every event, and the roles one acts in."""
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass
-from typing import Any
+from dataclasses import dataclass
+from enum import StrEnum
 
-ROLES = ("clerk", "department", "registrar", "credit", "admin", "system")
+
+class Role(StrEnum):
+    """What an actor acts as; equal to the plain string every stored event holds."""
+
+    CLERK = "clerk"
+    DEPARTMENT = "department"
+    REGISTRAR = "registrar"
+    CREDIT = "credit"
+    ADMIN = "admin"
+    SYSTEM = "system"
+
+
+ROLES: tuple[str, ...] = tuple(role.value for role in Role)
 
 
 @dataclass(frozen=True)
@@ -13,7 +25,7 @@ class Actor:
     """A person or system acting in a role, scoped to a department or a district."""
 
     id: str
-    role: str
+    role: Role
     department: str | None = None
     district: str | None = None
 
@@ -21,19 +33,14 @@ class Actor:
         if not self.id:
             msg = "actor id is empty"
             raise ValueError(msg)
+        # Stored events and bearer tokens hand the role over as a plain string.
         if self.role not in ROLES:
             msg = f"unknown role {self.role!r}; expected one of {', '.join(ROLES)}"
             raise ValueError(msg)
-        if self.role == "department" and not self.department:
+        object.__setattr__(self, "role", Role(self.role))
+        if self.role is Role.DEPARTMENT and not self.department:
             msg = "a department actor must name its department"
             raise ValueError(msg)
 
-    def as_dict(self) -> dict[str, Any]:
-        return asdict(self)
 
-    @classmethod
-    def from_dict(cls, data: dict[str, Any]) -> Actor:
-        return cls(**data)
-
-
-SYSTEM = Actor(id="system", role="system")
+SYSTEM = Actor(id="system", role=Role.SYSTEM)

@@ -4,23 +4,53 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import date
+from enum import StrEnum
 from typing import Any
 from uuid import UUID
 
 from eventsourcing.domain import Aggregate, event
 
-from domain.actor import Actor
+from domain.actor import Actor, Role
 from domain.china import day_in_china
 from domain.errors import Conflict, Forbidden, NotFound
+from domain.payloads import (
+    CreditSnapshot,
+    Deficiency,
+    DispatchedTask,
+    DueDates,
+    FastTrack,
+    Finding,
+    Inspection,
+    NonAcceptance,
+    OpenRequest,
+    PromisedMaterial,
+    ReceivedRequest,
+    Supplement,
+)
 
-TASK_QUEUED = "queued"
-TASK_APPROVED = "approved"
-TASK_REFUSED = "refused"
-TASK_FILED = "filed"  # 审批改为备案: done on the spot
-TASK_ON_COMMITMENT = "approved_on_commitment"  # 实行告知承诺: effective now, verified later
-TASK_INFORMED = "informed"  # 直接取消审批: no permit; the department is only informed
-TASK_SUPPLEMENT = "supplement_requested"  # clock paused until the applicant resubmits
-TASK_WITHDRAWN = "withdrawn"
+
+class TaskState(StrEnum):
+    """Where a department's task stands; equal to the plain string stored in the events."""
+
+    QUEUED = "queued"
+    APPROVED = "approved"
+    REFUSED = "refused"
+    FILED = "filed"  # 审批改为备案: done on the spot
+    ON_COMMITMENT = "approved_on_commitment"  # 实行告知承诺: effective now, verified later
+    INFORMED = "informed"  # 直接取消审批: no permit; the department is only informed
+    SUPPLEMENT = "supplement_requested"  # clock paused until the applicant resubmits
+    WITHDRAWN = "withdrawn"
+
+
+# The names the service and the read side know the states by.
+TASK_QUEUED = TaskState.QUEUED
+TASK_APPROVED = TaskState.APPROVED
+TASK_REFUSED = TaskState.REFUSED
+TASK_FILED = TaskState.FILED
+TASK_ON_COMMITMENT = TaskState.ON_COMMITMENT
+TASK_INFORMED = TaskState.INFORMED
+TASK_SUPPLEMENT = TaskState.SUPPLEMENT
+TASK_WITHDRAWN = TaskState.WITHDRAWN
 OPEN_TASK_STATES = (TASK_QUEUED, TASK_SUPPLEMENT)
 TERMINAL_TASK_STATES = (
     TASK_APPROVED,
@@ -46,17 +76,18 @@ class Task:
     permit_type: str
     department: str
     permit_id: UUID | None  # None for a cancelled-approval item: there is no permit
-    state: str = TASK_QUEUED
+    state: TaskState = TASK_QUEUED
     mode: str = "approval"
     promised_days: int | None = None
     statutory_days: int | None = None
     due_on: str | None = None  # promised time limit, in working days from submission
     statutory_due_on: str | None = None
-    # Supplement requests: what is asked, and the clock's pauses [paused_on, resumed_on].
-    supplement: dict[str, Any] | None = None
-    pauses: list[list[str]] = field(default_factory=list)
+    # Supplement requests: what is asked, and the clock's pauses [paused_on, resumed_on]
+    # (resumed_on None while paused).
+    supplement: Supplement | None = None
+    pauses: list[list[str | None]] = field(default_factory=list)
     needs_inspection: bool = False
-    finding: dict[str, Any] | None = None  # this department's own finding at the inspection
+    finding: Finding | None = None  # this department's own finding at the inspection
     # Where a rule deems the outcome when the statutory limit passes undecided (视为准予…).
     deemed_outcome: str | None = None  # "approve" | "refuse"
     deemed_basis: str | None = None
@@ -113,13 +144,13 @@ class BundleApplication(Aggregate):
         applicant: dict[str, Any]
         answers: dict[str, Any]
         situation: dict[str, Any]
-        tasks: list[dict[str, Any]]
+        tasks: list[DispatchedTask]
         actor: Actor
-        credit: dict[str, Any] | None
-        fast_track: dict[str, Any] | None
-        deficiencies: list[dict[str, Any]]
+        credit: CreditSnapshot | None
+        fast_track: FastTrack | None
+        deficiencies: list[Deficiency]
         accepted: bool
-        request: dict[str, Any] | None
+        request: ReceivedRequest | None
         accepted_on: date | None
 
     @event(Submitted)
@@ -134,13 +165,13 @@ class BundleApplication(Aggregate):
         applicant: dict[str, Any],
         answers: dict[str, Any],
         situation: dict[str, Any],
-        tasks: list[dict[str, Any]],
+        tasks: list[DispatchedTask],
         actor: Actor,
-        credit: dict[str, Any] | None,
-        fast_track: dict[str, Any] | None,
-        deficiencies: list[dict[str, Any]],
+        credit: CreditSnapshot | None,
+        fast_track: FastTrack | None,
+        deficiencies: list[Deficiency],
         accepted: bool,
-        request: dict[str, Any] | None,
+        request: ReceivedRequest | None,
         accepted_on: date | None,
     ) -> None:
         self.theme = theme
@@ -151,10 +182,10 @@ class BundleApplication(Aggregate):
         self.applicant = dict(applicant)
         self.answers = dict(answers)
         self.submitted_by = actor.id
-        self.inspection: dict[str, Any] | None = None
+        self.inspection: Inspection | None = None
         # Only received (收件): what the window will dispatch once it accepts (受理).
         self.request = request
-        self.acceptance: dict[str, Any] | None = None  # 不予受理: its reason and legal basis
+        self.acceptance: NonAcceptance | None = None  # 不予受理: its reason and legal basis
         self._dispatch(tasks, credit, fast_track, deficiencies)
         self.status = IN_REVIEW if accepted else RECEIVED
         self.accepted_on = accepted_on
@@ -165,16 +196,16 @@ class BundleApplication(Aggregate):
 
     def _dispatch(
         self,
-        tasks: list[dict[str, Any]],
-        credit: dict[str, Any] | None,
-        fast_track: dict[str, Any] | None,
-        deficiencies: list[dict[str, Any]],
+        tasks: list[DispatchedTask],
+        credit: CreditSnapshot | None,
+        fast_track: FastTrack | None,
+        deficiencies: list[Deficiency],
     ) -> None:
         """Accepted: one task per permit, with the credit it was accepted on."""
         self.credit = credit
         self.fast_track = fast_track
-        # 容缺受理: {material: {"supply_by": iso date, "supplied_on": iso date or None}}
-        self.deficiencies = {
+        # 容缺受理: each material accepted as missing, by name.
+        self.deficiencies: dict[str, PromisedMaterial] = {
             d["material"]: {"supply_by": d["supply_by"], "supplied_on": None} for d in deficiencies
         }
         self.tasks: dict[str, Task] = {
@@ -182,7 +213,7 @@ class BundleApplication(Aggregate):
                 permit_type=t["permit_type"],
                 department=t["department"],
                 permit_id=UUID(str(t["permit_id"])) if t.get("permit_id") else None,
-                state=t.get("state", TASK_QUEUED),
+                state=TaskState(t.get("state", TASK_QUEUED)),
                 mode=t.get("mode", "approval"),
                 promised_days=t.get("promised_days"),
                 statutory_days=t.get("statutory_days"),
@@ -199,7 +230,7 @@ class BundleApplication(Aggregate):
     # Acceptance (受理 / 不予受理) of an application the window only received.
 
     def _check_received(self, actor: Actor, act: str) -> None:
-        if actor.role not in ("clerk", "system"):
+        if actor.role not in (Role.CLERK, Role.SYSTEM):
             msg = f"the window decides acceptance; {actor.role} may not {act} an application"
             raise Forbidden(msg)
         if self.status != RECEIVED:
@@ -212,10 +243,10 @@ class BundleApplication(Aggregate):
         actor: Actor,
         on: date,
         catalogue_version: str,
-        tasks: list[dict[str, Any]],
-        credit: dict[str, Any],
-        fast_track: dict[str, Any] | None,
-        deficiencies: list[dict[str, Any]],
+        tasks: list[DispatchedTask],
+        credit: CreditSnapshot,
+        fast_track: FastTrack | None,
+        deficiencies: list[Deficiency],
     ) -> None:
         self._check_received(actor, "accept")
         self._accepted(
@@ -231,7 +262,18 @@ class BundleApplication(Aggregate):
         )
         self._decide_when_complete(actor)
 
-    @event("Accepted")
+    class Accepted(Aggregate.Event):
+        actor: Actor
+        on: date
+        catalogue_version: str
+        theme: str
+        uscc: str
+        tasks: list[DispatchedTask]
+        credit: CreditSnapshot
+        fast_track: FastTrack | None
+        deficiencies: list[Deficiency]
+
+    @event(Accepted)
     def _accepted(
         self,
         *,
@@ -240,10 +282,10 @@ class BundleApplication(Aggregate):
         catalogue_version: str,
         theme: str,
         uscc: str,
-        tasks: list[dict[str, Any]],
-        credit: dict[str, Any],
-        fast_track: dict[str, Any] | None,
-        deficiencies: list[dict[str, Any]],
+        tasks: list[DispatchedTask],
+        credit: CreditSnapshot,
+        fast_track: FastTrack | None,
+        deficiencies: list[Deficiency],
     ) -> None:
         # theme and uscc ride along so that a worklist can file the tasks from this event.
         # The tasks are those of the catalogue in force at acceptance, and say so.
@@ -258,7 +300,12 @@ class BundleApplication(Aggregate):
         self._check_received(actor, "refuse to accept")
         self._not_accepted(actor=actor, reason=reason, legal_basis=legal_basis)
 
-    @event("NotAccepted")
+    class NotAccepted(Aggregate.Event):
+        actor: Actor
+        reason: str
+        legal_basis: str
+
+    @event(NotAccepted)
     def _not_accepted(self, *, actor: Actor, reason: str, legal_basis: str) -> None:
         self.acceptance = {"reason": reason, "legal_basis": legal_basis, "by": actor.id}
         self.request = None
@@ -273,7 +320,7 @@ class BundleApplication(Aggregate):
 
     def _check_decidable(self, permit_type: str, actor: Actor) -> Task:
         task = self.task(permit_type)
-        if actor.role != "department" or actor.department != task.department:
+        if actor.role != Role.DEPARTMENT or actor.department != task.department:
             msg = (
                 f"the task for permit {permit_type} belongs to department {task.department}; "
                 f"{actor.department or actor.role} may not decide it"
@@ -304,7 +351,14 @@ class BundleApplication(Aggregate):
         )
         self._decide_when_complete(actor)
 
-    @event("TaskApproved")
+    class TaskApproved(Aggregate.Event):
+        permit_type: str
+        actor: Actor
+        permit_number: str
+        reason: str
+        legal_basis: str | None
+
+    @event(TaskApproved)
     def _task_approved(
         self,
         *,
@@ -328,7 +382,13 @@ class BundleApplication(Aggregate):
         )
         self._decide_when_complete(actor)
 
-    @event("TaskRefused")
+    class TaskRefused(Aggregate.Event):
+        permit_type: str
+        actor: Actor
+        reason: str
+        legal_basis: str
+
+    @event(TaskRefused)
     def _task_refused(
         self, *, permit_type: str, actor: Actor, reason: str, legal_basis: str
     ) -> None:
@@ -356,7 +416,7 @@ class BundleApplication(Aggregate):
 
     def deem(self, *, permit_type: str, actor: Actor, today: date, permit_number: str) -> None:
         task = self.task(permit_type)
-        if actor.role != "system":
+        if actor.role != Role.SYSTEM:
             msg = "an outcome is deemed by the daily job, never by a person"
             raise Forbidden(msg)
         if permit_type not in self.deemable_on(today):
@@ -386,7 +446,7 @@ class BundleApplication(Aggregate):
     # Joint inspection (联合勘查): one visit for every task that needs the site seen.
 
     def schedule_joint_inspection(self, *, actor: Actor, on: date) -> None:
-        if actor.role != "clerk":
+        if actor.role != Role.CLERK:
             msg = "the window schedules the joint inspection for all departments"
             raise Forbidden(msg)
         if self.inspection is not None:
@@ -403,7 +463,13 @@ class BundleApplication(Aggregate):
             departments=sorted({t.department for t in due}),
         )
 
-    @event("JointInspectionScheduled")
+    class JointInspectionScheduled(Aggregate.Event):
+        actor: Actor
+        on: date
+        permit_types: list[str]
+        departments: list[str]
+
+    @event(JointInspectionScheduled)
     def _joint_inspection_scheduled(
         self, *, actor: Actor, on: date, permit_types: list[str], departments: list[str]
     ) -> None:
@@ -416,7 +482,7 @@ class BundleApplication(Aggregate):
     def record_finding(self, *, permit_type: str, actor: Actor, passed: bool, notes: str) -> None:
         """Each department records its own finding; the decision stays its own, too."""
         task = self.task(permit_type)
-        if actor.role != "department" or actor.department != task.department:
+        if actor.role != Role.DEPARTMENT or actor.department != task.department:
             msg = f"the finding for {permit_type} is recorded by department {task.department}"
             raise Forbidden(msg)
         if self.inspection is None or permit_type not in self.inspection["permit_types"]:
@@ -427,7 +493,13 @@ class BundleApplication(Aggregate):
             raise Conflict(msg)
         self._finding_recorded(permit_type=permit_type, actor=actor, passed=passed, notes=notes)
 
-    @event("FindingRecorded")
+    class FindingRecorded(Aggregate.Event):
+        permit_type: str
+        actor: Actor
+        passed: bool
+        notes: str
+
+    @event(FindingRecorded)
     def _finding_recorded(
         self, *, permit_type: str, actor: Actor, passed: bool, notes: str
     ) -> None:
@@ -461,7 +533,14 @@ class BundleApplication(Aggregate):
             permit_type=permit_type, actor=actor, items=items, note=note, on=on
         )
 
-    @event("SupplementRequested")
+    class SupplementRequested(Aggregate.Event):
+        permit_type: str
+        actor: Actor
+        items: list[str]
+        note: str
+        on: date
+
+    @event(SupplementRequested)
     def _supplement_requested(
         self, *, permit_type: str, actor: Actor, items: list[str], note: str, on: date
     ) -> None:
@@ -475,12 +554,12 @@ class BundleApplication(Aggregate):
         }
         task.pauses = [*task.pauses, [on.isoformat(), None]]
 
-    def supplement_notice(self) -> list[dict[str, Any]]:
+    def supplement_notice(self) -> list[OpenRequest]:
         """Every open request of every department, as one notice to the applicant."""
         return [
-            {"permit_type": t.permit_type, "department": t.department, **(t.supplement or {})}
+            {"permit_type": t.permit_type, "department": t.department, **t.supplement}
             for t in self.tasks.values()
-            if t.state == TASK_SUPPLEMENT
+            if t.state == TASK_SUPPLEMENT and t.supplement is not None
         ]
 
     def resubmit(
@@ -490,7 +569,7 @@ class BundleApplication(Aggregate):
         answers: dict[str, Any],
         materials: list[str],
         on: date,
-        due_dates: dict[str, dict[str, str | None]],
+        due_dates: dict[str, DueDates],
     ) -> None:
         """One resubmission answers the consolidated notice and resumes every paused task;
         `due_dates` are the tasks' deadlines pushed out by the working days paused."""
@@ -508,7 +587,14 @@ class BundleApplication(Aggregate):
             actor=actor, answers=answers, materials=materials, on=on, due_dates=due_dates
         )
 
-    @event("Resubmitted")
+    class Resubmitted(Aggregate.Event):
+        actor: Actor
+        answers: dict[str, Any]
+        materials: list[str]
+        on: date
+        due_dates: dict[str, DueDates]
+
+    @event(Resubmitted)
     def _resubmitted(
         self,
         *,
@@ -516,7 +602,7 @@ class BundleApplication(Aggregate):
         answers: dict[str, Any],
         materials: list[str],
         on: date,
-        due_dates: dict[str, dict[str, str | None]],
+        due_dates: dict[str, DueDates],
     ) -> None:
         self.answers = {**self.answers, **answers}
         for task in self.tasks.values():
@@ -529,7 +615,7 @@ class BundleApplication(Aggregate):
 
     def withdraw(self, *, actor: Actor, reason: str) -> list[str]:
         """The applicant withdraws before decision; returns the permit types withdrawn."""
-        if actor.role != "clerk":
+        if actor.role != Role.CLERK:
             msg = "an application is withdrawn at the window"
             raise Forbidden(msg)
         if self.status not in (RECEIVED, IN_REVIEW):
@@ -539,7 +625,12 @@ class BundleApplication(Aggregate):
         self._withdrawn(actor=actor, reason=reason, permit_types=withdrawn)
         return withdrawn
 
-    @event("Withdrawn")
+    class Withdrawn(Aggregate.Event):
+        actor: Actor
+        reason: str
+        permit_types: list[str]
+
+    @event(Withdrawn)
     def _withdrawn(self, *, actor: Actor, reason: str, permit_types: list[str]) -> None:
         for permit_type in permit_types:
             self.tasks[permit_type].state = TASK_WITHDRAWN
@@ -549,7 +640,7 @@ class BundleApplication(Aggregate):
     # 容缺受理: accepted with a missing material, to be supplied by a promised date.
 
     def supply(self, *, actor: Actor, material: str, on: date) -> None:
-        if actor.role != "clerk":
+        if actor.role != Role.CLERK:
             msg = "missing materials are received at the window"
             raise Forbidden(msg)
         entry = self.deficiencies.get(material)
@@ -564,7 +655,12 @@ class BundleApplication(Aggregate):
             raise Conflict(msg)
         self._supplied(actor=actor, material=material, on=on)
 
-    @event("MaterialSupplied")
+    class MaterialSupplied(Aggregate.Event):
+        actor: Actor
+        material: str
+        on: date
+
+    @event(MaterialSupplied)
     def _supplied(self, *, actor: Actor, material: str, on: date) -> None:
         self.deficiencies = {
             **self.deficiencies,
@@ -589,7 +685,12 @@ class BundleApplication(Aggregate):
         self._lapsed(actor=actor, missing=missing, permit_types=ended)
         return ended
 
-    @event("Lapsed")
+    class Lapsed(Aggregate.Event):
+        actor: Actor
+        missing: list[str]
+        permit_types: list[str]
+
+    @event(Lapsed)
     def _lapsed(self, *, actor: Actor, missing: list[str], permit_types: list[str]) -> None:
         for permit_type in permit_types:
             self.tasks[permit_type].state = TASK_WITHDRAWN
@@ -603,7 +704,12 @@ class BundleApplication(Aggregate):
         self._decide_when_complete(actor)
         return ended
 
-    @event("OpenTasksEnded")
+    class OpenTasksEnded(Aggregate.Event):
+        actor: Actor
+        reason: str
+        permit_types: list[str]
+
+    @event(OpenTasksEnded)
     def _open_tasks_ended(self, *, actor: Actor, reason: str, permit_types: list[str]) -> None:
         for permit_type in permit_types:
             task = self.tasks[permit_type]
@@ -620,6 +726,9 @@ class BundleApplication(Aggregate):
         """A bundle of filings and commitments is decided the moment it is submitted."""
         self._decide_when_complete(actor)
 
-    @event("Decided")
+    class Decided(Aggregate.Event):
+        actor: Actor
+
+    @event(Decided)
     def _decided(self, *, actor: Actor) -> None:
         self.status = DECIDED

@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 from datetime import date
-from typing import Any
 from uuid import NAMESPACE_URL, UUID, uuid5
 
 from eventsourcing.domain import Aggregate, event
 
-from domain.actor import Actor
+from domain.actor import Actor, Role
 from domain.errors import Conflict, Forbidden, NotFound
+from domain.payloads import ActiveListing, Listing
 
 # The lists of the seeds (003:531, 000:729) and what a listing bars the business from.
 LISTS = {
@@ -35,15 +35,15 @@ class CreditRecord(Aggregate):
     @event(Opened)
     def __init__(self, *, uscc: str) -> None:
         self.uscc = uscc
-        self.listings: dict[str, dict[str, Any]] = {}
+        self.listings: dict[str, Listing] = {}
 
-    def active_listings(self) -> list[dict[str, Any]]:
-        return [dict(v, id=k) for k, v in self.listings.items() if v["state"] != REMOVED]
+    def active_listings(self) -> list[ActiveListing]:
+        return [{**v, "id": k} for k, v in self.listings.items() if v["state"] != REMOVED]
 
     def list(
         self, *, actor: Actor, list_code: str, grounds: str, legal_basis: str, on: date
     ) -> str:
-        if actor.role not in ("credit", "department"):
+        if actor.role not in (Role.CREDIT, Role.DEPARTMENT):
             msg = "only the credit office or a deciding department may list a business"
             raise Forbidden(msg)
         if list_code not in LISTS:
@@ -63,7 +63,15 @@ class CreditRecord(Aggregate):
         )
         return listing_id
 
-    @event("Listed")
+    class Listed(Aggregate.Event):
+        actor: Actor
+        listing_id: str
+        list_code: str
+        grounds: str
+        legal_basis: str
+        on: date
+
+    @event(Listed)
     def _listed(
         self,
         *,
@@ -85,7 +93,7 @@ class CreditRecord(Aggregate):
             },
         }
 
-    def _listing(self, listing_id: str) -> dict[str, Any]:
+    def _listing(self, listing_id: str) -> Listing:
         try:
             return self.listings[listing_id]
         except KeyError:
@@ -99,7 +107,12 @@ class CreditRecord(Aggregate):
             raise Conflict(msg)
         self._objected(actor=actor, listing_id=listing_id, grounds=grounds)
 
-    @event("Objected")
+    class Objected(Aggregate.Event):
+        actor: Actor
+        listing_id: str
+        grounds: str
+
+    @event(Objected)
     def _objected(self, *, actor: Actor, listing_id: str, grounds: str) -> None:
         self._set(listing_id, OBJECTED)
 
@@ -110,7 +123,13 @@ class CreditRecord(Aggregate):
             raise Conflict(msg)
         self._objection_decided(actor=actor, listing_id=listing_id, upheld=upheld, reason=reason)
 
-    @event("ObjectionDecided")
+    class ObjectionDecided(Aggregate.Event):
+        actor: Actor
+        listing_id: str
+        upheld: bool
+        reason: str
+
+    @event(ObjectionDecided)
     def _objection_decided(
         self, *, actor: Actor, listing_id: str, upheld: bool, reason: str
     ) -> None:
@@ -125,13 +144,19 @@ class CreditRecord(Aggregate):
             raise Conflict(msg)
         self._removed(actor=actor, listing_id=listing_id, reason=reason, repaired=repaired)
 
-    @event("Removed")
+    class Removed(Aggregate.Event):
+        actor: Actor
+        listing_id: str
+        reason: str
+        repaired: bool
+
+    @event(Removed)
     def _removed(self, *, actor: Actor, listing_id: str, reason: str, repaired: bool) -> None:
         self._set(listing_id, REMOVED)
 
     def expire(self, *, actor: Actor, listing_id: str, on: date, reason: str) -> None:
         """移出 at the end of the listing period: the daily job does it, not a person."""
-        if actor.role != "system":
+        if actor.role != Role.SYSTEM:
             msg = "a listing period ends by the daily job"
             raise Forbidden(msg)
         if self._listing(listing_id)["state"] == REMOVED:
@@ -139,7 +164,13 @@ class CreditRecord(Aggregate):
             raise Conflict(msg)
         self._expired(actor=actor, listing_id=listing_id, on=on, reason=reason)
 
-    @event("Expired")
+    class Expired(Aggregate.Event):
+        actor: Actor
+        listing_id: str
+        on: date
+        reason: str
+
+    @event(Expired)
     def _expired(self, *, actor: Actor, listing_id: str, on: date, reason: str) -> None:
         self._set(listing_id, REMOVED)
 
@@ -148,6 +179,6 @@ class CreditRecord(Aggregate):
 
     @staticmethod
     def _check_office(actor: Actor) -> None:
-        if actor.role != "credit":
+        if actor.role != Role.CREDIT:
             msg = "only the credit office decides objections and removals"
             raise Forbidden(msg)

@@ -63,7 +63,10 @@ class Delivery(Aggregate):
         self._check_pending()
         self._delivered(transport_id=transport_id)
 
-    @event("Delivered")
+    class Delivered(Aggregate.Event):
+        transport_id: str
+
+    @event(Delivered)
     def _delivered(self, *, transport_id: str) -> None:
         self.attempts += 1
         self.state = DELIVERED
@@ -74,7 +77,11 @@ class Delivery(Aggregate):
         self._check_pending()
         self._failed(reason=reason, retry_at=retry_at)
 
-    @event("AttemptFailed")
+    class AttemptFailed(Aggregate.Event):
+        reason: str
+        retry_at: datetime | None
+
+    @event(AttemptFailed)
     def _failed(self, *, reason: str, retry_at: datetime | None) -> None:
         self.attempts += 1
         self.last_failure = reason

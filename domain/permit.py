@@ -7,7 +7,7 @@ from uuid import NAMESPACE_URL, UUID, uuid5
 
 from eventsourcing.domain import Aggregate, event
 
-from domain.actor import Actor
+from domain.actor import Actor, Role
 from domain.errors import Conflict, Forbidden
 from domain.status import PermitStatus
 
@@ -130,7 +130,7 @@ class Permit(Aggregate):
 
     def _become(self, state: str, reason: str, legal_basis: str | None = None) -> None:
         if state in ENDED:
-            self.verification_due = None  # an ended permit has nothing left to verify
+            self.verification_due: date | None = None  # an ended permit has nothing to verify
         self.state = state
         self.status = PUBLIC_STATUS[state]
         self.reason = reason
@@ -138,8 +138,7 @@ class Permit(Aggregate):
 
     def _under_review(self) -> None:
         self._become(UNDER_REVIEW, "申请审查中 application under review")
-        self.verification_due: date | None = None
-        self.legal_basis: str | None = None
+        self.verification_due = None
         self.number: str | None = None
         self.valid_from: date | None = None
         self.valid_until: date | None = None
@@ -153,13 +152,17 @@ class Permit(Aggregate):
             raise Conflict(msg)
         self._reapplied(application_id=application_id, actor=actor)
 
-    @event("Reapplied")
+    class Reapplied(Aggregate.Event):
+        application_id: UUID
+        actor: Actor
+
+    @event(Reapplied)
     def _reapplied(self, *, application_id: UUID, actor: Actor) -> None:
         self.application_id = application_id
         self._under_review()
 
     def _check_decidable(self, actor: Actor) -> None:
-        if actor.role != "department" or actor.department != self.department:
+        if actor.role != Role.DEPARTMENT or actor.department != self.department:
             msg = f"permit {self.permit_type} is decided by department {self.department} only"
             raise Forbidden(msg)
         if self.state != UNDER_REVIEW:
@@ -186,7 +189,15 @@ class Permit(Aggregate):
             legal_basis=legal_basis,
         )
 
-    @event("Approved")
+    class Approved(Aggregate.Event):
+        actor: Actor
+        number: str
+        valid_from: date
+        valid_until: date | None
+        reason: str
+        legal_basis: str | None
+
+    @event(Approved)
     def _approved(
         self,
         *,
@@ -203,7 +214,12 @@ class Permit(Aggregate):
         self._check_decidable(actor)
         self._refused(actor=actor, reason=reason, legal_basis=legal_basis)
 
-    @event("Refused")
+    class Refused(Aggregate.Event):
+        actor: Actor
+        reason: str
+        legal_basis: str
+
+    @event(Refused)
     def _refused(self, *, actor: Actor, reason: str, legal_basis: str) -> None:
         self._become(REFUSED, reason, legal_basis)
 
@@ -220,7 +236,7 @@ class Permit(Aggregate):
     ) -> None:
         """The statutory limit passed undecided and a rule deems the outcome: recorded as the
         system's decision, with that rule as its legal basis."""
-        if actor.role != "system":
+        if actor.role != Role.SYSTEM:
             msg = "an outcome is deemed by the daily job, never by a person"
             raise Forbidden(msg)
         if self.state != UNDER_REVIEW:
@@ -244,7 +260,11 @@ class Permit(Aggregate):
             raise Conflict(msg)
         self._withdrawn(actor=actor, reason=reason)
 
-    @event("Withdrawn")
+    class Withdrawn(Aggregate.Event):
+        actor: Actor
+        reason: str
+
+    @event(Withdrawn)
     def _withdrawn(self, *, actor: Actor, reason: str) -> None:
         self._become(WITHDRAWN, WORDING["Withdrawn"].format(reason=reason))
 
@@ -266,7 +286,15 @@ class Permit(Aggregate):
             legal_basis=None,
         )
 
-    @event("Filed")
+    class Filed(Aggregate.Event):
+        actor: Actor
+        number: str
+        valid_from: date
+        valid_until: date | None
+        reason: str
+        legal_basis: str | None
+
+    @event(Filed)
     def _filed(
         self,
         *,
@@ -308,7 +336,19 @@ class Permit(Aggregate):
             verification_due=verification_due,
         )
 
-    @event("GrantedOnCommitment")
+    class GrantedOnCommitment(Aggregate.Event):
+        actor: Actor
+        number: str
+        valid_from: date
+        valid_until: date | None
+        reason: str
+        legal_basis: str | None
+        letter_version: str
+        letter_text: str
+        signed_by: str
+        verification_due: date
+
+    @event(GrantedOnCommitment)
     def _granted_on_commitment(
         self,
         *,
@@ -344,7 +384,7 @@ class Permit(Aggregate):
 
     def _check_verifiable(self, actor: Actor, act: str) -> None:
         self._check_own(actor, act, allowed=(VALID,))
-        if getattr(self, "verification_due", None) is None:
+        if self.verification_due is None:
             msg = f"permit {self.permit_type} has no commitment awaiting verification"
             raise Conflict(msg)
 
@@ -352,7 +392,10 @@ class Permit(Aggregate):
         self._check_verifiable(actor, "verify")
         self._commitment_confirmed(actor=actor)
 
-    @event("CommitmentConfirmed")
+    class CommitmentConfirmed(Aggregate.Event):
+        actor: Actor
+
+    @event(CommitmentConfirmed)
     def _commitment_confirmed(self, *, actor: Actor) -> None:
         self._become(VALID, WORDING["CommitmentConfirmed"])
         self.verification_due = None
@@ -362,17 +405,25 @@ class Permit(Aggregate):
         self._check_own(actor, "order rectification of", allowed=(VALID,))
         self._rectification_ordered(actor=actor, findings=findings, deadline=deadline)
 
-    @event("RectificationOrdered")
+    class RectificationOrdered(Aggregate.Event):
+        actor: Actor
+        findings: str
+        deadline: date
+
+    @event(RectificationOrdered)
     def _rectification_ordered(self, *, actor: Actor, findings: str, deadline: date) -> None:
         self._become(RECTIFYING, WORDING["RectificationOrdered"].format(deadline=deadline))
         self.verification_due = None
-        self.rectify_by = deadline
 
     def rectified(self, *, actor: Actor, reason: str) -> None:
         self._check_own(actor, "close rectification of", allowed=(RECTIFYING,))
         self._rectified(actor=actor, reason=reason)
 
-    @event("Rectified")
+    class Rectified(Aggregate.Event):
+        actor: Actor
+        reason: str
+
+    @event(Rectified)
     def _rectified(self, *, actor: Actor, reason: str) -> None:
         self._become(VALID, WORDING["Rectified"].format(reason=reason))
 
@@ -380,7 +431,12 @@ class Permit(Aggregate):
         self._check_own(actor, "fail rectification of", allowed=(RECTIFYING,))
         self._rectification_failed(actor=actor, reason=reason, legal_basis=legal_basis)
 
-    @event("RectificationFailed")
+    class RectificationFailed(Aggregate.Event):
+        actor: Actor
+        reason: str
+        legal_basis: str
+
+    @event(RectificationFailed)
     def _rectification_failed(self, *, actor: Actor, reason: str, legal_basis: str) -> None:
         self._become(
             NON_COMPLIANT, WORDING["RectificationFailed"].format(reason=reason), legal_basis
@@ -391,7 +447,12 @@ class Permit(Aggregate):
         self._check_verifiable(actor, "withdraw")
         self._commitment_false(actor=actor, findings=findings, legal_basis=legal_basis)
 
-    @event("CommitmentFalse")
+    class CommitmentFalse(Aggregate.Event):
+        actor: Actor
+        findings: str
+        legal_basis: str
+
+    @event(CommitmentFalse)
     def _commitment_false(self, *, actor: Actor, findings: str, legal_basis: str) -> None:
         self._become(REVOKED, WORDING["CommitmentFalse"], legal_basis)
         self.verification_due = None
@@ -399,7 +460,7 @@ class Permit(Aggregate):
     # After issuance: the issuing department's own acts.
 
     def _check_own(self, actor: Actor, act: str, *, allowed: tuple[str, ...]) -> None:
-        if actor.role != "department" or actor.department != self.department:
+        if actor.role != Role.DEPARTMENT or actor.department != self.department:
             msg = f"only department {self.department} may {act} permit {self.permit_type}"
             raise Forbidden(msg)
         if self.state not in allowed:
@@ -410,7 +471,12 @@ class Permit(Aggregate):
         self._check_own(actor, "suspend", allowed=(VALID,))
         self._suspended(actor=actor, reason=reason, legal_basis=legal_basis)
 
-    @event("Suspended")
+    class Suspended(Aggregate.Event):
+        actor: Actor
+        reason: str
+        legal_basis: str
+
+    @event(Suspended)
     def _suspended(self, *, actor: Actor, reason: str, legal_basis: str) -> None:
         self._become(SUSPENDED, WORDING["Suspended"].format(reason=reason), legal_basis)
 
@@ -418,7 +484,11 @@ class Permit(Aggregate):
         self._check_own(actor, "resume", allowed=(SUSPENDED,))
         self._resumed(actor=actor, reason=reason)
 
-    @event("Resumed")
+    class Resumed(Aggregate.Event):
+        actor: Actor
+        reason: str
+
+    @event(Resumed)
     def _resumed(self, *, actor: Actor, reason: str) -> None:
         self._become(VALID, WORDING["Resumed"].format(reason=reason))
 
@@ -426,7 +496,12 @@ class Permit(Aggregate):
         self._check_own(actor, "revoke", allowed=(VALID, SUSPENDED, RECTIFYING, NON_COMPLIANT))
         self._revoked(actor=actor, reason=reason, legal_basis=legal_basis)
 
-    @event("Revoked")
+    class Revoked(Aggregate.Event):
+        actor: Actor
+        reason: str
+        legal_basis: str
+
+    @event(Revoked)
     def _revoked(self, *, actor: Actor, reason: str, legal_basis: str) -> None:
         self._become(REVOKED, WORDING["Revoked"].format(reason=reason), legal_basis)
 
@@ -434,7 +509,11 @@ class Permit(Aggregate):
         self._check_own(actor, "cancel", allowed=(VALID, SUSPENDED))
         self._cancelled(actor=actor, reason=reason)
 
-    @event("Cancelled")
+    class Cancelled(Aggregate.Event):
+        actor: Actor
+        reason: str
+
+    @event(Cancelled)
     def _cancelled(self, *, actor: Actor, reason: str) -> None:
         self._become(CANCELLED, WORDING["Cancelled"].format(reason=reason))
 
@@ -451,7 +530,11 @@ class Permit(Aggregate):
             raise Conflict(msg)
         self._expired(actor=actor, on=today)
 
-    @event("Expired")
+    class Expired(Aggregate.Event):
+        actor: Actor
+        on: date
+
+    @event(Expired)
     def _expired(self, *, actor: Actor, on: date) -> None:
         self._become(EXPIRED, WORDING["Expired"].format(on=on))
 
@@ -467,10 +550,18 @@ class Permit(Aggregate):
             return
         self._registration_refused(actor=actor, reason=reason)
 
-    @event("RegistrationRefused")
+    class RegistrationRefused(Aggregate.Event):
+        actor: Actor
+        reason: str
+
+    @event(RegistrationRefused)
     def _registration_refused(self, *, actor: Actor, reason: str) -> None:
         self._become(EXITED, WORDING["RegistrationRefused"].format(reason=reason))
 
-    @event("BusinessExited")
+    class BusinessExited(Aggregate.Event):
+        actor: Actor
+        how: str
+
+    @event(BusinessExited)
     def _business_exited(self, *, actor: Actor, how: str) -> None:
         self._become(EXITED, WORDING["BusinessExited"].format(how=how))

@@ -9,8 +9,9 @@ from uuid import NAMESPACE_URL, UUID, uuid5
 
 from eventsourcing.domain import Aggregate, event
 
-from domain.actor import Actor
+from domain.actor import Actor, Role
 from domain.errors import Conflict, Forbidden, InvalidParam, ValidationFailed
+from domain.payloads import LegalRepresentative
 from domain.status import RegistrationStatus
 
 # 简易注销: the public notice period, in days (002:53).
@@ -44,7 +45,7 @@ class BusinessRegistration(Aggregate):
         uscc: str
         name: str
         entity_type: str
-        legal_representative: dict[str, Any]
+        legal_representative: LegalRepresentative
         domicile: str
         business_scope: str
         registered_capital: Decimal
@@ -58,7 +59,7 @@ class BusinessRegistration(Aggregate):
         uscc: str,
         name: str,
         entity_type: str,
-        legal_representative: dict[str, Any],
+        legal_representative: LegalRepresentative,
         domicile: str,
         business_scope: str,
         registered_capital: Decimal,
@@ -83,7 +84,12 @@ class BusinessRegistration(Aggregate):
         if new:
             self._attached(actor=actor, application_id=application_id, permit_types=new)
 
-    @event("PermitsAttached")
+    class PermitsAttached(Aggregate.Event):
+        actor: Actor
+        application_id: UUID
+        permit_types: list[str]
+
+    @event(PermitsAttached)
     def _attached(self, *, actor: Actor, application_id: UUID, permit_types: list[str]) -> None:
         self.permit_types = [*self.permit_types, *permit_types]
 
@@ -94,7 +100,11 @@ class BusinessRegistration(Aggregate):
             raise Conflict(msg)
         self._established(actor=actor, permit_number=permit_number)
 
-    @event("Established")
+    class Established(Aggregate.Event):
+        actor: Actor
+        permit_number: str
+
+    @event(Established)
     def _established(self, *, actor: Actor, permit_number: str) -> None:
         self.status = RegistrationStatus.ACTIVE
 
@@ -102,7 +112,7 @@ class BusinessRegistration(Aggregate):
     def _check_licensing_department(actor: Actor) -> None:
         # The 营业执照 is decided by a department reviewer (its task's department is checked
         # by the permit in the same transaction); a clerk or registrar never decides it.
-        if actor.role != "department":
+        if actor.role != Role.DEPARTMENT:
             msg = "the business licence is decided by its department's reviewer"
             raise Forbidden(msg)
 
@@ -113,7 +123,12 @@ class BusinessRegistration(Aggregate):
             raise Conflict(msg)
         self._refused(actor=actor, reason=reason, legal_basis=legal_basis)
 
-    @event("Refused")
+    class Refused(Aggregate.Event):
+        actor: Actor
+        reason: str
+        legal_basis: str
+
+    @event(Refused)
     def _refused(self, *, actor: Actor, reason: str, legal_basis: str) -> None:
         self.status = RegistrationStatus.REFUSED
 
@@ -124,7 +139,7 @@ class BusinessRegistration(Aggregate):
         application_id: UUID,
         name: str,
         entity_type: str,
-        legal_representative: dict[str, Any],
+        legal_representative: LegalRepresentative,
         domicile: str,
         business_scope: str,
         registered_capital: Decimal,
@@ -144,7 +159,17 @@ class BusinessRegistration(Aggregate):
             registered_capital=registered_capital,
         )
 
-    @event("Reapplied")
+    class Reapplied(Aggregate.Event):
+        actor: Actor
+        application_id: UUID
+        name: str
+        entity_type: str
+        legal_representative: LegalRepresentative
+        domicile: str
+        business_scope: str
+        registered_capital: Decimal
+
+    @event(Reapplied)
     def _reapplied(
         self,
         *,
@@ -152,7 +177,7 @@ class BusinessRegistration(Aggregate):
         application_id: UUID,
         name: str,
         entity_type: str,
-        legal_representative: dict[str, Any],
+        legal_representative: LegalRepresentative,
         domicile: str,
         business_scope: str,
         registered_capital: Decimal,
@@ -165,7 +190,7 @@ class BusinessRegistration(Aggregate):
         self,
         name: str,
         entity_type: str,
-        legal_representative: dict[str, Any],
+        legal_representative: LegalRepresentative,
         domicile: str,
         business_scope: str,
         registered_capital: Decimal,
@@ -174,7 +199,7 @@ class BusinessRegistration(Aggregate):
         self.name = name
         self.entity_type = entity_type
         # Personal data: kept in the event store for the registrar, never projected publicly.
-        self.legal_representative = dict(legal_representative)
+        self.legal_representative = legal_representative.copy()
         self.domicile = domicile
         self.business_scope = business_scope
         self.registered_capital = registered_capital
@@ -183,7 +208,7 @@ class BusinessRegistration(Aggregate):
     # The registrar's acts on an existing business.
 
     def _check(self, actor: Actor, act: str, *, allowed: tuple[RegistrationStatus, ...]) -> None:
-        if actor.role != "registrar":
+        if actor.role != Role.REGISTRAR:
             msg = f"only a registration officer may {act} a registration"
             raise Forbidden(msg)
         if self.status not in allowed:
@@ -201,7 +226,12 @@ class BusinessRegistration(Aggregate):
             raise ValidationFailed(problems or [InvalidParam("changes", "nothing to change")])
         self._changed(actor=actor, changes=dict(changes), reason=reason)
 
-    @event("Changed")
+    class Changed(Aggregate.Event):
+        actor: Actor
+        changes: dict[str, Any]
+        reason: str
+
+    @event(Changed)
     def _changed(self, *, actor: Actor, changes: dict[str, Any], reason: str) -> None:
         for key, value in changes.items():
             setattr(self, key, dict(value) if isinstance(value, dict) else value)
@@ -211,7 +241,12 @@ class BusinessRegistration(Aggregate):
         self._check(actor, "suspend", allowed=(S.ACTIVE,))
         self._suspended(actor=actor, reason=reason, until=until)
 
-    @event("Suspended")
+    class Suspended(Aggregate.Event):
+        actor: Actor
+        reason: str
+        until: date | None
+
+    @event(Suspended)
     def _suspended(self, *, actor: Actor, reason: str, until: date | None) -> None:
         self.status = S.SUSPENDED
 
@@ -219,7 +254,11 @@ class BusinessRegistration(Aggregate):
         self._check(actor, "resume", allowed=(S.SUSPENDED,))
         self._resumed(actor=actor, reason=reason)
 
-    @event("Resumed")
+    class Resumed(Aggregate.Event):
+        actor: Actor
+        reason: str
+
+    @event(Resumed)
     def _resumed(self, *, actor: Actor, reason: str) -> None:
         self.status = S.ACTIVE
 
@@ -232,7 +271,12 @@ class BusinessRegistration(Aggregate):
             notice_until=today + timedelta(days=DEREGISTRATION_NOTICE_DAYS),
         )
 
-    @event("DeregistrationNoticed")
+    class DeregistrationNoticed(Aggregate.Event):
+        actor: Actor
+        notice_from: date
+        notice_until: date
+
+    @event(DeregistrationNoticed)
     def _deregistration_noticed(
         self, *, actor: Actor, notice_from: date, notice_until: date
     ) -> None:
@@ -271,6 +315,7 @@ class BusinessRegistration(Aggregate):
 
     def deregister(self, *, actor: Actor, today: date) -> None:
         self._check(actor, "deregister", allowed=(S.DEREGISTRATION_NOTICE,))
+        assert self.notice_until is not None  # the notice set it
         if today <= self.notice_until:
             msg = f"the deregistration notice of {self.uscc} runs until {self.notice_until}"
             raise Conflict(msg)
@@ -293,7 +338,13 @@ class BusinessRegistration(Aggregate):
         self._check(actor, "cancel", allowed=allowed)
         self._exited(actor=actor, status=S.CANCELLED.value, reason=reason, legal_basis=legal_basis)
 
-    @event("Exited")
+    class Exited(Aggregate.Event):
+        actor: Actor
+        status: str
+        reason: str
+        legal_basis: str | None
+
+    @event(Exited)
     def _exited(self, *, actor: Actor, status: str, reason: str, legal_basis: str | None) -> None:
         self.status = S(status)
 

@@ -6,7 +6,7 @@ from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
 
-from domain.actor import Actor
+from domain.actor import Actor, Role
 from domain.china import today_in_china
 from domain.errors import NotFound
 from domain.uscc import make_uscc
@@ -15,7 +15,7 @@ from licensing.catalogue import Catalogue, FormField
 from licensing.unit_of_work import Licensing
 from licensing.window import BusinessDetails
 
-CLERK = Actor(id="demo-clerk", role="clerk", district="chancheng")
+CLERK = Actor(id="demo-clerk", role=Role.CLERK, district="chancheng")
 
 # Values a clerk would type for the questions the demo themes ask; anything else is
 # filled from the field's type so the demo keeps working when the catalogue grows.
@@ -115,7 +115,7 @@ def load(licensing: Licensing) -> list[str]:
         application = licensing.application(receipt.id)
         for n, task in enumerate(application.tasks.values(), start=1):
             reviewer = Actor(
-                id=f"demo-{task.department}", role="department", department=task.department
+                id=f"demo-{task.department}", role=Role.DEPARTMENT, department=task.department
             )
             if task.permit_type == business.refuse:
                 review.refuse(

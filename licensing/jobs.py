@@ -6,36 +6,43 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable, Iterable
-from datetime import date
-from typing import Protocol
+from datetime import date, timedelta
+from typing import Protocol, TypeVar
 from uuid import UUID
-
-from eventsourcing.utils import get_topic
 
 from domain.acceptance import ACCEPTANCE_DAYS, system_number
 from domain.actor import SYSTEM
 from domain.bundle import IN_REVIEW, RECEIVED, TASK_APPROVED, BundleApplication
 from domain.china import day_in_china
-from domain.credit import CreditRecord
+from domain.credit import REMOVED, CreditRecord
+from domain.dates import add_years
 from domain.errors import DomainError
 from domain.permit import Permit
 from licensing.unit_of_work import Licensing, Receipt, UnitOfWork, command
 from licensing.window import accept_received, end_undecided_permits
 
 log = logging.getLogger(__name__)
+T = TypeVar("T")
 
 
 class Index(Protocol):
     """Where the jobs find their candidates: the read model knows what is open and due, so
     no job loads every aggregate ever recorded. A candidate is only that: the aggregate,
-    loaded in the job's own command, decides."""
+    loaded in the job's own command, decides. Days are ISO dates in China."""
+
+    def received_on_or_before(self, day: str) -> list[str]: ...
+
+    def deemable_before(self, day: str) -> list[str]: ...
+
+    def with_material_overdue(self, day: str) -> list[str]: ...
 
     def usccs_with_validity_before(self, day: str) -> list[str]: ...
 
+    def listed_on_or_before(self, list_code: str, day: str) -> list[tuple[str, str]]: ...
 
-def _each(
-    job: str, items: Iterable[object], act: Callable[[object], list[Receipt]]
-) -> list[Receipt]:
+
+def _each(job: str, items: Iterable[T], act: Callable[[T], list[Receipt]]) -> list[Receipt]:
+    """Each candidate in its own command; one that cannot be done now is logged and skipped."""
     receipts: list[Receipt] = []
     for item in items:
         try:
@@ -45,17 +52,7 @@ def _each(
     return receipts
 
 
-def _ids_of(licensing: Licensing, created: type) -> list[UUID]:
-    """Every aggregate whose first event is `created`, in the order they were recorded."""
-    return [
-        UUID(str(n.originator_id))
-        for n in licensing.store.recorder.select_notifications(
-            start=None, limit=1_000_000, topics=[get_topic(created)]
-        )
-    ]
-
-
-def deem_overdue(licensing: Licensing) -> list[Receipt]:
+def deem_overdue(licensing: Licensing, index: Index) -> list[Receipt]:
     """Where a rule deems the outcome of a task whose statutory limit passed undecided, record
     it — as the system's decision, citing the rule. An application only received and not
     answered within five working days is accepted from its day of receipt (行政许可法 art. 32).
@@ -63,8 +60,8 @@ def deem_overdue(licensing: Licensing) -> list[Receipt]:
     promised date passed) is logged and left to the window."""
     today = licensing.today()
 
-    def deem(application_id: object) -> list[Receipt]:
-        assert isinstance(application_id, UUID)
+    def deem(candidate: str) -> list[Receipt]:
+        application_id = UUID(str(candidate))
         application = licensing.application(application_id)
         if application.status == RECEIVED:
             received_on = day_in_china(application.created_on)
@@ -76,7 +73,15 @@ def deem_overdue(licensing: Licensing) -> list[Receipt]:
             for p in application.deemable_on(today)
         ]
 
-    return _each("deem", _ids_of(licensing, BundleApplication.Submitted), deem)
+    # The last day of receipt whose five working days are over by today.
+    unanswered = today - timedelta(days=1)
+    while licensing.calendar.add_working_days(unanswered, ACCEPTANCE_DAYS) >= today:
+        unanswered -= timedelta(days=1)
+    candidates = dict.fromkeys(
+        index.received_on_or_before(unanswered.isoformat())
+        + index.deemable_before(today.isoformat())
+    )
+    return _each("deem", candidates, deem)
 
 
 @command
@@ -106,18 +111,18 @@ def _deem(uow: UnitOfWork, *, application_id: UUID, permit_type: str) -> BundleA
     return application
 
 
-def lapse_overdue(licensing: Licensing) -> list[Receipt]:
+def lapse_overdue(licensing: Licensing, index: Index) -> list[Receipt]:
     """End every application whose promised missing material (容缺) is overdue."""
     today = licensing.today()
 
-    def lapse(application_id: object) -> list[Receipt]:
-        assert isinstance(application_id, UUID)
+    def lapse(candidate: str) -> list[Receipt]:
+        application_id = UUID(str(candidate))
         application = licensing.application(application_id)
         if application.status == IN_REVIEW and application.overdue_materials(today):
             return [_lapse(licensing, application_id=application_id)]
         return []
 
-    return _each("lapse", _ids_of(licensing, BundleApplication.Submitted), lapse)
+    return _each("lapse", index.with_material_overdue(today.isoformat()), lapse)
 
 
 @command
@@ -135,8 +140,7 @@ def expire_permits(licensing: Licensing, index: Index) -> list[Receipt]:
     """Every permit past its validity becomes 无效; the read model names the businesses."""
     today = licensing.today()
 
-    def expire(uscc: object) -> list[Receipt]:
-        assert isinstance(uscc, str)
+    def expire(uscc: str) -> list[Receipt]:
         return [
             _expire_permit(licensing, uscc=uscc, permit_type=permit_type)
             for permit_type in licensing.registration(uscc).permit_types
@@ -153,30 +157,30 @@ def _expire_permit(uow: UnitOfWork, *, uscc: str, permit_type: str) -> Permit:
     return permit
 
 
-def expire_listings(licensing: Licensing) -> list[Receipt]:
+def expire_listings(licensing: Licensing, index: Index) -> list[Receipt]:
     """Move out every listing whose period is over (移出)."""
     today = licensing.today()
+    candidates: list[tuple[str, str]] = []
+    for code, kind in licensing.catalogue.credit_lists.items():
+        if kind.period_years is not None:
+            # A day's slack: a listing of 29 February ends on 28 February.
+            cutoff = add_years(today, -kind.period_years) + timedelta(days=1)
+            candidates += index.listed_on_or_before(code, cutoff.isoformat())
 
-    def expire(record_id: object) -> list[Receipt]:
-        assert isinstance(record_id, UUID)
-        record = licensing.load(record_id, CreditRecord, f"no credit record {record_id}")
-        receipts = []
-        for listing in record.active_listings():
-            kind = licensing.catalogue.credit_lists[listing["list"]]
-            ends_on = kind.ends_on(date.fromisoformat(listing["listed_on"]))
-            if ends_on is None or ends_on > today:
-                continue
-            receipts.append(
-                _expire_listing(
-                    licensing,
-                    uscc=record.uscc,
-                    listing_id=listing["id"],
-                    reason=f"列入期满移出 listing period of {kind.period_years} years ended",
-                )
-            )
-        return receipts
+    def expire(candidate: tuple[str, str]) -> list[Receipt]:
+        uscc, listing_id = candidate
+        record = licensing.credit_record(uscc)
+        listing = record.listings.get(listing_id) if record else None
+        if listing is None or listing["state"] == REMOVED:
+            return []
+        kind = licensing.catalogue.credit_lists[listing["list"]]
+        ends_on = kind.ends_on(date.fromisoformat(listing["listed_on"]))
+        if ends_on is None or ends_on > today:
+            return []
+        reason = f"列入期满移出 listing period of {kind.period_years} years ended"
+        return [_expire_listing(licensing, uscc=uscc, listing_id=listing_id, reason=reason)]
 
-    return _each("expire listings", _ids_of(licensing, CreditRecord.Opened), expire)
+    return _each("expire listings", candidates, expire)
 
 
 @command

@@ -109,11 +109,10 @@ class Outbox:
                 elif isinstance(event, Delivery.Queued):
                     self.pending.setdefault(event.originator_id, None)
                     self._forget_promise(event.application_id, event.document_id)
+                elif isinstance(event, Delivery.AttemptFailed) and event.retry_at is not None:
+                    self.pending[event.originator_id] = event.retry_at
                 elif isinstance(event, Delivery.AttemptFailed | Delivery.Delivered):
-                    if getattr(event, "retry_at", None) is None:
-                        self.pending.pop(event.originator_id, None)
-                    else:
-                        self.pending[event.originator_id] = event.retry_at
+                    self.pending.pop(event.originator_id, None)  # delivered, or no retry left
             self.position = notifications[-1].id
 
     def _serve_permit_act(self, event: Any) -> int:
@@ -319,10 +318,14 @@ def _theme_name(licensing: Licensing, application: BundleApplication) -> str:
     return theme.name_zh if theme else application.theme
 
 
-def decision_document(licensing: Licensing, application: BundleApplication, decision: Any) -> Document:
+def decision_document(
+    licensing: Licensing, application: BundleApplication, decision: Any
+) -> Document:
     """The decision document (许可决定书) of one task, in Chinese first, then English."""
     name_zh, name_en = _permit_names(licensing, decision.permit_type)
-    department_zh, _ = _department_names(licensing, application.task(decision.permit_type).department)
+    department_zh, _ = _department_names(
+        licensing, application.task(decision.permit_type).department
+    )
     approved = isinstance(decision, BundleApplication.TaskApproved)
     title = "准予许可决定书" if approved else "不予许可决定书"
     lines = [
@@ -384,7 +387,9 @@ def permit_act_document(
     )
 
 
-def not_accepted_document(licensing: Licensing, application: BundleApplication, event: Any) -> Document:
+def not_accepted_document(
+    licensing: Licensing, application: BundleApplication, event: Any
+) -> Document:
     """不予受理决定书: the application ends before any department saw it; the reason and basis."""
     theme = _theme_name(licensing, application)
     title = "不予受理决定书"

@@ -3,7 +3,8 @@ joint inspection, the one resubmission, a missing material arriving, withdrawal.
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
 from typing import Any
@@ -13,6 +14,14 @@ from domain import acceptance
 from domain.actor import Actor
 from domain.bundle import BundleApplication
 from domain.errors import Conflict, Forbidden, InvalidParam, ValidationFailed, require
+from domain.payloads import (
+    DueDates,
+    FastTrack,
+    FastTrackRequest,
+    LegalRepresentative,
+    ReceivedRequest,
+    SignedCommitment,
+)
 from domain.permit import Permit
 from domain.registration import ENTITY_TYPES, BusinessRegistration
 from domain.status import RegistrationStatus
@@ -28,7 +37,7 @@ class BusinessDetails:
     uscc: str
     name: str
     entity_type: str
-    legal_representative: dict[str, Any]
+    legal_representative: LegalRepresentative
     domicile: str
     business_scope: str
     registered_capital: Decimal
@@ -44,9 +53,9 @@ def submit(
     answers: dict[str, Any],
     actor: Actor,
     situation: dict[str, Any] | None = None,
-    commitments: dict[str, dict[str, str]] | None = None,
-    fast_track: dict[str, str] | None = None,
-    deficiencies: list[dict[str, Any]] | None = None,
+    commitments: Mapping[str, SignedCommitment] | None = None,
+    fast_track: FastTrackRequest | None = None,
+    deficiencies: Sequence[Mapping[str, Any]] | None = None,
     accept_now: bool = True,
 ) -> BundleApplication:
     """A clerk submits one merged form for a theme; a task per permit goes to its department.
@@ -56,7 +65,7 @@ def submit(
         msg = "only a window clerk submits themed applications"
         raise Forbidden(msg)
     situation = dict(situation or {})
-    commitments = dict(commitments or {})
+    signed = dict(commitments or {})
     if fast_track is not None:
         fast_track = _check_fast_track(uow.catalogue, theme, fast_track)
     checked = acceptance.check_deficiencies(
@@ -68,11 +77,19 @@ def submit(
         business=business,
         answers=answers,
         situation=situation,
-        commitments=commitments,
+        commitments=signed,
     )
-    request = {
-        "business": asdict(business) | {"uscc": uscc},
-        "commitments": commitments,
+    request: ReceivedRequest = {
+        "business": {
+            "uscc": uscc,
+            "name": business.name,
+            "entity_type": business.entity_type,
+            "legal_representative": business.legal_representative,
+            "domicile": business.domicile,
+            "business_scope": business.business_scope,
+            "registered_capital": business.registered_capital,
+        },
+        "commitments": signed,
         "fast_track": fast_track,
         "deficiencies": checked,
     }
@@ -194,30 +211,28 @@ def resubmit(
     return application
 
 
-def _resumed_due_dates(
-    uow: UnitOfWork, application: BundleApplication
-) -> dict[str, dict[str, str | None]]:
+def _resumed_due_dates(uow: UnitOfWork, application: BundleApplication) -> dict[str, DueDates]:
     """Each paused task's deadlines, pushed out by the working days it was paused."""
     started = application.dispatched_on()
-    due_dates = {}
+
+    def deadline(days: int | None, pauses: list[tuple[date, date | None]]) -> str | None:
+        end = None if days is None else uow.calendar.deadline(started, days, pauses=pauses)
+        return end.isoformat() if end else None
+
+    due_dates: dict[str, DueDates] = {}
     for task in application.tasks.values():
         if task.supplement is None:
             continue
-        pauses = [
-            (date.fromisoformat(p[0]), date.fromisoformat(p[1]) if p[1] else uow.today)
-            for p in task.pauses
-        ]
+        # The pause still open ends today, with this resubmission.
+        pauses: list[tuple[date, date | None]] = []
+        for start, end in task.pauses:
+            assert start is not None  # a pause always has its first day
+            pauses.append(
+                (date.fromisoformat(start), date.fromisoformat(end) if end else uow.today)
+            )
         due_dates[task.permit_type] = {
-            key: (
-                deadline.isoformat()
-                if days is not None
-                and (deadline := uow.calendar.deadline(started, days, pauses=pauses))
-                else None
-            )
-            for key, days in (
-                ("due_on", task.promised_days),
-                ("statutory_due_on", task.statutory_days),
-            )
+            "due_on": deadline(task.promised_days, pauses),
+            "statutory_due_on": deadline(task.statutory_days, pauses),
         }
     return due_dates
 
@@ -265,18 +280,16 @@ def _dispatch(
     uow: UnitOfWork,
     theme: str,
     situation: dict[str, Any],
-    request: dict[str, Any],
+    request: ReceivedRequest,
     application_id: UUID,
     actor: Actor,
     today: date,
 ) -> acceptance.Plan:
     """Accept: the registration (new, or re-applied after a refusal), the credit checked, the
     plan of the 证照分离 rules carried out on each permit, the permits attached."""
-    details = dict(request["business"])
-    uscc = details.pop("uscc")
-    commitments: dict[str, dict[str, str]] = request["commitments"]
-    fast_track: dict[str, Any] | None = request["fast_track"]
-    deficiencies: list[dict[str, Any]] = request["deficiencies"]
+    details = request["business"]
+    uscc = details["uscc"]
+    commitments, deficiencies = request["commitments"], request["deficiencies"]
     catalogue = uow.catalogue
     acceptance.check_still_valid(
         rules={code: catalogue.permit_type(code) for code in commitments},
@@ -288,22 +301,42 @@ def _dispatch(
     is_new_business = registration is None
     if registration is None:
         registration = uow.add(
-            BusinessRegistration(uscc=uscc, **details, application_id=application_id, actor=actor)
+            BusinessRegistration(
+                uscc=uscc,
+                name=details["name"],
+                entity_type=details["entity_type"],
+                legal_representative=details["legal_representative"],
+                domicile=details["domicile"],
+                business_scope=details["business_scope"],
+                registered_capital=details["registered_capital"],
+                application_id=application_id,
+                actor=actor,
+            )
         )
     elif registration.status is RegistrationStatus.REFUSED:
         # Refused once, applied for again: same code, the form's (perhaps corrected) data.
-        registration.reapply(actor=actor, application_id=application_id, **details)
+        registration.reapply(
+            actor=actor,
+            application_id=application_id,
+            name=details["name"],
+            entity_type=details["entity_type"],
+            legal_representative=details["legal_representative"],
+            domicile=details["domicile"],
+            business_scope=details["business_scope"],
+            registered_capital=details["registered_capital"],
+        )
         is_new_business = True
     credit = uow.credit_snapshot(uscc, on=today)
     acceptance.check_credit(
         uscc=uscc, credit=credit, commitments=commitments, deficiencies=deficiencies
     )
-    if fast_track is not None:
+    fast_track: FastTrack | None = None
+    if (asked := request["fast_track"]) is not None:
         days = catalogue.theme(theme).fast_track_days
         assert days is not None  # checked when the submission was validated
-        hq_credit = uow.credit_snapshot(fast_track["chain_hq_uscc"], on=today)
+        hq_credit = uow.credit_snapshot(asked["chain_hq_uscc"], on=today)
         fast_track = acceptance.fast_track_record(
-            request=fast_track, credit=credit, hq_credit=hq_credit, target_days=days
+            request=asked, credit=credit, hq_credit=hq_credit, target_days=days
         )
     plan = acceptance.plan(
         uscc=uscc,
@@ -369,7 +402,7 @@ def _check_submission(
     business: BusinessDetails,
     answers: dict[str, Any],
     situation: dict[str, Any],
-    commitments: dict[str, dict[str, str]],
+    commitments: Mapping[str, SignedCommitment],
 ) -> tuple[str, dict[str, Any]]:
     problems: list[InvalidParam] = []
     uscc = business.uscc
@@ -409,8 +442,8 @@ def _check_submission(
 
 
 def _check_fast_track(
-    catalogue: Catalogue, theme: str, fast_track: dict[str, str]
-) -> dict[str, str]:
+    catalogue: Catalogue, theme: str, fast_track: Mapping[str, object]
+) -> FastTrackRequest:
     problems = []
     known = catalogue.themes.get(theme)
     if known is not None and known.fast_track_days is None:
@@ -432,7 +465,7 @@ def _check_fast_track(
 
 
 def _commitment_problems(
-    catalogue: Catalogue, applicable: tuple[str, ...], commitments: dict[str, dict[str, str]]
+    catalogue: Catalogue, applicable: tuple[str, ...], commitments: Mapping[str, SignedCommitment]
 ) -> list[InvalidParam]:
     """A signed letter must be for a commitment-mode permit of this application, and be
     the version now published (the applicant signs what they were shown)."""

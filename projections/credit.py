@@ -112,3 +112,14 @@ def public_listings(sql: Sql, uscc: str) -> list[dict[str, Any]]:
         " FROM {credit_listings} WHERE uscc = :uscc ORDER BY length(listing_id), listing_id",
         {"uscc": uscc},
     )
+
+
+def listed_on_or_before(sql: Sql, list_code: str, day: str) -> list[tuple[str, str]]:
+    """(USCC, listing id) of the listings on `list_code` still in public view that were listed
+    on or before `day`: the candidates whose listing period may be over."""
+    rows = sql.all(
+        "SELECT uscc, listing_id FROM {credit_listings} WHERE list_code = :list_code"
+        " AND listed_on <= :day ORDER BY uscc, listing_id",
+        {"list_code": list_code, "day": day},
+    )
+    return [(row["uscc"], row["listing_id"]) for row in rows]

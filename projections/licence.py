@@ -55,7 +55,7 @@ _BUMP_BY_PERMIT = (
 
 
 def _ts(event: Any) -> str:
-    return event.timestamp.isoformat()
+    return str(event.timestamp.isoformat())
 
 
 def _registration_applied(sql: Sql, e: BusinessRegistration.Applied) -> None:

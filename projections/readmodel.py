@@ -14,16 +14,21 @@ from eventsourcing.postgres import PostgresDatastore, PostgresTrackingRecorder
 from eventsourcing.sqlite import SQLiteDatastore, SQLiteTrackingRecorder
 from psycopg.sql import SQL
 
-from projections import credit, licence, worklist
+from projections import applications, credit, licence, worklist
 from projections.sql import Sql
 
 # The schema's version is part of the read model's name: a new schema is built beside the old
 # one from the events (a fresh name has no tracking position), never migrated in place.
-NAME = "ReadModelV3"
-TABLES = licence.TABLES + worklist.TABLES + credit.TABLES
-INDEXES = ("permits_by_uscc", "tasks_by_department")
-DDL = licence.DDL + worklist.DDL + credit.DDL
-HANDLERS = {**licence.HANDLERS, **worklist.HANDLERS, **credit.HANDLERS}
+NAME = "ReadModelV4"  # v4: the daily jobs' index (applications, promised materials, deemed)
+MODULES = (licence, worklist, credit, applications)
+TABLES = tuple(table for module in MODULES for table in module.TABLES)
+INDEXES = ("permits_by_uscc", "tasks_by_department", *applications.INDEXES)
+DDL = tuple(statement for module in MODULES for statement in module.DDL)
+# What each event does to the read model: every module's handler for it, in this order.
+HANDLERS: dict[type, list[Any]] = {}
+for _module in MODULES:
+    for _event, _handler in _module.HANDLERS.items():
+        HANDLERS.setdefault(_event, []).append(_handler)
 
 
 class ReadModel(TrackingRecorder, ABC):
@@ -60,8 +65,7 @@ class ReadModel(TrackingRecorder, ABC):
     @staticmethod
     def _apply(sql: Sql, events: Iterable[Any]) -> None:
         for event in events:
-            handler = HANDLERS.get(type(event))
-            if handler is not None:
+            for handler in HANDLERS.get(type(event), ()):
                 handler(sql, event)
 
     @staticmethod
@@ -107,6 +111,11 @@ class ReadModel(TrackingRecorder, ABC):
         with self.reading() as sql:
             return licence.get_licence(sql, uscc)
 
+    def usccs(self) -> list[str]:
+        """Every licence's USCC, in order."""
+        with self.reading() as sql:
+            return [row["uscc"] for row in sql.all("SELECT uscc FROM {licences} ORDER BY uscc")]
+
     def tasks(self, department: str, **filters: Any) -> list[dict[str, Any]]:
         with self.reading() as sql:
             return worklist.list_tasks(sql, department, **filters)
@@ -121,6 +130,24 @@ class ReadModel(TrackingRecorder, ABC):
                 {"day": day},
             )
         return [row["uscc"] for row in rows]
+
+    # The daily jobs' index (licensing.jobs.Index): candidates only, the aggregates decide.
+
+    def received_on_or_before(self, day: str) -> list[str]:
+        with self.reading() as sql:
+            return applications.received_on_or_before(sql, day)
+
+    def with_material_overdue(self, day: str) -> list[str]:
+        with self.reading() as sql:
+            return applications.with_material_overdue(sql, day)
+
+    def deemable_before(self, day: str) -> list[str]:
+        with self.reading() as sql:
+            return worklist.deemable_before(sql, day)
+
+    def listed_on_or_before(self, list_code: str, day: str) -> list[tuple[str, str]]:
+        with self.reading() as sql:
+            return credit.listed_on_or_before(sql, list_code, day)
 
     def verifications(self, department: str) -> list[dict[str, Any]]:
         with self.reading() as sql:
@@ -198,7 +225,8 @@ class PostgresReadModel(PostgresTrackingRecorder, ReadModel):
         self.names["tracking"] = f'"{schema}"."{self.tracking_table_name}"'
         for name in (*TABLES, *INDEXES):
             self.check_identifier_length(f"{prefix}_{name}")
-        self.sql_create_statements.extend(SQL(s.format(**self.names)) for s in DDL)  # type: ignore[arg-type]
+        # The library's list is typed for composed statements; plain SQL runs the same.
+        self.sql_create_statements.extend(SQL(s.format(**self.names)) for s in DDL)  # type: ignore[misc]
 
     def _sql(self, cursor: Any) -> Sql:
         return Sql(cursor, tables=self.names, pyformat=True)

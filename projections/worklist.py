@@ -30,6 +30,8 @@ DDL = (
     " submitted_at TEXT NOT NULL,"
     " decided_at TEXT,"
     " decided_by TEXT,"
+    # Where a rule deems the outcome once the statutory limit passes: the daily job's index.
+    " deemed_outcome TEXT,"
     " PRIMARY KEY (application_id, permit_type))",
     "CREATE INDEX IF NOT EXISTS {tasks_by_department} ON {tasks} (department, state, submitted_at)",
 )
@@ -41,7 +43,8 @@ def _submitted(sql: Sql, e: Any) -> None:
     for task in e.tasks:
         sql.execute(
             "INSERT INTO {tasks} VALUES (:application_id, :permit_type, :department, :theme,"
-            " :uscc, :state, :mode, :due_on, :statutory_due_on, :ts, :decided_at, :decided_by)",
+            " :uscc, :state, :mode, :due_on, :statutory_due_on, :ts, :decided_at, :decided_by,"
+            " :deemed_outcome)",
             {
                 "application_id": str(e.originator_id),
                 "permit_type": task["permit_type"],
@@ -58,6 +61,7 @@ def _submitted(sql: Sql, e: Any) -> None:
                 if task.get("state", TASK_QUEUED) == TASK_QUEUED
                 else e.timestamp.isoformat(),
                 "decided_by": None if task.get("state", TASK_QUEUED) == TASK_QUEUED else e.actor.id,
+                "deemed_outcome": task.get("deemed_outcome"),
             },
         )
 
@@ -154,3 +158,14 @@ def list_tasks(
             "offset": offset,
         },
     )
+
+
+def deemable_before(sql: Sql, day: str) -> list[str]:
+    """Applications with a queued task whose statutory limit ended before `day` and whose
+    rule deems an outcome (a paused task is not queued: its clock is stopped)."""
+    rows = sql.all(
+        "SELECT DISTINCT application_id FROM {tasks} WHERE state = :queued"
+        " AND deemed_outcome IS NOT NULL AND statutory_due_on < :day ORDER BY application_id",
+        {"queued": TASK_QUEUED, "day": day},
+    )
+    return [row["application_id"] for row in rows]

@@ -140,10 +140,14 @@ def test_unanswered_for_five_working_days_it_is_accepted_from_the_day_it_was_rec
         application = _received(runtime, client, token("clerk"))
         received_on = today_in_china()
         fifth = runtime.licensing.calendar.add_working_days(received_on, 5)
-        runtime.licensing.today = lambda: fifth  # the fifth working day: the window may still answer
-        assert jobs.deem_overdue(runtime.licensing) == []
-        runtime.licensing.today = lambda: runtime.licensing.calendar.add_working_days(received_on, 6)
-        receipts = jobs.deem_overdue(runtime.licensing)
+        runtime.licensing.today = lambda: (
+            fifth
+        )  # the fifth working day: the window may still answer
+        assert jobs.deem_overdue(runtime.licensing, runtime.index()) == []
+        runtime.licensing.today = lambda: runtime.licensing.calendar.add_working_days(
+            received_on, 6
+        )
+        receipts = jobs.deem_overdue(runtime.licensing, runtime.index())
         assert len(receipts) == 1
         runtime.projector.wait_for(receipts[0].position, 10)
         accepted = client.get(
@@ -155,7 +159,7 @@ def test_unanswered_for_five_working_days_it_is_accepted_from_the_day_it_was_rec
         promised = runtime.catalogue.permit_type("tobacco_retail").promised_days
         due = runtime.licensing.calendar.add_working_days(received_on, promised)
         assert tobacco["due_on"] == due.isoformat()
-        assert jobs.deem_overdue(runtime.licensing) == []
+        assert jobs.deem_overdue(runtime.licensing, runtime.index()) == []
 
 
 def test_a_promise_whose_date_passed_before_acceptance_is_not_accepted_as_it_stands(
@@ -171,7 +175,9 @@ def test_a_promise_whose_date_passed_before_acceptance_is_not_accepted_as_it_sta
         }
         application = submit(client, token("clerk"), body)
         plain = _received(runtime, client, token("clerk"), make_uscc("91440610MA4ACC002"))
-        runtime.licensing.today = lambda: runtime.licensing.calendar.add_working_days(received_on, 2)
+        runtime.licensing.today = lambda: runtime.licensing.calendar.add_working_days(
+            received_on, 2
+        )
         before = runtime.app.recorder.max_notification_id()
         late = client.post(
             f"/api/v1/applications/{application['id']}/acceptance",
@@ -184,8 +190,10 @@ def test_a_promise_whose_date_passed_before_acceptance_is_not_accepted_as_it_sta
         # Nor does the daily job accept it from receipt and lapse it at once: it is left
         # for the window, which must refuse it or take a new submission — and the other
         # application received that day is accepted all the same.
-        runtime.licensing.today = lambda: runtime.licensing.calendar.add_working_days(received_on, 6)
-        [receipt] = jobs.deem_overdue(runtime.licensing)
+        runtime.licensing.today = lambda: runtime.licensing.calendar.add_working_days(
+            received_on, 6
+        )
+        [receipt] = jobs.deem_overdue(runtime.licensing, runtime.index())
         assert receipt.id == UUID(plain["id"])
         assert runtime.licensing.application(UUID(application["id"])).status == "received"
 

@@ -62,13 +62,15 @@ def test_a_rule_deems_its_task_approved_the_day_after_the_statutory_limit(
 
         # On the last day of the limit the department may still decide: nothing is deemed.
         runtime.licensing.today = lambda: date.fromisoformat(last_day)
-        assert jobs.deem_overdue(runtime.licensing) == []
+        assert jobs.deem_overdue(runtime.licensing, runtime.index()) == []
 
         day_after = date.fromisoformat(last_day) + timedelta(days=1)
         runtime.licensing.today = lambda: day_after
-        receipts = jobs.deem_overdue(runtime.licensing)
+        receipts = jobs.deem_overdue(runtime.licensing, runtime.index())
         assert len(receipts) == 1
-        assert jobs.deem_overdue(runtime.licensing) == []  # a second run deems nothing more
+        assert (
+            jobs.deem_overdue(runtime.licensing, runtime.index()) == []
+        )  # a second run deems nothing more
         runtime.projector.wait_for(receipts[0].position, 10)
 
         decided = client.get(
@@ -117,7 +119,7 @@ def test_a_paused_task_is_not_deemed(
         )
         assert asked.status_code == 200, asked.text
         runtime.licensing.today = lambda: today_in_china() + timedelta(days=365)
-        assert jobs.deem_overdue(runtime.licensing) == []
+        assert jobs.deem_overdue(runtime.licensing, runtime.index()) == []
 
 
 def test_a_deemed_outcome_needs_its_rule_and_never_applies_to_the_business_licence(

@@ -45,7 +45,7 @@ def test_a_missing_material_is_accepted_then_supplied(
             ).status_code
             == 404
         )
-    assert jobs.lapse_overdue(runtime.licensing) == []
+    assert jobs.lapse_overdue(runtime.licensing, runtime.index()) == []
 
 
 def test_missing_the_promised_date_ends_the_undecided_part_of_the_application(
@@ -60,8 +60,8 @@ def test_missing_the_promised_date_ends_the_undecided_part_of_the_application(
             headers=auth(token("department", "samr")),
         ).raise_for_status()
         runtime.licensing.today = lambda: supply_by + timedelta(days=1)
-        receipts = jobs.lapse_overdue(runtime.licensing)
-        assert len(receipts) == 1 and jobs.lapse_overdue(runtime.licensing) == []
+        receipts = jobs.lapse_overdue(runtime.licensing, runtime.index())
+        assert len(receipts) == 1 and jobs.lapse_overdue(runtime.licensing, runtime.index()) == []
         runtime.settle(receipts[0].position)
         lapsed = client.get(
             f"/api/v1/applications/{application['id']}", headers=auth(token("clerk"))

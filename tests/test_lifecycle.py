@@ -222,8 +222,10 @@ def test_permits_expire_at_the_end_of_their_validity(runtime: Runtime, server: s
     later = (permit.valid_until + timedelta(days=1)).isoformat()
     assert runtime.view.usccs_with_validity_before(later) == [USCC]  # what `permits expire` walks
     assert runtime.view.usccs_with_validity_before(permit.valid_until.isoformat()) == []
-    receipts = jobs.expire_permits(runtime.licensing, runtime.view)
-    assert len(receipts) == len(due) and jobs.expire_permits(runtime.licensing, runtime.view) == []
+    receipts = jobs.expire_permits(runtime.licensing, runtime.index())
+    assert (
+        len(receipts) == len(due) and jobs.expire_permits(runtime.licensing, runtime.index()) == []
+    )
     runtime.settle(receipts[-1].position)
     row = runtime.view.licence(USCC)
     for p in row["permits"]:

@@ -74,6 +74,7 @@ _MEANINGS = {
     403: "The caller's role or department may not do this",
     404: "Nothing by that name or id",
     409: "The request does not fit the current state; nothing was written",
+    412: "If-Match names another version than the resource has now; nothing was written",
     422: "Invalid fields, each named in `errors`; nothing was written",
 }
 

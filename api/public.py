@@ -74,9 +74,16 @@ def _moment(as_of: str) -> datetime:
 
 # The public read path answers with a ready response (FastAPI does not validate it again):
 # its models document the body, and the contract tests check real answers against them.
+_ETAG = {
+    "description": '`"v"` and the licence version: send it back in If-None-Match',
+    "schema": {"type": "string"},
+}
 _LICENCE_HEADERS = {
-    "ETag": {"description": '`"v"` and the licence version', "schema": {"type": "string"}},
-    "Cache-Control": {"description": "no-store when live", "schema": {"type": "string"}},
+    "ETag": _ETAG | {"description": _ETAG["description"] + " (the live licence only)"},
+    "Cache-Control": {
+        "description": "`no-store` live; `public, max-age=60` as of a past instant",
+        "schema": {"type": "string"},
+    },
 }
 
 
@@ -197,6 +204,7 @@ def _scanned(rt: Runtime, token: str) -> tuple[Pointer, dict[str, Any]]:
         200: {
             "description": "The live status",
             "content": {"text/html": {"schema": {"type": "string"}}},
+            "headers": {"ETag": _ETAG},
         },
         **documented(
             (400, "The code is refused: forged, tampered, expired, of another issuer or purpose"),

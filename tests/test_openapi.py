@@ -177,21 +177,36 @@ def test_operations_that_check_input_document_422_and_closed_paths_404(
     spec: dict[str, Any],
 ) -> None:
     for path, method, operation in _operations(spec):
-        parameters = operation.get("parameters", [])
-        closed_path = [
-            p for p in parameters if p["in"] == "path" and "$ref" in p["schema"]
-        ]  # an enum: outside it, the path names nothing
+        parameters = [p for p in operation.get("parameters", []) if p["in"] in ("path", "query")]
+        # An enum in the path: a value outside it names nothing.
+        closed_path = [p for p in parameters if p["in"] == "path" and "$ref" in p["schema"]]
+        plain = {"type": "string"}
         checked = [
             p
             for p in parameters
             if p not in closed_path
-            and p["schema"] != {"type": "string", "title": p["schema"].get("title")}
+            and {k: v for k, v in p["schema"].items() if k != "title"} != plain
         ]
-        responses_ = operation["responses"]
         if "requestBody" in operation or checked:
-            assert "422" in responses_, (method, path)
+            assert "422" in operation["responses"], (method, path)
         if closed_path:
-            assert "404" in responses_, (method, path)
+            assert "404" in operation["responses"], (method, path)
+
+
+def test_writes_may_be_retried_and_conditional_and_reads_with_an_etag_conditional(
+    spec: dict[str, Any],
+) -> None:
+    conditional_reads = []
+    for path, method, operation in _operations(spec):
+        headers = {p["name"] for p in operation.get("parameters", []) if p["in"] == "header"}
+        responses_ = operation["responses"]
+        if method != "get":
+            assert {"Idempotency-Key", "If-Match"} <= headers, (method, path)
+            assert {"412", "422"} <= set(responses_), (method, path)
+        elif "ETag" in responses_["200"].get("headers", {}):
+            assert "If-None-Match" in headers and "304" in responses_, path
+            conditional_reads.append(path)
+    assert conditional_reads == ["/api/v1/licences/{uscc}", "/v/{token}"]
 
 
 def test_authenticated_operations_take_a_bearer_token_and_name_their_roles(
@@ -405,6 +420,13 @@ def test_real_answers_validate_against_their_published_schemas(
         )
         _answer(spec, listed, "/api/v1/credit/{uscc}/listings", "post")
         _answer(spec, client.get(f"/api/v1/credit/{HOTEL}", headers=clerk), "/api/v1/credit/{uscc}")
+        stale = client.post(
+            f"/api/v1/credit/{HOTEL}/listings/L1/objection",
+            json={"grounds": "已公示"},
+            headers=clerk | {"If-Match": '"v0"'},
+        )
+        assert stale.status_code == 412
+        _answer(spec, stale, "/api/v1/credit/{uscc}/listings/{listing_id}/objection", "post")
         _answer(
             spec,
             client.get(f"/api/v1/licences/{HOTEL}/history", headers=clerk),
@@ -421,6 +443,10 @@ def test_real_answers_validate_against_their_published_schemas(
             urlsplit(licence["links"]["verification"]).path, headers={"Accept": "application/json"}
         )
         assert _answer(spec, scanned, "/v/{token}")["doc"]["credit"]
+        held = {"If-None-Match": scanned.headers["ETag"], "Accept": "application/json"}
+        unchanged = client.get(urlsplit(licence["links"]["verification"]).path, headers=held)
+        assert unchanged.status_code == 304
+        assert "304" in spec["paths"]["/v/{token}"]["get"]["responses"]
         _answer(spec, client.get("/.well-known/jwks.json"), "/.well-known/jwks.json")
         _answer(spec, client.get("/livez"), "/livez")
         _answer(spec, client.get("/healthz"), "/healthz")

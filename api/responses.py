@@ -7,6 +7,8 @@ from typing import Annotated, Any, Literal
 from pydantic import BaseModel, ConfigDict, Field
 
 from api.schemas import ListCode
+from domain.actor import Role
+from domain.bundle import TaskState
 from domain.status import PermitStatus, RegistrationStatus
 from licensing.catalogue import FieldType, Mode, SituationType
 
@@ -22,23 +24,13 @@ Uscc = Annotated[
 ]
 Link = Annotated[str, Field(description="a path on this server")]
 
-# Closed sets. The test suite checks each against the domain's constants.
-TaskState = Literal[
-    "queued",
-    "supplement_requested",
-    "approved",
-    "approved_on_commitment",
-    "filed",
-    "informed",
-    "refused",
-    "withdrawn",
-]
+# Closed sets the domain keeps as constants (its enums are used as they are). The test suite
+# checks each against the domain.
 ApplicationStatus = Literal[
     "received", "not_accepted", "in_review", "decided", "withdrawn", "lapsed"
 ]
 ListingState = Literal["active", "objected", "removed"]
 PublishedListingState = Literal["active", "objected"]
-Role = Literal["clerk", "department", "registrar", "credit", "admin", "system"]
 
 
 class Out(BaseModel):

@@ -11,7 +11,7 @@ from fastapi import APIRouter, HTTPException, Query
 from api.answers import answer_with_application, answer_with_licence
 from api.auth import Reviewer, RuntimeDep
 from api.problems import documented
-from api.responses import Application, CommitmentsToVerify, Licence, TaskState, Worklist
+from api.responses import Application, CommitmentsToVerify, Licence, Worklist
 from api.schemas import (
     ApproveIn,
     ConfirmedIn,
@@ -26,6 +26,7 @@ from api.schemas import (
     VerificationIn,
 )
 from domain.actor import Actor
+from domain.bundle import TaskState
 from licensing import review
 from projections.views import commitments_to_verify, department_worklist
 

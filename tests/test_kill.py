@@ -118,32 +118,32 @@ def test_every_acknowledged_decision_survives_kill_9_and_the_view_equals_a_fresh
                 ]
         acknowledged: set[tuple[str, str]] = set()
         remaining = list(tasks)
-        for round_ in range(ROUNDS + 1):
-            lock = threading.Lock()
+        lock = threading.Lock()
 
-            def decide(batch: list[tuple[str, str, str]], url: str) -> None:
-                with httpx.Client(base_url=url, timeout=10) as c:
-                    for application_id, permit_type, department in batch:
-                        token = mint_access_token(
-                            runtime.auth_secret,
-                            Actor(id=f"rev-{department}", role="department", department=department),
-                            issuer="zzt-test",
+        def decide(batch: list[tuple[str, str, str]], url: str) -> None:
+            with httpx.Client(base_url=url, timeout=10) as c:
+                for application_id, permit_type, department in batch:
+                    token = mint_access_token(
+                        runtime.auth_secret,
+                        Actor(id=f"rev-{department}", role="department", department=department),
+                        issuer="zzt-test",
+                    )
+                    path = f"/api/v1/applications/{application_id}/tasks/{permit_type}/decision"
+                    try:
+                        reply = c.post(
+                            path,
+                            json={"outcome": "approve", "permit_number": f"K-{permit_type}"},
+                            headers=auth(token),
                         )
-                        path = f"/api/v1/applications/{application_id}/tasks/{permit_type}/decision"
-                        try:
-                            reply = c.post(
-                                path,
-                                json={"outcome": "approve", "permit_number": f"K-{permit_type}"},
-                                headers=auth(token),
-                            )
-                        except httpx.TransportError:
-                            return  # the server is gone: the rest waits for the next round
-                        if reply.status_code in (200, 409):  # 409: decided by an earlier try
-                            with lock:
-                                if reply.status_code == 200:
-                                    acknowledged.add((application_id, permit_type))
-                                remaining.remove((application_id, permit_type, department))
+                    except httpx.TransportError:
+                        return  # the server is gone: the rest waits for the next round
+                    if reply.status_code in (200, 409):  # 409: decided by an earlier try
+                        with lock:
+                            if reply.status_code == 200:
+                                acknowledged.add((application_id, permit_type))
+                            remaining.remove((application_id, permit_type, department))
 
+        for round_ in range(ROUNDS + 1):
             by_department: dict[str, list[tuple[str, str, str]]] = {}
             for task in list(remaining):
                 by_department.setdefault(task[2], []).append(task)

@@ -8,15 +8,19 @@ import os
 import signal
 import sys
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import click
 
-from domain.actor import ROLES, Actor
+from domain.actor import ROLES, Actor, Role
 from licensing.settings import Settings
 
+if TYPE_CHECKING:
+    from licensing.runtime import Runtime
 
-def _runtime(settings: Settings, **options: Any):  # noqa: ANN202 — imported late: `--help` stays fast
+
+def _runtime(settings: Settings, **options: Any) -> Runtime:
+    # Imported late, here and below: `licensing --help` stays fast.
     from licensing.keys import KeysMissing
     from licensing.locks import InitialisationTimeout
     from licensing.runtime import Runtime
@@ -63,7 +67,7 @@ def serve(host: str, port: int, demo: bool) -> None:
         rt.close()
 
 
-def _load_demo(rt) -> None:  # noqa: ANN001
+def _load_demo(rt: Runtime) -> None:
     from licensing import demo
 
     usccs = demo.load(rt.licensing)
@@ -294,20 +298,11 @@ def daily() -> None:
     from licensing import jobs
 
     rt = _runtime(Settings())
-    daily_jobs = (
-        (
-            "Deemed {} acceptances and outcomes",
-            lambda: len(jobs.deem_overdue(rt.licensing, rt.index())),
-        ),
-        ("Lapsed {} applications", lambda: len(jobs.lapse_overdue(rt.licensing, rt.index()))),
-        ("Expired {} permits", lambda: _expire_permits(rt)),
-        ("Moved out {} listings", lambda: len(jobs.expire_listings(rt.licensing, rt.index()))),
-    )
     failed = []
     try:
-        for line, job in daily_jobs:
+        for line, job in jobs.DAILY:
             try:
-                click.echo(line.format(job()))
+                click.echo(line.format(len(job(rt.licensing, rt.index()))))
             except Exception as error:  # one job failing must not keep the others from running
                 logging.getLogger(__name__).exception("daily job failed: %s", line)
                 failed.append(f"{line.format('?')}: {error}")
@@ -330,7 +325,7 @@ def expire() -> None:
     rt.close()
 
 
-def _expire_permits(rt: Any) -> int:  # a Runtime, imported late
+def _expire_permits(rt: Runtime) -> int:
     from licensing import jobs
 
     return len(jobs.expire_permits(rt.licensing, rt.index()))
@@ -354,7 +349,7 @@ def mint(role: str, subject: str, department: str | None, district: str | None, 
 
     settings = Settings()
     try:
-        actor = Actor(id=subject, role=role, department=department, district=district)
+        actor = Actor(id=subject, role=Role(role), department=department, district=district)
     except ValueError as error:
         raise click.BadParameter(str(error)) from None
     secret = settings.auth_secret or load_or_create_secret(settings.data_dir / "auth.secret")

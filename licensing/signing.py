@@ -9,7 +9,7 @@ import tempfile
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeGuard
 
 from cryptography.hazmat.primitives import serialization
 from joserfc import jws, jwt
@@ -23,7 +23,7 @@ from joserfc.errors import (
 from joserfc.jwk import ECKey, OctKey
 from joserfc.jwt import JWTClaimsRegistry
 
-from domain.actor import Actor
+from domain.actor import ROLES, Actor, Role
 
 __all__ = [
     "ACCESS_TYP",
@@ -379,10 +379,13 @@ def read_access_token(
     fields |= {"dept": claims.get("dept"), "district": claims.get("district")}
     if not all(v is None or isinstance(v, str) for v in fields.values()):
         raise TokenInvalid("malformed token")
+    role = fields["role"] or ""
+    if role not in ROLES:
+        raise TokenInvalid(f"bad actor: unknown role {role!r}")
     try:
         return Actor(
             id=fields["sub"] or "",
-            role=fields["role"] or "",
+            role=Role(role),
             department=fields["dept"],
             district=fields["district"],
         )
@@ -400,7 +403,7 @@ def _check_purpose(purpose: str) -> None:
         raise ValueError(msg)
 
 
-def _is_int(value: object) -> bool:
+def _is_int(value: object) -> TypeGuard[int]:
     # JSON true would pass isinstance(int); a print version or a time is never a boolean.
     return isinstance(value, int) and not isinstance(value, bool)
 

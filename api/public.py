@@ -74,12 +74,10 @@ def _moment(as_of: str) -> datetime:
 
 # The public read path answers with a ready response (FastAPI does not validate it again):
 # its models document the body, and the contract tests check real answers against them.
-_ETAG = {
-    "description": '`"v"` and the licence version: send it back in If-None-Match',
-    "schema": {"type": "string"},
-}
+_TAG = '`"v"` and the licence version: send it back in If-None-Match'
+_ETAG = {"description": _TAG, "schema": {"type": "string"}}
 _LICENCE_HEADERS = {
-    "ETag": _ETAG | {"description": _ETAG["description"] + " (the live licence only)"},
+    "ETag": {"description": f"{_TAG} (the live licence only)", "schema": {"type": "string"}},
     "Cache-Control": {
         "description": "`no-store` live; `public, max-age=60` as of a past instant",
         "schema": {"type": "string"},

@@ -21,7 +21,6 @@ from api.schemas import (
 )
 from licensing import window
 from licensing.catalogue import Catalogue
-from licensing.window import BusinessDetails
 from projections.views import application_view, supplement_notice
 
 router = APIRouter(prefix="/api/v1", tags=["window"])
@@ -71,20 +70,12 @@ def submit_application(
     receipt = window.submit(
         rt.licensing,
         theme=body.theme,
-        business=BusinessDetails(
-            uscc=body.business.uscc,
-            name=body.business.name,
-            entity_type=body.business.entity_type,
-            legal_representative=body.business.legal_representative.model_dump(),
-            domicile=body.business.domicile,
-            business_scope=body.business.business_scope,
-            registered_capital=body.business.registered_capital,
-        ),
+        business=body.business.details(),
         applicant=body.applicant.model_dump(),
         answers=body.answers,
         situation=body.situation,
-        commitments={code: letter.model_dump() for code, letter in body.commitments.items()},
-        fast_track=body.fast_track.model_dump() if body.fast_track else None,
+        commitments={code: letter.payload() for code, letter in body.commitments.items()},
+        fast_track=body.fast_track.payload() if body.fast_track else None,
         deficiencies=[d.model_dump() for d in body.deficiencies],
         actor=actor,
         accept_now=body.accept_now,

@@ -222,7 +222,7 @@ def install(app: FastAPI) -> None:
         # Still a problem document; the traceback goes to the log, not to the client.
         import logging
 
-        logging.getLogger("api").exception("unhandled error on %s", request.url.path)
+        logging.getLogger("api").error("unhandled error on %s", request.url.path, exc_info=exc)
         return problem(
             500,
             slug="internal",

@@ -34,7 +34,7 @@ def construct_read_model(env: dict[str, str], *, name: str = READ_MODEL) -> Read
     view_class = PostgresReadModel if isinstance(factory, PostgresFactory) else SQLiteReadModel
     view = factory.tracking_recorder(view_class)
     # The factory owns the datastore; keep it alive as long as the view.
-    view._factory = factory  # type: ignore[attr-defined]  # noqa: SLF001
+    view._factory = factory  # type: ignore[attr-defined]
     return view  # type: ignore[return-value]
 
 

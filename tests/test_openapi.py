@@ -125,10 +125,8 @@ def test_every_operation_publishes_what_it_answers(spec: dict[str, Any]) -> None
 
     def published(media_type: str, schema: dict[str, Any]) -> bool:
         if media_type.endswith("json"):
-            return (
-                "$ref" in schema
-                or bool(schema.get("anyOf"))
-                and all("$ref" in member for member in schema["anyOf"])
+            return "$ref" in schema or (
+                bool(schema.get("anyOf")) and all("$ref" in member for member in schema["anyOf"])
             )
         return schema.get("type") == "string"
 

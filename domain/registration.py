@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from datetime import date, timedelta
 from decimal import Decimal
+from enum import StrEnum
 from typing import Any
 from uuid import NAMESPACE_URL, UUID, uuid5
 
@@ -32,6 +33,29 @@ ENTITY_TYPES = {
     "individual_business": ("个体工商户", "individual business"),
     "branch": ("分公司", "branch"),
 }
+# A licence is reprinted (补发, 换发) while the business exists; a reprint is the window's or
+# the registration office's act.
+REPRINTABLE = (S.ACTIVE, S.SUSPENDED, S.DEREGISTRATION_NOTICE)
+REPRINTERS = (Role.REGISTRAR, Role.CLERK)
+
+
+class CopyState(StrEnum):
+    """What a printed copy is, by the print version its QR carries."""
+
+    CURRENT = "current"  # the latest print
+    SUPERSEDED = "superseded"  # an earlier print a reprint replaced: the live state, with a warning
+    VOID = "void"  # declared void (reported lost): never shown as if valid
+    UNKNOWN = "unknown"  # a print version never issued: not a copy of ours
+
+
+def copy_state(presented: int, *, current: int, void_below: int) -> CopyState:
+    """The state of the copy printed as `presented`, when the latest print is `current` and
+    every print below `void_below` has been declared void."""
+    if presented > current or presented < 1:
+        return CopyState.UNKNOWN
+    if presented < void_below:
+        return CopyState.VOID
+    return CopyState.CURRENT if presented == current else CopyState.SUPERSEDED
 
 
 class BusinessRegistration(Aggregate):
@@ -71,6 +95,7 @@ class BusinessRegistration(Aggregate):
             name, entity_type, legal_representative, domicile, business_scope, registered_capital
         )
         self.print_version = 1
+        self.void_below = 1  # no print is void yet
         self.notice_until: date | None = None
         self.permit_types: list[str] = []
 
@@ -204,6 +229,36 @@ class BusinessRegistration(Aggregate):
         self.business_scope = business_scope
         self.registered_capital = registered_capital
         self.status = RegistrationStatus.ESTABLISHING
+
+    def reprint(self, *, actor: Actor, reason: str, void_previous: bool) -> None:
+        """Print the licence again (补发/换发): the new copy's print version supersedes every
+        copy printed before; with `void_previous` (a copy reported lost) those are void."""
+        if actor.role not in REPRINTERS:
+            msg = "only a registration officer or a window clerk may reprint a licence"
+            raise Forbidden(msg)
+        if self.status not in REPRINTABLE:
+            msg = f"registration {self.uscc} is {self.status.english}; its licence cannot be reprinted"
+            raise Conflict(msg)
+        self._reprinted(
+            actor=actor,
+            reason=reason,
+            print_version=self.print_version + 1,
+            void_previous=void_previous,
+        )
+
+    class Reprinted(Aggregate.Event):
+        actor: Actor
+        reason: str
+        print_version: int  # the new copy's
+        void_previous: bool  # every earlier copy is void, not merely superseded
+
+    @event(Reprinted)
+    def _reprinted(
+        self, *, actor: Actor, reason: str, print_version: int, void_previous: bool
+    ) -> None:
+        self.print_version = print_version
+        if void_previous:
+            self.void_below = print_version
 
     # The registrar's acts on an existing business.
 

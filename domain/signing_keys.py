@@ -8,12 +8,15 @@ from uuid import NAMESPACE_URL, UUID, uuid5
 from eventsourcing.domain import Aggregate, event
 
 from domain.actor import Actor
-from domain.errors import Conflict
+from domain.errors import Conflict, NotFound
 
-# A published key verifies, and the newest active one of its purpose signs. Retired and
-# revoked keys are for the rotation work to come: they are named here so that every key
-# already has a state that such events can move.
+# The newest key of a purpose that is not revoked is active: it signs. A rotation publishes
+# a newer one, and the one before is retired: it signs nothing more but still verifies, so
+# that what it signed (printed codes above all) stays good. A revoked key (compromised)
+# verifies nothing: every token it signed is refused.
 ACTIVE = "active"
+RETIRED = "retired"
+REVOKED = "revoked"
 PUBLIC_MEMBERS = ("kty", "crv", "x", "y")
 
 
@@ -48,6 +51,11 @@ class SigningKeys(Aggregate):
             # Only the public half belongs in the store; a private member here would be a leak.
             msg = f"key {kid}: a published key has exactly the public members {PUBLIC_MEMBERS}"
             raise Conflict(msg)
+        newest = max((self.keys[k]["created"] for k in self.kids(purpose)), default=0)
+        if created <= newest:
+            # The newest key signs; a key older than one published would never be used.
+            msg = f"key {kid} is older than the newest {purpose} key already published"
+            raise Conflict(msg)
         self._published(purpose=purpose, kid=kid, jwk=dict(jwk), created=created, actor=actor)
 
     class KeyPublished(Aggregate.Event):
@@ -61,7 +69,49 @@ class SigningKeys(Aggregate):
     def _published(
         self, *, purpose: str, kid: str, jwk: dict[str, str], created: int, actor: Actor
     ) -> None:
+        for key in self.keys.values():
+            if key["purpose"] == purpose and key["state"] == ACTIVE:
+                key["state"] = RETIRED
         self.keys[kid] = {"purpose": purpose, "jwk": jwk, "created": created, "state": ACTIVE}
+
+    def revoke(self, *, kid: str, reason: str, actor: Actor) -> None:
+        """Revoke a compromised key: every token it signed is refused from now on. The active
+        key of a purpose is revoked only once a newer one is published (rotate first, in the
+        same transaction), so that a purpose is never left without a key that signs."""
+        if kid not in self.keys:
+            msg = f"no key {kid} is published"
+            raise NotFound(msg)
+        key = self.keys[kid]
+        if key["state"] == REVOKED:
+            msg = f"key {kid} is already revoked ({key['reason']})"
+            raise Conflict(msg)
+        if key["state"] == ACTIVE:
+            msg = f"key {kid} is the active {key['purpose']} key: publish its successor first"
+            raise Conflict(msg)
+        self._revoked(kid=kid, reason=reason, actor=actor)
+
+    class KeyRevoked(Aggregate.Event):
+        kid: str
+        reason: str
+        actor: Actor
+
+    @event(KeyRevoked)
+    def _revoked(self, *, kid: str, reason: str, actor: Actor) -> None:
+        self.keys[kid] = {**self.keys[kid], "state": REVOKED, "reason": reason}
+
+    def state(self, kid: str) -> str:
+        """`active`, `retired` or `revoked`."""
+        state: str = self.keys[kid]["state"]
+        return state
+
+    def revoked(self) -> dict[str, str]:
+        """Every revoked key's kid, with the reason it was revoked."""
+        return {kid: k["reason"] for kid, k in self.keys.items() if k["state"] == REVOKED}
+
+    def active(self, purpose: str) -> str | None:
+        """The kid that signs `purpose`'s tokens (None if it has no key)."""
+        kids = [kid for kid in self.kids(purpose) if self.keys[kid]["state"] == ACTIVE]
+        return kids[-1] if kids else None
 
     def kids(self, purpose: str | None = None) -> list[str]:
         """The kids published (for `purpose`, or all), oldest first."""

@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING, Any
 import click
 
 from domain.actor import ROLES, Actor, Role
+from domain.errors import DomainError
 from licensing.settings import Settings
 
 if TYPE_CHECKING:
@@ -53,6 +54,15 @@ def serve(host: str, port: int, demo: bool) -> None:
 
     if "LICENSING_BASE_URL" not in os.environ:
         os.environ["LICENSING_BASE_URL"] = f"http://{host}:{port}"
+    problem = origin_problem(os.environ["LICENSING_BASE_URL"])
+    if problem and not demo:
+        click.secho(
+            f"WARNING: LICENSING_BASE_URL={os.environ['LICENSING_BASE_URL']} {problem}: every"
+            " QR code printed now holds it, and a phone that scans one cannot open it. Set it"
+            " to the public https origin phones reach (see README, The QR code).",
+            err=True,
+            fg="yellow",
+        )
     # Opened here first, so that a refusal to start (keys missing from the data folder) ends
     # the command with its message instead of a traceback from inside the server.
     rt = _runtime(Settings())
@@ -70,6 +80,28 @@ def serve(host: str, port: int, demo: bool) -> None:
         port=port,
         log_level="info",
     )
+
+
+def origin_problem(base_url: str) -> str | None:
+    """Why a QR origin would fail a phone, or None: loopback, not https, or no host."""
+    import ipaddress
+    from urllib.parse import urlsplit
+
+    parts = urlsplit(base_url)
+    host = parts.hostname or ""
+    if not host:
+        return "has no host"
+    try:
+        address = ipaddress.ip_address(host)
+    except ValueError:
+        address = None
+    if host == "localhost" or host.endswith(".localhost") or (address and address.is_loopback):
+        return "is a loopback address"
+    if address and address.is_unspecified:
+        return "is the unspecified address"
+    if parts.scheme != "https":
+        return "is not https"
+    return None
 
 
 def _load_demo(rt: Runtime) -> None:
@@ -359,6 +391,88 @@ def mint(role: str, subject: str, department: str | None, district: str | None, 
         raise click.BadParameter(str(error)) from None
     secret = settings.auth_secret or load_or_create_secret(settings.data_dir / "auth.secret")
     click.echo(mint_access_token(secret, actor, issuer=settings.issuer, ttl=ttl))
+
+
+@main.group()
+def keys() -> None:
+    """The signing keys: list, rotate, revoke (see README, Operations)."""
+
+
+def _operator(by: str) -> Actor:
+    return Actor(id=by, role=Role.ADMIN)
+
+
+_BY = click.option(
+    "--by",
+    default=lambda: os.environ.get("USER") or "operator",
+    show_default="$USER",
+    help="who does it (recorded with the event)",
+)
+
+
+@keys.command(name="list")
+def list_keys_command() -> None:
+    """Every published key: purpose, kid, state (active, retired, revoked), when made."""
+    from datetime import UTC, datetime
+
+    from licensing.keys import list_keys
+
+    rt = _runtime(Settings())
+    try:
+        for key in list_keys(rt.app, rt.keys):
+            made = datetime.fromtimestamp(key.created / 1e9, tz=UTC).isoformat(timespec="seconds")
+            here = "private key here" if key.private_here else "NO private key in this data folder"
+            why = f"  ({key.reason})" if key.reason else ""
+            click.echo(f"{key.purpose:9} {key.kid}  {key.state:8} {made}  {here}{why}")
+    finally:
+        rt.close()
+
+
+@keys.command()
+@click.option("--purpose", type=click.Choice(["pointer", "status", "snapshot"]), required=True)
+@_BY
+def rotate(purpose: str, by: str) -> None:
+    """Publish a new key for PURPOSE: it signs from now on; the one before retires and keeps
+    verifying what it signed (printed codes stay good), and stays in the JWKS. Processes
+    that share the data folder sign with the new key within LICENSING_KEYS_REFRESH_SECONDS;
+    copy the new key file to any that do not."""
+    from licensing import locks
+    from licensing.keys import rotate_key
+
+    settings = Settings()
+    rt = _runtime(settings)
+    try:
+        with locks.initialisation(settings):
+            kid = rotate_key(rt.app, rt.keys, purpose, actor=_operator(by))
+    except DomainError as error:
+        raise click.ClickException(str(error)) from None
+    finally:
+        rt.close()
+    click.echo(f"{purpose} key rotated: {kid} signs from now on")
+
+
+@keys.command()
+@click.argument("kid")
+@click.option("--reason", required=True, help="why (shown on the page of every code it signed)")
+@_BY
+def revoke(kid: str, reason: str, by: str) -> None:
+    """Revoke a compromised key KID: every token it signed is refused (the scan page says
+    so) and it leaves the JWKS. If it is the key that signs its purpose, a new one is
+    published with the revocation. Codes printed with a revoked pointer key must be
+    reprinted."""
+    from licensing import locks
+    from licensing.keys import revoke_key
+
+    settings = Settings()
+    rt = _runtime(settings)
+    try:
+        with locks.initialisation(settings):
+            successor = revoke_key(rt.app, rt.keys, kid, reason=reason, actor=_operator(by))
+    except DomainError as error:
+        raise click.ClickException(str(error)) from None
+    finally:
+        rt.close()
+    click.echo(f"key {kid} revoked" + (f"; {successor} signs in its place" if successor else ""))
 
 
 @main.command()

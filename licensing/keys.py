@@ -4,6 +4,9 @@ folder keeps their private halves, and a server starts only when the two agree."
 from __future__ import annotations
 
 import logging
+import threading
+import time
+from dataclasses import dataclass
 from pathlib import Path
 
 from eventsourcing.application import AggregateNotFoundError
@@ -11,11 +14,16 @@ from eventsourcing.domain import Aggregate
 from eventsourcing.persistence import IntegrityError
 
 from domain.actor import SYSTEM, Actor
-from domain.signing_keys import SigningKeys
+from domain.errors import Conflict
+from domain.signing_keys import ACTIVE, SigningKeys
 from licensing.signing import PURPOSES, KeyRing
 from licensing.store import EventStore
 
 log = logging.getLogger(__name__)
+
+# A token naming a kid this process does not know makes it look in the store for keys
+# published since — but a flood of forged kids must not become a flood of store reads.
+UNKNOWN_KID_PAUSE_SECONDS = 1.0
 
 # Publishing collides only with another process publishing at the same moment; after a
 # collision the store holds the winner's keys, so a second attempt never collides again.
@@ -36,9 +44,154 @@ def published_keys(store: EventStore) -> SigningKeys | None:
     return keys
 
 
+class PublishedKeyRing(KeyRing):
+    """The key ring of a store, following what other processes publish: a key rotated or
+    revoked elsewhere reaches this process within `refresh_seconds` (a look at the store's
+    key events, nothing read when none is new), and at once when a token names a kid it has
+    not seen (at most once a second). A newly published key's private half is taken from
+    the data folder when the folder is shared; otherwise the key verifies here but does not
+    sign, and the newest key this process holds signs until its file is copied here."""
+
+    def __init__(
+        self, ring: KeyRing, *, store: EventStore, published: SigningKeys, refresh_seconds: float
+    ) -> None:
+        super().__init__(
+            keys=list(ring._by_kid.values()),
+            directory=ring._directory,
+            revoked=published.revoked(),
+        )
+        self._store = store
+        self._version = published.version
+        self._refresh_seconds = refresh_seconds
+        self._looked = time.monotonic()
+        self._looking = threading.Lock()
+
+    def _follow(self) -> None:
+        if time.monotonic() - self._looked >= self._refresh_seconds:
+            self.look()
+
+    def _unknown_kid(self, kid: str) -> None:
+        if time.monotonic() - self._looked >= min(UNKNOWN_KID_PAUSE_SECONDS, self._refresh_seconds):
+            self.look()
+
+    def look(self) -> bool:
+        """Take in the keys published and revoked since this ring last looked; whether any were."""
+        with self._looking:
+            self._looked = time.monotonic()
+            newer = self._store.recorder.select_events(
+                SigningKeys.create_id(), gt=self._version, limit=1
+            )
+            if not newer:
+                return False
+            published = published_keys(self._store)
+            assert published is not None  # it has events
+            for kid in published.kids():
+                key = published.keys[kid]
+                self.learn(purpose=key["purpose"], kid=kid, jwk=key["jwk"], created=key["created"])
+            for kid, reason in published.revoked().items():
+                self.revoke(kid, reason)
+            self._version = published.version
+            log.info("signing keys changed in the store: now at version %d", published.version)
+            return True
+
+
+@dataclass(frozen=True)
+class KeyInfo:
+    """A published key as `licensing keys list` shows it (never its private half)."""
+
+    purpose: str
+    kid: str
+    state: str
+    created: int
+    reason: str | None
+    private_here: bool
+
+
+def list_keys(store: EventStore, ring: KeyRing) -> list[KeyInfo]:
+    """Every key the store has published, oldest first per purpose, with its state."""
+    published = published_keys(store)
+    if published is None:
+        return []
+    known = set(ring.kids())
+    return [
+        KeyInfo(
+            purpose=published.keys[kid]["purpose"],
+            kid=kid,
+            state=published.state(kid),
+            created=published.keys[kid]["created"],
+            reason=published.keys[kid].get("reason"),
+            private_here=kid in known and ring.can_sign(kid),
+        )
+        for purpose in PURPOSES
+        for kid in published.kids(purpose)
+    ]
+
+
+def rotate_key(store: EventStore, ring: KeyRing, purpose: str, *, actor: Actor) -> str:
+    """Generate a new key for `purpose`, write its private half to the data folder and
+    publish its public half: from now on it signs; the key before it retires (it verifies
+    still, and stays in the JWKS). Call under `locks.initialisation`; returns the new kid."""
+    for _ in range(_ATTEMPTS):
+        published = published_keys(store)
+        if published is None:
+            msg = "this store has published no keys yet: start it once (`licensing init`)"
+            raise Conflict(msg)
+        kid = ring.rotate(purpose)
+        try:
+            _publish(store, published, ring, [kid], actor=actor)
+        except IntegrityError:
+            ring.discard(kid)  # another process changed the keys meanwhile: on fresh state
+            _catch_up(ring)
+            continue
+        return kid
+    msg = "the store's published keys kept changing during the rotation"
+    raise RuntimeError(msg)
+
+
+def revoke_key(
+    store: EventStore, ring: KeyRing, kid: str, *, reason: str, actor: Actor
+) -> str | None:
+    """Revoke a compromised key: every token it signed is refused, and it leaves the JWKS.
+    If it is the key that signs its purpose, a successor is generated and published in the
+    same transaction; returns that successor's kid (None if none was needed). Call under
+    `locks.initialisation`."""
+    for _ in range(_ATTEMPTS):
+        published = published_keys(store)
+        if published is None or kid not in published.keys:
+            msg = f"no key {kid} is published in this store"
+            raise Conflict(msg)
+        successor = None
+        if published.state(kid) == ACTIVE:
+            successor = ring.rotate(published.keys[kid]["purpose"])
+            _add_to(published, ring, [successor], actor=actor)
+        published.revoke(kid=kid, reason=reason, actor=actor)
+        try:
+            store.save(published)
+        except IntegrityError:
+            if successor is not None:
+                ring.discard(successor)
+            _catch_up(ring)
+            continue
+        ring.revoke(kid, reason)
+        log.warning("revoked signing key %s: %s", kid, reason)
+        return successor
+    msg = "the store's published keys kept changing during the revocation"
+    raise RuntimeError(msg)
+
+
+def _catch_up(ring: KeyRing) -> None:
+    if isinstance(ring, PublishedKeyRing):
+        ring.look()
+
+
 def open_key_ring(
-    store: EventStore, directory: Path, *, new_keys: bool = False, actor: Actor = SYSTEM
-) -> KeyRing:
+    store: EventStore,
+    directory: Path,
+    *,
+    new_keys: bool = False,
+    actor: Actor = SYSTEM,
+    refresh_seconds: float = 30.0,
+) -> PublishedKeyRing:
     """The key ring of this store: every key it has published, with its private half from
     `directory`. A fresh store publishes the folder's keys, generating any purpose's missing
     one first; a store whose published keys are not all in the folder is refused
@@ -57,17 +210,19 @@ def open_key_ring(
             local = local.subset(published.kids())
         generated = [local.rotate(p) for p in PURPOSES if not local.kids(p)]
         to_publish = generated if published is not None else local.kids()
-        if not to_publish:
-            return local
-        try:
-            _publish(store, published, local, to_publish, actor=actor)
-        except IntegrityError:
-            # Another process published first. Its keys are in this folder if it shares
-            # it (it wrote them before publishing). Ours never signed anything — unless,
-            # sharing the folder, it found and published them: those stay.
-            _discard_unpublished(local, generated, published_keys(store))
-            continue
-        return local
+        if to_publish:
+            try:
+                published = _publish(store, published, local, to_publish, actor=actor)
+            except IntegrityError:
+                # Another process published first. Its keys are in this folder if it shares
+                # it (it wrote them before publishing). Ours never signed anything — unless,
+                # sharing the folder, it found and published them: those stay.
+                _discard_unpublished(local, generated, published_keys(store))
+                continue
+        assert published is not None
+        return PublishedKeyRing(
+            local, store=store, published=published, refresh_seconds=refresh_seconds
+        )
     msg = "the store's published keys kept changing while this process started"
     raise RuntimeError(msg)
 
@@ -86,8 +241,15 @@ def _publish(
     kids: list[str],
     *,
     actor: Actor,
-) -> None:
+) -> SigningKeys:
     aggregate = published or SigningKeys(actor=actor)
+    _add_to(aggregate, ring, kids, actor=actor)
+    store.save(aggregate)
+    log.info("published signing keys %s", ", ".join(kids))
+    return aggregate
+
+
+def _add_to(aggregate: SigningKeys, ring: KeyRing, kids: list[str], *, actor: Actor) -> None:
     for kid in kids:
         aggregate.publish(
             purpose=ring.purpose_of(kid),
@@ -96,8 +258,6 @@ def _publish(
             created=ring.created_of(kid),
             actor=actor,
         )
-    store.save(aggregate)
-    log.info("published signing keys %s", ", ".join(kids))
 
 
 def _public_members(jwk: dict[str, str]) -> dict[str, str]:

@@ -1,5 +1,6 @@
 """The registration officer's acts (市场监管 登记) on a business: 变更, 休业 and back, 简易注销
-with its notice and objections, 注销, 吊销, 撤销登记. Every exit ends every permit with it."""
+with its notice and objections, 注销, 吊销, 撤销登记 (every exit ends every permit with it),
+and the licence's reprints, which the window may also make."""
 
 from __future__ import annotations
 
@@ -92,3 +93,14 @@ def cancel(
     registration = uow.registration(uscc)
     registration.cancel(actor=actor, reason=reason, legal_basis=legal_basis)
     return _end_permits_if_exited(uow, registration, actor)
+
+
+@command
+def reprint(
+    uow: UnitOfWork, *, uscc: str, actor: Actor, reason: str, void_previous: bool = False
+) -> BusinessRegistration:
+    """A new printed copy of the licence (补发/换发): copies printed before are superseded,
+    or void with `void_previous` (a copy reported lost)."""
+    registration = uow.registration(uscc)
+    registration.reprint(actor=actor, reason=reason, void_previous=void_previous)
+    return registration

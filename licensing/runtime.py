@@ -73,7 +73,12 @@ class Runtime:
             self.app = EventStore(env=self.env)
             try:
                 self.view = construct_read_model(self.env)
-                self.keys = open_key_ring(self.app, settings.keys_dir, new_keys=new_keys)
+                self.keys = open_key_ring(
+                    self.app,
+                    settings.keys_dir,
+                    new_keys=new_keys,
+                    refresh_seconds=settings.keys_refresh_seconds,
+                )
                 self.auth_secret = settings.auth_secret or load_or_create_secret(
                     settings.data_dir / "auth.secret"
                 )

@@ -36,6 +36,18 @@ class Settings(BaseSettings):
         description="public origin printed in QR codes; https in production",
     )
     issuer: str = Field(default="zzt-demo", description="issuer code in every signed token")
+    keys_refresh_seconds: float = Field(
+        default=30.0,
+        ge=0,
+        description="how often a process looks in the store for signing keys rotated or"
+        " revoked by another process (a token naming an unknown kid looks at once)",
+    )
+    snapshot_ttl_seconds: int = Field(
+        default=300,
+        ge=30,
+        le=3600,
+        description="how long a snapshot code of the electronic licence verifies",
+    )
     auth_secret: str | None = Field(
         default=None, description="HS256 secret for API bearer tokens; generated if unset"
     )

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import base64
 import os
 import re
 import secrets
@@ -11,7 +12,13 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, TypeGuard
 
-from cryptography.hazmat.primitives import serialization
+from cryptography.exceptions import InvalidSignature
+from cryptography.hazmat.primitives import hashes, serialization
+from cryptography.hazmat.primitives.asymmetric import ec
+from cryptography.hazmat.primitives.asymmetric.utils import (
+    decode_dss_signature,
+    encode_dss_signature,
+)
 from joserfc import jws, jwt
 from joserfc.errors import (
     BadSignatureError,
@@ -32,9 +39,11 @@ __all__ = [
     "PURPOSES",
     "STATUS_TYP",
     "KeyDecryptionFailed",
+    "KeyRevoked",
     "KeyRing",
     "Pointer",
     "TokenInvalid",
+    "cose_kid",
     "mint_access_token",
     "mint_pointer",
     "new_secret",
@@ -48,9 +57,10 @@ STATUS_TYP = "licence-status+jwt"
 ACCESS_TYP = "at+jwt"
 
 # Pointer keys sign what is printed on paper and must verify for as long as the paper
-# exists; status keys sign documents that live for minutes. Separate keys per purpose
-# (reference §5.4) mean one token type can never be accepted as another.
-PURPOSES = ("pointer", "status")
+# exists; status keys sign documents that live for minutes, snapshot keys the electronic
+# licence's codes that live for minutes too. Separate keys per purpose (reference §5.4)
+# mean one token type can never be accepted as another.
+PURPOSES = ("pointer", "status", "snapshot")
 
 # A pointer is ~300 characters and a status document a few hundred more; anything far
 # longer is garbage or an attack, and we refuse it before parsing or verifying anything.
@@ -68,6 +78,10 @@ class TokenInvalid(Exception):
     """A token was refused; the message is a short reason safe to show or log."""
 
 
+class KeyRevoked(TokenInvalid):
+    """The token's signature is good, but by a key revoked as compromised: refused."""
+
+
 class KeyDecryptionFailed(ValueError):
     """An encrypted private key did not decrypt: the wrong passphrase, or a damaged key."""
 
@@ -79,6 +93,11 @@ class _SigningKey:
     created: int  # nanoseconds since the epoch; the newest key of a purpose signs
     key: ECKey = field(repr=False)  # private material never reaches a log line
 
+    @property
+    def can_sign(self) -> bool:
+        # A key another process published, whose private half is not in our folder, verifies.
+        return bool(self.key.is_private)
+
 
 class KeyRing:
     """ES256 signing keys, several per purpose; the newest of a purpose signs, all verify.
@@ -88,9 +107,16 @@ class KeyRing:
     members only, so any JOSE library can consume it.
     """
 
-    def __init__(self, *, keys: list[_SigningKey], directory: Path | None = None) -> None:
+    def __init__(
+        self,
+        *,
+        keys: list[_SigningKey],
+        directory: Path | None = None,
+        revoked: dict[str, str] | None = None,
+    ) -> None:
         self._directory = directory
         self._by_kid: dict[str, _SigningKey] = {}
+        self._revoked: dict[str, str] = dict(revoked or {})  # kid -> why
         for signing_key in keys:
             self._add(signing_key)
 
@@ -150,11 +176,49 @@ class KeyRing:
 
     def subset(self, kids: list[str]) -> KeyRing:
         """A ring of only these keys, writing new ones to the same folder."""
-        return KeyRing(keys=[self._by_kid[kid] for kid in kids], directory=self._directory)
+        return KeyRing(
+            keys=[self._by_kid[kid] for kid in kids],
+            directory=self._directory,
+            revoked={k: why for k, why in self._revoked.items() if k in kids},
+        )
+
+    def add_public(self, purpose: str, kid: str, jwk: dict[str, str], created: int) -> None:
+        """Add a key to verify with only: one another process published, whose private half
+        this process's folder does not hold."""
+        _check_purpose(purpose)
+        key = ECKey.import_key(dict(jwk), {"kid": kid, "alg": _SIGNING_ALG, "use": "sig"})
+        if key.thumbprint()[:_KID_LENGTH] != kid:
+            msg = f"published key {kid} does not match its kid"
+            raise ValueError(msg)
+        self._add(_SigningKey(purpose=purpose, kid=kid, created=created, key=key))
+
+    def learn(self, *, purpose: str, kid: str, jwk: dict[str, str], created: int) -> None:
+        """Add a key another process published: with its private half if this ring's folder
+        holds it (a folder they share), else to verify with only."""
+        if kid in self._by_kid:
+            return
+        path = self._directory / f"{purpose}-{kid}.pem" if self._directory else None
+        if path is not None and path.exists():
+            self._add(_read_key_file(path))
+        else:
+            self.add_public(purpose, kid, jwk, created)
+
+    def revoke(self, kid: str, reason: str) -> None:
+        """Refuse every token `kid` signed from now on (its public key leaves the JWKS)."""
+        self._revoked = {**self._revoked, kid: reason}
+
+    def revoked(self) -> dict[str, str]:
+        """The revoked kids, with why."""
+        return dict(self._revoked)
+
+    def can_sign(self, kid: str) -> bool:
+        """Whether this ring holds the key's private half."""
+        return self._by_kid[kid].can_sign
 
     def discard(self, kid: str) -> None:
         """Forget a key that never signed anything (a lost race), and delete its file."""
-        signing_key = self._by_kid.pop(kid)
+        signing_key = self._by_kid[kid]
+        self._by_kid = {k: v for k, v in self._by_kid.items() if k != kid}
         if self._directory is not None:
             (self._directory / _file_name(signing_key)).unlink(missing_ok=True)
 
@@ -199,19 +263,21 @@ class KeyRing:
             raise TokenInvalid("unknown key id") from None
 
     def current_kid(self, purpose: str) -> str:
+        self._follow()
         return self._current(purpose).kid
 
     def jwks(self) -> dict[str, Any]:
-        """Every public key, active and retired, as a JWK Set (no private members)."""
+        """Every public key, active and retired, as a JWK Set (no private members). Revoked
+        keys are left out, so that no verifier accepts what they signed."""
+        self._follow()
+        keys = [k for k in self._by_kid.values() if k.kid not in self._revoked]
         return {
-            "keys": [
-                _public_jwk(k)
-                for k in sorted(self._by_kid.values(), key=lambda k: (k.purpose, k.created))
-            ]
+            "keys": [_public_jwk(k) for k in sorted(keys, key=lambda k: (k.purpose, k.created))]
         }
 
     def sign(self, purpose: str, claims: dict[str, Any], *, typ: str) -> str:
         """Compact JWS of `claims`, header {alg: ES256, kid, typ}, by the purpose's newest key."""
+        self._follow()
         signing_key = self._current(purpose)
         header = {"alg": _SIGNING_ALG, "kid": signing_key.kid, "typ": typ}
         return jwt.encode(
@@ -237,32 +303,109 @@ class KeyRing:
         header = _unverified_header(token)
         if header.get("alg") != _SIGNING_ALG:
             raise TokenInvalid(f"algorithm not allowed: expected {_SIGNING_ALG}")
-        kid = header.get("kid")
-        signing_key = self._by_kid.get(kid) if isinstance(kid, str) else None
-        if signing_key is None or signing_key.purpose != purpose:
-            raise TokenInvalid("unknown key id")
         if header.get("typ") != typ:
             raise TokenInvalid(f"wrong token type: expected {typ}")
+        kid = header.get("kid")
+        if not isinstance(kid, str):
+            raise TokenInvalid("unknown key id")
+        signing_key = self.verifying_key(purpose, kid)
         claims = _decode(token, signing_key.key, algorithm=_SIGNING_ALG)
+        self._refuse_revoked(kid)
         _check_times(claims, leeway=leeway, now=now, require_exp=False)
         return claims
+
+    def verifying_key(self, purpose: str, kid: str) -> _SigningKey:
+        """The key `kid` names, if it is one of `purpose`'s: else TokenInvalid. A kid this
+        process has not seen may be a key another process published since: look once."""
+        self._follow()
+        if kid not in self._by_kid:
+            self._unknown_kid(kid)
+        signing_key = self._by_kid.get(kid)
+        if signing_key is None:
+            raise TokenInvalid("unknown key id")
+        if signing_key.purpose != purpose:
+            # A genuine key of ours, for another kind of token: the confusion RFC 8725 warns of.
+            raise TokenInvalid(
+                f"key {kid} signs {signing_key.purpose} tokens, not {purpose} tokens"
+            )
+        return signing_key
+
+    def sign_bytes(self, purpose: str, data: bytes) -> tuple[str, bytes]:
+        """An ES256 signature of `data` by the purpose's newest key, as the raw 64 bytes
+        r‖s (COSE, RFC 9053 §2.1), and the kid that made it."""
+        self._follow()
+        signing_key = self._current(purpose)
+        private = signing_key.key.private_key
+        assert isinstance(private, ec.EllipticCurvePrivateKey)
+        r, s = decode_dss_signature(private.sign(data, ec.ECDSA(hashes.SHA256())))
+        return signing_key.kid, r.to_bytes(32, "big") + s.to_bytes(32, "big")
+
+    def verify_bytes(self, purpose: str, kid: str, data: bytes, signature: bytes) -> None:
+        """Check a raw r‖s ES256 signature of `data` by `kid`, one of `purpose`'s keys;
+        TokenInvalid (or KeyRevoked) if it does not hold."""
+        signing_key = self.verifying_key(purpose, kid)
+        public = signing_key.key.public_key
+        assert isinstance(public, ec.EllipticCurvePublicKey)
+        if len(signature) != 64:
+            raise TokenInvalid("signature does not verify")
+        der = encode_dss_signature(
+            int.from_bytes(signature[:32], "big"), int.from_bytes(signature[32:], "big")
+        )
+        try:
+            public.verify(der, data, ec.ECDSA(hashes.SHA256()))
+        except InvalidSignature:
+            raise TokenInvalid("signature does not verify") from None
+        self._refuse_revoked(kid)
+
+    def kid_with_prefix(self, prefix: bytes) -> str | None:
+        """The kid whose thumbprint starts with `prefix` (a COSE kid: the first 8 bytes)."""
+        self._follow()
+        found = [kid for kid in self._by_kid if cose_kid(kid) == prefix]
+        if not found:
+            self._unknown_kid(prefix.hex())
+            found = [kid for kid in self._by_kid if cose_kid(kid) == prefix]
+        return found[0] if found else None
+
+    def _refuse_revoked(self, kid: str) -> None:
+        # Checked after the signature: a forged token naming a revoked kid is a forgery, and
+        # says nothing about what the key signed.
+        if kid in self._revoked:
+            raise KeyRevoked(f"signed with a revoked key ({self._revoked[kid]})")
+
+    # Hooks for a ring that follows what other processes publish (licensing.keys).
+
+    def _follow(self) -> None:
+        """Called before every use: a ring of a store looks for new keys now and then."""
+
+    def _unknown_kid(self, kid: str) -> None:
+        """Called for a kid not in the ring: a ring of a store looks (at most so often)."""
 
     def _add(self, signing_key: _SigningKey) -> None:
         if signing_key.kid in self._by_kid:
             msg = f"duplicate key id {signing_key.kid}"
             raise ValueError(msg)
-        self._by_kid[signing_key.kid] = signing_key
+        # Copy on write: other threads may be reading the ring while it learns a key.
+        self._by_kid = {**self._by_kid, signing_key.kid: signing_key}
 
     def _keys_of(self, purpose: str) -> list[_SigningKey]:
         return [k for k in self._by_kid.values() if k.purpose == purpose]
 
     def _current(self, purpose: str) -> _SigningKey:
         _check_purpose(purpose)
-        keys = self._keys_of(purpose)
+        keys = [k for k in self._keys_of(purpose) if k.kid not in self._revoked]
         if not keys:
             msg = f"no {purpose} key in the key ring"
             raise LookupError(msg)
-        return max(keys, key=lambda k: k.created)
+        newest = max(keys, key=lambda k: k.created)
+        if newest.can_sign:
+            return newest
+        # Published by a process with another data folder: until its private half is copied
+        # here, the newest key this process holds signs (it still verifies everywhere).
+        usable = [k for k in keys if k.can_sign]
+        if not usable:
+            msg = f"no {purpose} key with its private half in the key ring"
+            raise LookupError(msg)
+        return max(usable, key=lambda k: k.created)
 
 
 # --- pointer tokens (the printed QR) -------------------------------------------------
@@ -406,6 +549,12 @@ def _check_purpose(purpose: str) -> None:
 def _is_int(value: object) -> TypeGuard[int]:
     # JSON true would pass isinstance(int); a print version or a time is never a boolean.
     return isinstance(value, int) and not isinstance(value, bool)
+
+
+def cose_kid(kid: str) -> bytes:
+    """The COSE form of a kid: the first 8 bytes of the key's RFC 7638 thumbprint (our JOSE
+    kid is the base64url of its first 12), so one key has one identity in both worlds."""
+    return base64.urlsafe_b64decode(kid + "=" * (-len(kid) % 4))[:8]
 
 
 def _with_kid(key: ECKey, kid: str) -> ECKey:

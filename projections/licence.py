@@ -23,6 +23,7 @@ DDL = (
     " registered_capital TEXT NOT NULL,"
     " status TEXT NOT NULL,"
     " print_version BIGINT NOT NULL,"
+    " void_below BIGINT NOT NULL,"
     " version BIGINT NOT NULL,"
     " updated_at TEXT NOT NULL)",
     "CREATE TABLE IF NOT EXISTS {permits} ("
@@ -61,7 +62,7 @@ def _ts(event: Any) -> str:
 def _registration_applied(sql: Sql, e: BusinessRegistration.Applied) -> None:
     sql.execute(
         "INSERT INTO {licences} VALUES (:uscc, :rid, :name, :entity_type, :domicile, :scope,"
-        " :capital, :status, 1, 1, :ts)",
+        " :capital, :status, 1, 1, 1, :ts)",
         {
             "uscc": e.uscc,
             "rid": str(e.originator_id),
@@ -215,6 +216,13 @@ def _permit_became(*, settles_commitment: bool = False) -> Any:
     return handle
 
 
+def _reprinted(sql: Sql, e: Any) -> None:
+    if e.void_previous:
+        _licence_update(sql, e, print_version=e.print_version, void_below=e.print_version)
+    else:
+        _licence_update(sql, e, print_version=e.print_version)
+
+
 def _bump(sql: Sql, e: Any) -> None:
     _licence_update(sql, e)
 
@@ -232,6 +240,7 @@ HANDLERS: dict[type, Any] = {
     R.DeregistrationNoticed: _registration_status(RegistrationStatus.DEREGISTRATION_NOTICE),
     R.ObjectionRaised: _objection_raised,
     R.Exited: _registration_exited,
+    R.Reprinted: _reprinted,
     Permit.Applied: _permit_applied,
     Permit.Reapplied: _permit_reset,
     Permit.Refused: _permit_reset,

@@ -19,7 +19,7 @@ from projections.sql import Sql
 
 # The schema's version is part of the read model's name: a new schema is built beside the old
 # one from the events (a fresh name has no tracking position), never migrated in place.
-NAME = "ReadModelV4"  # v4: the daily jobs' index (applications, promised materials, deemed)
+NAME = "ReadModelV5"  # v5: the licence's void prints (void_below), for reprints
 MODULES = (licence, worklist, credit, applications)
 TABLES = tuple(table for module in MODULES for table in module.TABLES)
 INDEXES = ("permits_by_uscc", "tasks_by_department", *applications.INDEXES)

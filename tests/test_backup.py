@@ -167,7 +167,7 @@ def test_the_operator_backs_up_and_restores_with_the_cli(
         main, ["backup", str(archive)], env=source_env | {"LICENSING_BACKUP_PASSPHRASE": PASSPHRASE}
     )
     assert made.exit_code == 0, made.output
-    assert "2 licences and 2 signing keys" in made.output
+    assert "2 licences and 3 signing keys" in made.output
     assert oct(archive.stat().st_mode & 0o777) == "0o600"
     with tarfile.open(archive) as tar:
         assert tar.getnames()[:2] == ["manifest.json", "seal.json"]

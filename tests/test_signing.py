@@ -69,7 +69,7 @@ def test_keys_are_created_once_private_to_the_owner_and_stable_across_restarts(
 
     assert stat.S_IMODE(directory.stat().st_mode) == 0o700
     files = sorted(directory.iterdir())
-    assert [f.name.split("-")[0] for f in files] == ["pointer", "status"]
+    assert [f.name.split("-")[0] for f in files] == ["pointer", "snapshot", "status"]
     assert all(stat.S_IMODE(f.stat().st_mode) == 0o600 for f in files)
 
     second = KeyRing.load_or_create(directory)
@@ -213,8 +213,17 @@ def test_hs256_signed_with_the_public_key_is_refused(keyring: KeyRing) -> None:
 
 def test_status_token_is_not_a_pointer(keyring: KeyRing) -> None:
     status = sign_status(keyring, {"v": 3}, issuer=ISSUER, subject=USCC)
-    with pytest.raises(TokenInvalid, match="unknown key id"):
+    with pytest.raises(TokenInvalid, match="wrong token type"):
         read_pointer(keyring, status, issuer=ISSUER)
+
+
+def test_a_status_key_signing_a_pointer_shaped_token_is_refused(keyring: KeyRing) -> None:
+    """The confusion explicit typing alone would not stop: the right typ, a key of ours, but
+    a key for another kind of token."""
+    claims = {"iss": ISSUER, "sub": USCC, "qv": 1, "iat": PRINTED_AT}
+    token = keyring.sign("status", claims, typ=POINTER_TYP)
+    with pytest.raises(TokenInvalid, match="signs status tokens, not pointer tokens"):
+        read_pointer(keyring, token, issuer=ISSUER)
 
 
 def test_pointer_key_with_the_wrong_typ_is_refused(keyring: KeyRing) -> None:

@@ -7,7 +7,7 @@ from contextlib import asynccontextmanager
 
 from fastapi import FastAPI
 
-from api import audit, contract, credit, problems, public, registrar, review, window
+from api import audit, contract, credit, prints, problems, public, registrar, review, window
 from api.conditions import RequestConditions
 from api.responses import Liveness, Readiness
 from licensing.runtime import Runtime
@@ -43,6 +43,7 @@ def create_app(runtime: Runtime) -> FastAPI:
     app.include_router(registrar.router)
     app.include_router(audit.router)
     app.include_router(credit.router)
+    app.include_router(prints.router)
     app.include_router(public.router)
 
     @app.get(

@@ -14,13 +14,15 @@ from fastapi.templating import Jinja2Templates
 from api.answers import public_licence
 from api.auth import RuntimeDep
 from api.problems import documented
-from api.responses import Jwks, LiveLicence, PastLicence, StatusAnswer
+from api.responses import Jwks, LiveLicence, PastLicence, SnapshotAnswer, StatusAnswer
 from domain.china import CHINA, day_in_china, today_in_china
 from domain.errors import InvalidParam, NotFound, ValidationFailed
+from domain.registration import CopyState, copy_state
 from domain.uscc import validate_uscc
 from licensing.qr import qr_png, qr_svg
 from licensing.runtime import Runtime
-from licensing.signing import Pointer, TokenInvalid, read_pointer, sign_status
+from licensing.signing import KeyRevoked, Pointer, TokenInvalid, read_pointer, sign_status
+from licensing.snapshots import Snapshot, SnapshotExpired, read_snapshot
 from projections.history import licence_as_of
 from projections.views import present_licence, scan_page, status_document
 
@@ -47,7 +49,7 @@ def _code(uscc: str) -> str:
         raise HTTPException(404, f"no licence {uscc!r}: {error}") from None
 
 
-def _load(rt: Runtime, uscc: str) -> dict[str, Any]:
+def load_licence(rt: Runtime, uscc: str) -> dict[str, Any]:
     code = _code(uscc)
     row = rt.view.licence(code)
     if row is None:
@@ -118,7 +120,7 @@ def get_licence(
         body["requested_as_of"] = moment.isoformat()
         body["links"] = {"live": f"/api/v1/licences/{code}"}
         return JSONResponse(body, headers={"Cache-Control": "public, max-age=60"})
-    row = _load(rt, uscc)
+    row = load_licence(rt, uscc)
     body = public_licence(rt, row)
     body["links"] = {
         "self": f"/api/v1/licences/{row['uscc']}",
@@ -153,7 +155,7 @@ _QR = {QrFormat.PNG: (qr_png, "image/png"), QrFormat.SVG: (qr_svg, "image/svg+xm
     },
 )
 def get_qr(uscc: str, fmt: QrFormat, rt: RuntimeDep) -> Response:
-    row = _load(rt, uscc)
+    row = load_licence(rt, uscc)
     render, media_type = _QR[fmt]
     url = rt.verification_url(row["uscc"], row["print_version"])
     return Response(render(url), media_type=media_type, headers=NO_STORE)
@@ -169,26 +171,82 @@ def _wants_json(request: Request) -> bool:
 class _Unshown(Exception):
     """A scanned code we will not show, and why: for machines and for people."""
 
-    def __init__(self, *, status_code: int, detail: str, reason: str) -> None:
+    def __init__(
+        self,
+        *,
+        status_code: int,
+        detail: str,
+        reason: str,
+        template: str = "refused.html",
+        context: dict[str, Any] | None = None,
+    ) -> None:
         super().__init__(detail)
         self.status_code = status_code
         self.detail = detail
         self.reason = reason
+        self.template = template
+        self.context = context or {}
+
+
+def _refused(rt: Runtime, error: TokenInvalid) -> _Unshown:
+    """A code refused: forged, tampered, of another kind, or signed with a revoked key."""
+    issuer = rt.settings.issuer
+    if isinstance(error, KeyRevoked):
+        detail = f"this code was signed with a key {issuer} has revoked: {error}"
+        return _Unshown(
+            status_code=400, detail=detail, reason=str(error), context={"revoked": True}
+        )
+    if isinstance(error, SnapshotExpired):
+        detail = f"this snapshot code {error}: the holder should show a fresh one"
+        moment = beijing(datetime.fromtimestamp(error.expired_at, tz=BEIJING))
+        return _Unshown(
+            status_code=400, detail=detail, reason=str(error), context={"expired_at": moment}
+        )
+    detail = f"this code was not issued by {issuer}: {error}"
+    return _Unshown(status_code=400, detail=detail, reason=str(error))
+
+
+def _live_row(rt: Runtime, uscc: str) -> dict[str, Any]:
+    row = rt.view.licence(uscc)
+    if row is None:
+        detail = f"no licence with USCC {uscc}"
+        raise _Unshown(status_code=404, detail=detail, reason="licence not found")
+    return row
 
 
 def _scanned(rt: Runtime, token: str) -> tuple[Pointer, dict[str, Any]]:
-    """What a scanned code points to: its pointer, and the live licence's row."""
-    issuer = rt.settings.issuer
+    """What a scanned code points to: its pointer, and the live licence's row. A copy
+    declared void shows no status at all; a print version never issued is refused."""
     try:
-        pointer = read_pointer(rt.keys, token, issuer=issuer)
+        pointer = read_pointer(rt.keys, token, issuer=rt.settings.issuer)
     except TokenInvalid as error:
-        detail = f"this code was not issued by {issuer}: {error}"
-        raise _Unshown(status_code=400, detail=detail, reason=str(error)) from None
-    row = rt.view.licence(pointer.uscc)
-    if row is None:
-        detail = f"no licence with USCC {pointer.uscc}"
-        raise _Unshown(status_code=404, detail=detail, reason="licence not found")
+        raise _refused(rt, error) from None
+    row = _live_row(rt, pointer.uscc)
+    state = copy_state(
+        pointer.print_version, current=row["print_version"], void_below=row["void_below"]
+    )
+    if state is CopyState.UNKNOWN:
+        detail = f"print {pointer.print_version} of licence {pointer.uscc} was never issued"
+        raise _Unshown(status_code=400, detail=detail, reason="unknown print version")
+    if state is CopyState.VOID:
+        detail = (
+            f"this printed copy (print {pointer.print_version}) of licence {pointer.uscc} is void:"
+            f" it was declared void when print {row['void_below']} was issued, and proves nothing"
+        )
+        context = {"name": row["name"], "uscc": row["uscc"], "print_version": pointer.print_version}
+        raise _Unshown(
+            status_code=410, detail=detail, reason="void", template="void.html", context=context
+        )
     return pointer, row
+
+
+def _unshown_answer(request: Request, unshown: _Unshown, *, wants_json: bool) -> Response:
+    if wants_json:  # a problem document
+        raise HTTPException(unshown.status_code, unshown.detail) from None
+    context = {"reason": unshown.reason, **unshown.context}
+    return templates.TemplateResponse(
+        request, unshown.template, context, status_code=unshown.status_code, headers=NO_STORE
+    )
 
 
 @router.get(
@@ -216,12 +274,7 @@ def scan(token: str, request: Request, rt: RuntimeDep) -> Response:
     try:
         pointer, row = _scanned(rt, token)
     except _Unshown as unshown:
-        if wants_json:  # a problem document
-            raise HTTPException(unshown.status_code, unshown.detail) from None
-        context = {"reason": unshown.reason}
-        return templates.TemplateResponse(
-            request, "refused.html", context, status_code=unshown.status_code, headers=NO_STORE
-        )
+        return _unshown_answer(request, unshown, wants_json=wants_json)
     licence = public_licence(rt, row)
     headers = {**NO_STORE, "ETag": f'"v{row["version"]}"', "Vary": "Accept"}
     if wants_json:
@@ -233,9 +286,69 @@ def scan(token: str, request: Request, rt: RuntimeDep) -> Response:
     return templates.TemplateResponse(request, "verify.html", context, headers=headers)
 
 
+def _snapshot_scanned(rt: Runtime, token: str) -> tuple[Snapshot, dict[str, Any]]:
+    try:
+        snapshot = read_snapshot(rt.keys, token, issuer=rt.settings.issuer)
+    except TokenInvalid as error:
+        raise _refused(rt, error) from None
+    return snapshot, _live_row(rt, snapshot.uscc)
+
+
+@router.get(
+    "/s/{token}",
+    summary="Scan target of a snapshot code: the live status, and whether the snapshot is behind",
+    description="The QR of the electronic licence (`GET /api/v1/licences/{uscc}/snapshot`) holds "
+    "this URL. The snapshot's signature and expiry are checked; the page then shows the live "
+    "status, saying so when the snapshot showed an older version. An expired snapshot is "
+    "refused with its expiry time. `Accept: application/json` gives the signed status "
+    "document and what the snapshot said.",
+    response_model=SnapshotAnswer,
+    responses={
+        200: {
+            "description": "The live status",
+            "content": {"text/html": {"schema": {"type": "string"}}},
+            "headers": {"ETag": _ETAG},
+        },
+        **documented(
+            (400, "The code is refused: expired, forged, tampered, of another issuer or kind"),
+            (404, "A genuine code, but no licence with its USCC"),
+            page=True,
+        ),
+    },
+)
+def scan_snapshot(token: str, request: Request, rt: RuntimeDep) -> Response:
+    wants_json = _wants_json(request)
+    try:
+        snapshot, row = _snapshot_scanned(rt, token)
+    except _Unshown as unshown:
+        return _unshown_answer(request, unshown, wants_json=wants_json)
+    licence = public_licence(rt, row)
+    checked = {
+        "version": snapshot.version,
+        "issued_at": datetime.fromtimestamp(snapshot.issued_at, tz=BEIJING).isoformat(),
+        "expires_at": datetime.fromtimestamp(snapshot.expires_at, tz=BEIJING).isoformat(),
+        "behind": snapshot.version < licence["version"],
+    }
+    headers = {**NO_STORE, "ETag": f'"v{row["version"]}"', "Vary": "Accept"}
+    if wants_json:
+        doc = status_document(licence, print_version=licence["print_version"])
+        jws = sign_status(rt.keys, doc, issuer=rt.settings.issuer, subject=licence["uscc"])
+        return JSONResponse({"jws": jws, "doc": doc, "snapshot": checked}, headers=headers)
+    context = scan_page(licence, print_version=licence["print_version"])
+    context |= {
+        "issuer": rt.settings.issuer,
+        "generated_at": beijing(datetime.now(tz=BEIJING)),
+        "snapshot": checked | {"issued_at": beijing(checked["issued_at"])},
+    }
+    return templates.TemplateResponse(request, "verify.html", context, headers=headers)
+
+
 @router.get(
     "/.well-known/jwks.json",
-    summary="Public keys that verify our pointers and status documents",
+    summary="Public keys that verify our pointers, snapshots and status documents",
+    description="Every key in use or retired (printed codes stay verifiable); a revoked key "
+    "is left out. Select by `kid`; for a snapshot (COSE), the key whose base64url-decoded "
+    "`kid` starts with the snapshot's 8-byte kid (docs/tokens.md).",
     response_model=Jwks,
 )
 def get_jwks(rt: RuntimeDep, response: Response) -> dict[str, Any]:

@@ -203,6 +203,22 @@ class StatusAnswer(Out):
     doc: StatusDocument = Field(description="the signed claims, for reading without a JOSE library")
 
 
+class SnapshotChecked(Out):
+    """What a scanned snapshot code said, beside the live status."""
+
+    version: int = Field(description="the licence version the snapshot signed")
+    issued_at: Instant
+    expires_at: Instant
+    behind: bool = Field(description="the licence has changed since: the live status differs")
+
+
+class SnapshotAnswer(StatusAnswer):
+    """The snapshot's scan page for machines: the live status document, signed, and what
+    the snapshot said."""
+
+    snapshot: SnapshotChecked
+
+
 class Jwk(Out):
     """A public P-256 key (no private part)."""
 
@@ -219,6 +235,22 @@ class Jwks(Out):
     """The keys that verify printed pointers and status documents, retired ones included."""
 
     keys: list[Jwk]
+
+
+class SnapshotCode(Out):
+    """A snapshot code of the electronic licence, for the holder's phone (docs/tokens.md)."""
+
+    uscc: Uscc
+    version: int = Field(description="the licence version the snapshot signs")
+    token: str = Field(
+        description="COSE_Sign1 CWT (ES256, the snapshot key), base32 without padding; "
+        "verifiable offline with the JWKS"
+    )
+    url: str = Field(description="what the QR holds: the scan page for the token")
+    qr_png: str = Field(description="the QR code as a PNG, base64")
+    qr_version: int = Field(description="the QR code's version at error-correction level M")
+    issued_at: Instant
+    expires_at: Instant = Field(description="the snapshot verifies until then (and no later)")
 
 
 # --- the catalogue ------------------------------------------------------------------------

@@ -159,6 +159,16 @@ class ReasonedWithBasis(Strict):
     legal_basis: Text
 
 
+class ReprintIn(Reasoned):
+    """补发/换发: why the licence is printed again."""
+
+    void_previous: bool = Field(
+        default=False,
+        description="the copies printed before are void, not merely superseded (a copy "
+        "reported lost): scanning one says so and shows no status",
+    )
+
+
 class SuspensionIn(Reasoned):
     until: date | None = Field(default=None, description="expected date of resumption, if known")
 

@@ -21,6 +21,7 @@ from licensing.outbox import Outbox
 from licensing.persistence import eventsourcing_env
 from licensing.settings import Settings
 from licensing.signing import mint_pointer
+from licensing.snapshots import SNAPSHOT_PATH
 from licensing.store import EventStore
 from licensing.unit_of_work import Licensing
 from projections.projector import Projector
@@ -132,6 +133,10 @@ class Runtime:
             issued_at=int(time.time()),
         )
         return f"{self.settings.base_url}/v/{token}"
+
+    def snapshot_url(self, token: str) -> str:
+        """What a snapshot code's QR holds: our public origin and the signed snapshot."""
+        return f"{self.settings.base_url}{SNAPSHOT_PATH}{token}"
 
     def close(self) -> None:
         self.projector.stop()

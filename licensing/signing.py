@@ -435,9 +435,9 @@ def mint_pointer(
     return keyring.sign("pointer", claims, typ=POINTER_TYP)
 
 
-def read_pointer(keyring: KeyRing, token: str, *, issuer: str) -> Pointer:
+def read_pointer(keyring: KeyRing, token: str, *, issuer: str, now: int | None = None) -> Pointer:
     """Verify a pointer token and return what it asserts; anything else is TokenInvalid."""
-    claims = keyring.verify("pointer", token, typ=POINTER_TYP)
+    claims = keyring.verify("pointer", token, typ=POINTER_TYP, now=now)
     if claims.get("iss") != issuer:
         raise TokenInvalid("wrong issuer")
     uscc = claims.get("sub")

@@ -89,3 +89,22 @@ def test_the_printed_pointer_is_measured(ring: KeyRing) -> None:
     version = qr_version(url)
     print(f"pointer URL: {len(url)} chars -> QR version {version}-M")
     assert version <= 14
+
+
+def test_the_documented_codes_are_the_codes_tokens_carry() -> None:
+    """docs/tokens.md is what verifiers are written from: its tables must be the data's."""
+    text = (Path(__file__).parents[1] / "docs" / "tokens.md").read_text(encoding="utf-8")
+    tables: list[dict[str, int]] = []
+    for line in text.splitlines():
+        if line.startswith(("| status | code |", "| type | code |")):
+            tables.append({})
+        elif tables and line.startswith("| `"):
+            name, code = (cell.strip(" `") for cell in line.split("|")[1:3])
+            if code.isdigit():
+                tables[-1][name] = int(code)
+    codes = token_codes()
+    assert tables == [
+        dict(codes.registration_status),
+        dict(codes.permit_status),
+        dict(codes.permit_types),
+    ]

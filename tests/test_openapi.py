@@ -166,9 +166,10 @@ def test_every_documented_error_is_a_problem_document(spec: dict[str, Any]) -> N
                 path,
                 status,
             )
-            # Only the scan page answers a person with a page instead.
+            # Only the scan pages answer a person with a page instead.
             assert set(content) <= {"application/problem+json", "text/html"}, (path, status)
-            assert "text/html" not in content or path == "/v/{token}", (path, status)
+            scan_pages = ("/v/{token}", "/s/{token}")
+            assert "text/html" not in content or path in scan_pages, (path, status)
 
 
 def test_operations_that_check_input_document_422_and_closed_paths_404(
@@ -204,7 +205,7 @@ def test_writes_may_be_retried_and_conditional_and_reads_with_an_etag_conditiona
         elif "ETag" in responses_["200"].get("headers", {}):
             assert "If-None-Match" in headers and "304" in responses_, path
             conditional_reads.append(path)
-    assert conditional_reads == ["/api/v1/licences/{uscc}", "/v/{token}"]
+    assert sorted(conditional_reads) == ["/api/v1/licences/{uscc}", "/s/{token}", "/v/{token}"]
 
 
 def test_authenticated_operations_take_a_bearer_token_and_name_their_roles(

@@ -4,12 +4,14 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from typing import Any
 
-from fastapi import FastAPI
+from fastapi import FastAPI, Response
 
 from api import audit, credit, problems, public, registrar, review, window
 from licensing.runtime import Runtime
 from licensing.settings import Settings
+from projections.errors import describe
 
 
 def create_app(runtime: Runtime) -> FastAPI:
@@ -39,13 +41,36 @@ def create_app(runtime: Runtime) -> FastAPI:
     def livez() -> dict[str, str]:
         return {"status": "ok"}
 
-    @app.get("/healthz", tags=["operations"], summary="Readiness and projection position")
-    def healthz() -> dict[str, object]:
-        return {
-            "status": "ok" if runtime.projector.error is None else "degraded",
-            "store": runtime.settings.store,
-            "projected": runtime.projector.position,
-        }
+    def readiness(response: Response) -> dict[str, Any]:
+        """Ready when projection is not stuck and its lag is within the bound; the figures
+        come from the runtime's Freshness, so a probe storm costs no query per probe."""
+        bound = runtime.settings.ready_max_lag_seconds
+        body: dict[str, Any] = {"store": runtime.settings.store, "max_lag_seconds": bound}
+        try:
+            lag = runtime.freshness.lag()
+            seconds = runtime.freshness.seconds_behind()
+        except Exception as error:  # noqa: BLE001 — a probe says why, it does not raise
+            response.status_code = 503
+            return {"status": "not ready", **body, "error": describe(error)}
+        figures = lag.as_dict()
+        figures["lag"]["seconds"] = round(seconds, 3)
+        if runtime.projector.error is not None:
+            figures["retrying"] = describe(runtime.projector.error)
+        ready = lag.stuck is None and seconds <= bound
+        response.status_code = 200 if ready else 503
+        return {"status": "ready" if ready else "not ready", **body, **figures}
+
+    @app.get(
+        "/readyz",
+        tags=["operations"],
+        summary="Readiness: projection not stuck and its lag within the bound (else 503)",
+    )
+    def readyz(response: Response) -> dict[str, Any]:
+        return readiness(response)
+
+    @app.get("/healthz", tags=["operations"], summary="The same as /readyz (older name)")
+    def healthz(response: Response) -> dict[str, Any]:
+        return readiness(response)
 
     return app
 

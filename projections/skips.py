@@ -92,7 +92,12 @@ def recorded_skips(app: Application[UUID]) -> dict[int, Skip]:
             "originator_version": e.skipped_originator_version,
             "error": e.error,
             "reason": e.reason,
-            "actor": {"id": e.actor.id, "role": str(e.actor.role)},
+            "actor": {
+                "id": e.actor.id,
+                "role": e.actor.role.value,
+                "department": e.actor.department,
+                "district": e.actor.district,
+            },
             "at": e.timestamp.isoformat(),
         }
         for e in app.events.get(ProjectionSkips.create_id())

@@ -70,6 +70,8 @@ def is_transient(error: BaseException) -> bool:
             if state is None:  # no answer from the server at all: the connection is gone
                 return isinstance(link, psycopg.OperationalError | psycopg.InterfaceError)
             return state[:2] in _TRANSIENT_PG_CLASSES or state in _TRANSIENT_PG_STATES
+        if isinstance(link, sqlite3.ProgrammingError) and "closed" in str(link):
+            return True  # a connection closed under the reader: a new one will do
         if isinstance(link, sqlite3.Error):
             code = getattr(link, "sqlite_errorcode", None)
             if code is not None:

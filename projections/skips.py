@@ -78,7 +78,17 @@ class ProjectionSkips(Aggregate):
         )
 
     @event(Skipped)
-    def _skipped(self, *, position: int, **_: Any) -> None:
+    def _skipped(  # the library builds the event from these arguments
+        self,
+        *,
+        actor: Actor,
+        position: int,
+        topic: str,
+        skipped_originator_id: str,
+        skipped_originator_version: int,
+        error: str,
+        reason: str,
+    ) -> None:
         self.positions.add(position)
 
 

@@ -220,6 +220,8 @@ class Projector:
             )
         if name == self.name:
             self.stuck = stuck
+        if stuck == previous:
+            return stuck  # recorded at the first stop; each re-check need not write it again
         try:
             self.view.record_stuck(name, stuck)
         except Exception:  # the log above said it; other processes see the lag grow

@@ -9,6 +9,7 @@ from typing import Any
 from fastapi import FastAPI, Response
 
 from api import audit, credit, problems, public, registrar, review, window
+from api.conditions import RequestConditions
 from licensing.runtime import Runtime
 from licensing.settings import Settings
 from projections.errors import describe
@@ -30,6 +31,7 @@ def create_app(runtime: Runtime) -> FastAPI:
     )
     app.state.runtime = runtime
     problems.install(app)
+    app.add_middleware(RequestConditions)
     app.include_router(window.router)
     app.include_router(review.router)
     app.include_router(registrar.router)

@@ -9,7 +9,14 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
-from domain.errors import Conflict, DomainError, Forbidden, NotFound, ValidationFailed
+from domain.errors import (
+    Conflict,
+    DomainError,
+    Forbidden,
+    NotFound,
+    PreconditionFailed,
+    ValidationFailed,
+)
 
 PROBLEM_JSON = "application/problem+json"
 
@@ -18,6 +25,7 @@ _DOMAIN_STATUS: list[tuple[type[DomainError], int, str, str]] = [
     (NotFound, 404, "not-found", "Not found"),
     (Conflict, 409, "conflict", "The request does not fit the current state"),
     (Forbidden, 403, "forbidden", "Not allowed for this actor"),
+    (PreconditionFailed, 412, "precondition-failed", "The resource changed since it was read"),
 ]
 
 _HTTP_TITLES = {

@@ -26,8 +26,10 @@ def main() -> None:
         for task in submit_hotels(runtime, args.hotels):
             decide(runtime, task)
         events = len(runtime.app.recorder.select_notifications(start=1, limit=10**7))
-        print(f"store={args.store}: {events} events from {args.hotels} hotel bundles, "
-              f"written in {time.perf_counter() - start:.0f} s")
+        print(
+            f"store={args.store}: {events} events from {args.hotels} hotel bundles, "
+            f"written in {time.perf_counter() - start:.0f} s"
+        )
 
         runtime.projector.batch_size = args.batch_size
         start = time.perf_counter()
@@ -41,9 +43,11 @@ def main() -> None:
         assert replayed == events and runtime.view.dump() == before
 
         print(f"  live catch-up  {events / live:8,.0f} events/s  ({live:.1f} s)")
-        print(f"  rebuild        {events / rebuild:8,.0f} events/s  ({rebuild:.1f} s, "
-              f"batches of {args.batch_size}, shadow tables, switched in at "
-              f"{runtime.projector.position}); {rebuild / live:.2f}x the catch-up's time")
+        print(
+            f"  rebuild        {events / rebuild:8,.0f} events/s  ({rebuild:.1f} s, "
+            f"batches of {args.batch_size}, shadow tables, switched in at "
+            f"{runtime.projector.position}); {rebuild / live:.2f}x the catch-up's time"
+        )
 
 
 if __name__ == "__main__":

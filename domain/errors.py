@@ -34,6 +34,10 @@ class Conflict(DomainError):
     """The command does not fit the current state (e.g. deciding a decided task)."""
 
 
+class PreconditionFailed(DomainError):
+    """The caller acted on a version of the resource that is no longer the current one."""
+
+
 class Forbidden(DomainError):
     """The actor may not do this (e.g. a department deciding another's task)."""
 

@@ -34,8 +34,8 @@ def flaw(text: str, *, multiline: bool = True) -> str | None:
 
 def clean(text: str, *, multiline: bool = False, max_length: int | None = None) -> str:
     """`text` normalised (NFC, CRLF as LF) and trimmed; ValueError says what is wrong."""
-    if multiline:
-        text = text.replace("\r\n", "\n").replace("\r", "\n")
+    # Trimmed first: a line break pasted at the end of a one-line field is not an error.
+    text = text.replace("\r\n", "\n").replace("\r", "\n").strip()
     problem = flaw(text, multiline=multiline)
     if problem is not None:
         raise ValueError(problem)

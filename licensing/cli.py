@@ -7,7 +7,7 @@ import logging
 import os
 import signal
 import sys
-from collections.abc import Callable
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import click
@@ -19,10 +19,17 @@ if TYPE_CHECKING:
     from licensing.runtime import Runtime
 
 
-def _runtime(settings: Settings) -> Runtime:
-    from licensing.runtime import Runtime  # imported late: `--help` stays fast
+def _runtime(settings: Settings, **options: Any) -> Runtime:
+    # Imported late, here and below: `licensing --help` stays fast.
+    from licensing.keys import KeysMissing
+    from licensing.locks import InitialisationTimeout
+    from licensing.runtime import Runtime
 
-    return Runtime(settings)
+    try:
+        return Runtime(settings, **options)
+    except (KeysMissing, InitialisationTimeout) as error:
+        # The operator's next step is in the message; a traceback would only hide it.
+        raise click.ClickException(str(error)) from None
 
 
 @click.group()
@@ -44,16 +51,20 @@ def serve(host: str, port: int, demo: bool) -> None:
     """Run the API (and, unless LICENSING_PROJECTOR=off, the projector) in this process."""
     import uvicorn
 
+    from api.app import create_app
+
     if "LICENSING_BASE_URL" not in os.environ:
         os.environ["LICENSING_BASE_URL"] = f"http://{host}:{port}"
-    if demo:
-        rt = _runtime(Settings())
-        _load_demo(rt)
+    # Opened here rather than inside uvicorn, so that a refusal to start (keys missing from
+    # the data folder) ends the command with its message instead of a traceback.
+    rt = _runtime(Settings())
+    try:
+        if demo:
+            _load_demo(rt)
+        click.echo(f"Serving on http://{host}:{port}  (API docs: http://{host}:{port}/docs)")
+        uvicorn.run(create_app(rt), host=host, port=port, log_level="info")
+    finally:
         rt.close()
-    click.echo(f"Serving on http://{host}:{port}  (API docs: http://{host}:{port}/docs)")
-    uvicorn.run(
-        "api.app:create_app_from_environment", factory=True, host=host, port=port, log_level="info"
-    )
 
 
 def _load_demo(rt: Runtime) -> None:
@@ -71,6 +82,95 @@ def _load_demo(rt: Runtime) -> None:
         click.echo(f"    QR (PNG)     : {base}/api/v1/licences/{uscc}/qr.png")
         click.echo(f"    scan target  : {rt.verification_url(uscc, row['print_version'])}")
     click.echo("")
+
+
+@main.command()
+@click.option(
+    "--new-keys",
+    is_flag=True,
+    help="only for a store that holds events but whose keys were never published and are"
+    " lost: generate and publish new ones (every code printed before must be reprinted)",
+)
+def init(new_keys: bool) -> None:
+    """Create the store's tables and the signing keys, once: run it before the services
+    start (docker-compose's `init`). Running it again changes nothing."""
+    from licensing.signing import PURPOSES
+
+    settings = Settings()
+    rt = _runtime(settings, new_keys=new_keys)
+    try:
+        where = settings.postgres_schema if settings.store == "postgres" else settings.data_dir
+        click.echo(f"Store ready ({settings.store}: {where}); keys in {settings.keys_dir}")
+        for purpose in PURPOSES:
+            click.echo(f"  {purpose} key: {rt.keys.current_kid(purpose)}")
+    finally:
+        rt.close()
+
+
+def _passphrase_options(command: Any) -> Any:
+    command = click.option(
+        "--passphrase-file",
+        type=click.Path(exists=True, dir_okay=False, path_type=Path),
+        help="read the passphrase from this file (its first line)",
+    )(command)
+    return click.option(
+        "--passphrase",
+        envvar="LICENSING_BACKUP_PASSPHRASE",
+        help="the passphrase itself; prefer LICENSING_BACKUP_PASSPHRASE or --passphrase-file,"
+        " which other users cannot read in the process list",
+    )(command)
+
+
+def _passphrase(passphrase: str | None, passphrase_file: Path | None) -> str:
+    if passphrase_file is not None:
+        lines = passphrase_file.read_text(encoding="utf-8").splitlines()
+        return lines[0] if lines else ""
+    if passphrase:
+        return passphrase
+    raise click.UsageError(
+        "a passphrase is needed: --passphrase-file, LICENSING_BACKUP_PASSPHRASE or --passphrase"
+    )
+
+
+@main.command()
+@click.argument("archive", type=click.Path(dir_okay=False, path_type=Path))
+@_passphrase_options
+def backup(archive: Path, passphrase: str | None, passphrase_file: Path | None) -> None:
+    """Write every stored event, the signing keys (private keys encrypted under the
+    passphrase) and a manifest to ARCHIVE, a new .tar.gz file. The server may keep running."""
+    from licensing import backup as backups
+
+    secret = _passphrase(passphrase, passphrase_file)
+    rt = _runtime(Settings())
+    try:
+        summary = backups.backup(rt, archive, secret)
+    except backups.BackupError as error:
+        raise click.ClickException(str(error)) from None
+    finally:
+        rt.close()
+    click.echo(
+        f"Backed up {summary.events} events (to position {summary.last_position}),"
+        f" {summary.licences} licences and {len(summary.keys)} signing keys to {archive}"
+    )
+
+
+@main.command()
+@click.argument("archive", type=click.Path(dir_okay=False, path_type=Path))
+@_passphrase_options
+def restore(archive: Path, passphrase: str | None, passphrase_file: Path | None) -> None:
+    """Load ARCHIVE into an empty store and an empty data folder, rebuild the read model and
+    check every licence against the backup. Start the services afterwards."""
+    from licensing import backup as backups
+
+    secret = _passphrase(passphrase, passphrase_file)
+    try:
+        summary = backups.restore(Settings(), archive, secret)
+    except backups.BackupError as error:
+        raise click.ClickException(str(error)) from None
+    click.echo(
+        f"Restored {summary.events} events (to position {summary.last_position}) and"
+        f" {len(summary.keys)} signing keys; all {summary.licences} licences match the backup"
+    )
 
 
 @main.command("demo")
@@ -316,20 +416,11 @@ def daily() -> None:
     from licensing import jobs
 
     rt = _runtime(Settings())
-    daily_jobs: tuple[tuple[str, Callable[[], int]], ...] = (
-        (
-            "Deemed {} acceptances and outcomes",
-            lambda: len(jobs.deem_overdue(rt.licensing, rt.index())),
-        ),
-        ("Lapsed {} applications", lambda: len(jobs.lapse_overdue(rt.licensing, rt.index()))),
-        ("Expired {} permits", lambda: _expire_permits(rt)),
-        ("Moved out {} listings", lambda: len(jobs.expire_listings(rt.licensing, rt.index()))),
-    )
     failed = []
     try:
-        for line, job in daily_jobs:
+        for line, job in jobs.DAILY:
             try:
-                click.echo(line.format(job()))
+                click.echo(line.format(len(job(rt.licensing, rt.index()))))
             except Exception as error:  # one job failing must not keep the others from running
                 logging.getLogger(__name__).exception("daily job failed: %s", line)
                 failed.append(f"{line.format('?')}: {error}")
@@ -352,7 +443,7 @@ def expire() -> None:
     rt.close()
 
 
-def _expire_permits(rt: Any) -> int:  # a Runtime, imported late
+def _expire_permits(rt: Runtime) -> int:
     from licensing import jobs
 
     return len(jobs.expire_permits(rt.licensing, rt.index()))
@@ -386,9 +477,11 @@ def mint(role: str, subject: str, department: str | None, district: str | None, 
 @main.command()
 def jwks() -> None:
     """Print the public JWKS (what /.well-known/jwks.json serves)."""
-    from licensing.signing import KeyRing
-
-    json.dump(KeyRing.load_or_create(Settings().keys_dir).jwks(), sys.stdout, indent=2)
+    rt = _runtime(Settings())
+    try:
+        json.dump(rt.keys.jwks(), sys.stdout, indent=2)
+    finally:
+        rt.close()
     click.echo("")
 
 

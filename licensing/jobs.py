@@ -188,3 +188,13 @@ def _expire_listing(uow: UnitOfWork, *, uscc: str, listing_id: str, reason: str)
     record = uow.credit_record(uscc)
     record.expire(actor=SYSTEM, listing_id=listing_id, on=uow.today, reason=reason)
     return record
+
+
+Job = Callable[[Licensing, Index], list[Receipt]]
+# Every date-driven job, in the order `licensing daily` runs them, with what it reports.
+DAILY: tuple[tuple[str, Job], ...] = (
+    ("Deemed {} acceptances and outcomes", deem_overdue),
+    ("Lapsed {} applications", lapse_overdue),
+    ("Expired {} permits", expire_permits),
+    ("Moved out {} listings", expire_listings),
+)

@@ -2,11 +2,16 @@
 
 from __future__ import annotations
 
-from dataclasses import asdict
+from collections.abc import Iterable, Iterator
+from dataclasses import asdict, dataclass
 from datetime import date
+from itertools import islice
 from typing import Any
+from uuid import UUID
 
-from eventsourcing.persistence import Transcoding
+from eventsourcing.persistence import ApplicationRecorder, Transcoding
+from eventsourcing.postgres import PostgresApplicationRecorder
+from eventsourcing.sqlite import SQLiteApplicationRecorder
 
 from domain.actor import Actor
 from licensing.settings import Settings
@@ -36,26 +41,115 @@ def eventsourcing_env(settings: Settings, *, read_model: str) -> dict[str, str]:
         "POSTGRES_USER": settings.postgres_user,
         "POSTGRES_PASSWORD": settings.postgres_password,
         "POSTGRES_SCHEMA": settings.postgres_schema,
-        "POSTGRES_POOL_SIZE": "8",
-        "POSTGRES_MAX_OVERFLOW": "8",
+        "POSTGRES_POOL_SIZE": str(settings.postgres_pool_size),
+        "POSTGRES_MAX_OVERFLOW": str(settings.postgres_pool_size),
     }
 
 
-def ensure_postgres_schema(settings: Settings) -> None:
-    """Create the configured schema; the library creates tables but not schemas."""
-    if settings.store != "postgres" or settings.postgres_schema == "public":
-        return
-    import psycopg
+@dataclass(frozen=True)
+class StoredRow:
+    """One stored event as the notification log holds it: position, id, version, topic and
+    the state's bytes exactly as stored (JSON, unless a cipher or compressor is configured)."""
 
-    with psycopg.connect(
-        host=settings.postgres_host,
-        port=settings.postgres_port,
-        dbname=settings.postgres_dbname,
-        user=settings.postgres_user,
-        password=settings.postgres_password,
-        autocommit=True,
-    ) as conn:
-        conn.execute(f'CREATE SCHEMA IF NOT EXISTS "{settings.postgres_schema}"')
+    position: int
+    originator_id: UUID
+    originator_version: int
+    topic: str
+    state: bytes
+
+
+class StoreNotEmpty(Exception):
+    """Rows were to be loaded into a store that already holds events."""
+
+
+def load_rows(
+    recorder: ApplicationRecorder, rows: Iterable[StoredRow], *, batch: int = 1000
+) -> int:
+    """Load rows into an empty store, each at its own position, in one transaction (all or
+    nothing); returns how many. Positions are kept, not renumbered, so that anything that
+    remembers one (a projection, a department's feed cursor) means the same event after a
+    restore. StoreNotEmpty if the store holds any event."""
+    if isinstance(recorder, PostgresApplicationRecorder):
+        return _load_rows_postgres(recorder, rows, batch)
+    if isinstance(recorder, SQLiteApplicationRecorder):
+        return _load_rows_sqlite(recorder, rows, batch)
+    msg = f"cannot load rows into a {type(recorder).__name__}"
+    raise TypeError(msg)
+
+
+def _load_rows_sqlite(
+    recorder: SQLiteApplicationRecorder, rows: Iterable[StoredRow], batch: int
+) -> int:
+    table = recorder.events_table_name
+    insert = (
+        f"INSERT INTO {table} (rowid, originator_id, originator_version, topic, state)"
+        " VALUES (?, ?, ?, ?, ?)"
+    )
+    count = 0
+    with recorder.datastore.transaction(commit=True) as cursor:
+        cursor.execute(f"SELECT 1 FROM {table} LIMIT 1")
+        if cursor.fetchone() is not None:
+            raise StoreNotEmpty(table)
+        # The library keys SQLite rows by the id's 32 hex digits; the rowid is the position.
+        for chunk in _batched(rows, batch):
+            cursor.executemany(
+                insert,
+                [
+                    (r.position, r.originator_id.hex, r.originator_version, r.topic, r.state)
+                    for r in chunk
+                ],
+            )
+            count += len(chunk)
+    return count
+
+
+def _load_rows_postgres(
+    recorder: PostgresApplicationRecorder, rows: Iterable[StoredRow], batch: int
+) -> int:
+    from psycopg.sql import SQL, Identifier, Literal
+
+    table = SQL("{}.{}").format(
+        Identifier(recorder.datastore.schema), Identifier(recorder.events_table_name)
+    )
+    insert = SQL(
+        "INSERT INTO {} (notification_id, originator_id, originator_version, topic, state)"
+        " VALUES (%s, %s, %s, %s, %s)"
+    ).format(table)
+    count = 0
+    last = 0
+    with recorder.datastore.transaction(commit=True) as cursor:
+        # The library's own insert takes this lock too: nothing else writes meanwhile.
+        cursor.execute(SQL("LOCK TABLE {} IN EXCLUSIVE MODE").format(table))
+        cursor.execute(SQL("SELECT 1 FROM {} LIMIT 1").format(table))
+        if cursor.fetchone() is not None:
+            raise StoreNotEmpty(recorder.events_table_name)
+        for chunk in _batched(rows, batch):
+            cursor.executemany(
+                insert,
+                [
+                    (r.position, r.originator_id, r.originator_version, r.topic, r.state)
+                    for r in chunk
+                ],
+            )
+            count += len(chunk)
+            last = max(last, chunk[-1].position)
+        if last:
+            # The sequence must continue after the last position loaded, not from 1.
+            qualified = f'"{recorder.datastore.schema}"."{recorder.events_table_name}"'
+            cursor.execute(
+                SQL("SELECT setval(pg_get_serial_sequence({}, 'notification_id'), %s)").format(
+                    Literal(qualified)
+                ),
+                (last,),
+            )
+    return count
+
+
+def _batched(rows: Iterable[StoredRow], size: int) -> Iterator[list[StoredRow]]:
+    # itertools.batched arrives in Python 3.12.
+    iterator = iter(rows)
+    while chunk := list(islice(iterator, size)):
+        yield chunk
 
 
 class DateAsISO(Transcoding):

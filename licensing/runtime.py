@@ -14,13 +14,15 @@ from eventsourcing.utils import Environment
 
 from domain.actor import Actor, Role
 from domain.errors import Conflict, NotFound
+from licensing import locks
 from licensing.calendar import WorkingCalendar
 from licensing.catalogue import Catalogue, default_catalogue
 from licensing.delivery import Channel, EmailSender, SmsGateway
+from licensing.keys import open_key_ring
 from licensing.outbox import Outbox
-from licensing.persistence import ensure_postgres_schema, eventsourcing_env
+from licensing.persistence import eventsourcing_env
 from licensing.settings import Settings
-from licensing.signing import KeyRing, mint_pointer
+from licensing.signing import mint_pointer
 from licensing.store import EventStore
 from licensing.unit_of_work import Licensing
 from projections.errors import describe
@@ -59,29 +61,35 @@ class Runtime:
     """One process's view of the system. Keep a reference: the library closes its
     connection pool when the application object is collected."""
 
-    def __init__(self, settings: Settings, *, catalogue: Catalogue | None = None) -> None:
+    def __init__(
+        self, settings: Settings, *, catalogue: Catalogue | None = None, new_keys: bool = False
+    ) -> None:
+        """Open the store, the read model and the key ring; KeysMissing if the data folder
+        lacks keys the store has published (`new_keys`: see `licensing.keys.open_key_ring`)."""
         self.settings = settings
         self.catalogue = catalogue or default_catalogue()
-        ensure_postgres_schema(settings)
+        calendar = WorkingCalendar.load(settings.calendar_overrides)
         self.env: dict[str, Any] = eventsourcing_env(settings, read_model=READ_MODEL)
-        # `app` is the event store (the library's application); `licensing` is what every
-        # command runs against: the store with the catalogue, the calendar and the clock.
-        self.app = EventStore(env=self.env)
-        self.licensing = Licensing(
-            self.app,
-            catalogue=self.catalogue,
-            calendar=WorkingCalendar.load(settings.calendar_overrides),
-        )
-        self.view = construct_read_model(self.env)
+        # Processes starting at once (docker-compose's services) take turns to create the
+        # tables and to generate and publish the keys.
+        with locks.initialisation(settings):
+            # `app` is the event store (the library's application); `licensing` is what every
+            # command runs against: the store with the catalogue, the calendar and the clock.
+            self.app = EventStore(env=self.env)
+            try:
+                self.view = construct_read_model(self.env)
+                self.keys = open_key_ring(self.app, settings.keys_dir, new_keys=new_keys)
+                self.auth_secret = settings.auth_secret or load_or_create_secret(
+                    settings.data_dir / "auth.secret"
+                )
+            except BaseException:
+                self._close_stores()
+                raise
+        self.licensing = Licensing(self.app, catalogue=self.catalogue, calendar=calendar)
         self.projector = Projector(self.app, self.view)
         # How far behind the read model is, measured at most once per cache period whoever
         # asks (a probe, a page deciding whether to trust the read model).
         self.freshness = Freshness(self.projector.measure, max_age=settings.freshness_cache_seconds)
-        settings.data_dir.mkdir(parents=True, exist_ok=True)
-        self.keys = KeyRing.load_or_create(settings.keys_dir)
-        self.auth_secret = settings.auth_secret or load_or_create_secret(
-            settings.data_dir / "auth.secret"
-        )
         self._started = False
 
     def start(self) -> None:
@@ -198,6 +206,11 @@ class Runtime:
 
     def close(self) -> None:
         self.projector.stop()
+        self._close_stores()
+
+    def _close_stores(self) -> None:
         self.app.close()
-        self.view.close_readers()
-        self.view.datastore.close()
+        view = getattr(self, "view", None)  # absent if the read model failed to open
+        if view is not None:
+            view.close_readers()
+            view.datastore.close()

@@ -25,6 +25,12 @@ class Settings(BaseSettings):
     postgres_user: str = "postgres"
     postgres_password: str = ""
     postgres_schema: str = "public"
+    postgres_pool_size: int = Field(
+        default=8,
+        ge=1,
+        description="connections each of the store and the read model keeps open (as many"
+        " again on demand); the server's max_connections is shared by every process",
+    )
     base_url: str = Field(
         default="http://127.0.0.1:8000",
         description="public origin printed in QR codes; https in production",

@@ -9,8 +9,9 @@ import tempfile
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeGuard
 
+from cryptography.hazmat.primitives import serialization
 from joserfc import jws, jwt
 from joserfc.errors import (
     BadSignatureError,
@@ -22,7 +23,7 @@ from joserfc.errors import (
 from joserfc.jwk import ECKey, OctKey
 from joserfc.jwt import JWTClaimsRegistry
 
-from domain.actor import Actor
+from domain.actor import ROLES, Actor, Role
 
 __all__ = [
     "ACCESS_TYP",
@@ -30,6 +31,7 @@ __all__ = [
     "POINTER_TYP",
     "PURPOSES",
     "STATUS_TYP",
+    "KeyDecryptionFailed",
     "KeyRing",
     "Pointer",
     "TokenInvalid",
@@ -66,6 +68,10 @@ class TokenInvalid(Exception):
     """A token was refused; the message is a short reason safe to show or log."""
 
 
+class KeyDecryptionFailed(ValueError):
+    """An encrypted private key did not decrypt: the wrong passphrase, or a damaged key."""
+
+
 @dataclass(frozen=True)
 class _SigningKey:
     purpose: str
@@ -93,13 +99,21 @@ class KeyRing:
         return f"KeyRing(kids={sorted(self._by_kid)!r})"
 
     @classmethod
-    def load_or_create(cls, directory: Path) -> KeyRing:
-        """Load `<purpose>-<kid>.pem` keys from `directory`; create any purpose's missing key."""
+    def load(cls, directory: Path) -> KeyRing:
+        """The `<purpose>-<kid>.pem` keys in `directory`, creating none (the folder, if new,
+        is made private to the owner)."""
         directory.mkdir(mode=0o700, parents=True, exist_ok=True)
         # mkdir's mode is filtered by the umask; private keys live here, so insist.
         os.chmod(directory, 0o700)
         keys = [_read_key_file(path) for path in sorted(directory.glob("*.pem"))]
-        ring = cls(keys=keys, directory=directory)
+        return cls(keys=keys, directory=directory)
+
+    @classmethod
+    def load_or_create(cls, directory: Path) -> KeyRing:
+        """Load the keys in `directory` and create any purpose's missing key. For a key folder
+        on its own (tools, tests): a server goes through `licensing.keys`, which checks the
+        folder against the keys its store has published and never creates them silently."""
+        ring = cls.load(directory)
         for purpose in PURPOSES:
             if not ring._keys_of(purpose):
                 ring.rotate(purpose)
@@ -121,6 +135,62 @@ class KeyRing:
         self._add(signing_key)
         return kid
 
+    def kids(self, purpose: str | None = None) -> list[str]:
+        """The kids in the ring (of `purpose`, or all), oldest first."""
+        keys = self._keys_of(purpose) if purpose else list(self._by_kid.values())
+        return [k.kid for k in sorted(keys, key=lambda k: (k.created, k.kid))]
+
+    def created_of(self, kid: str) -> int:
+        """When the key was generated, in nanoseconds since the epoch."""
+        return self._by_kid[kid].created
+
+    def public_jwk(self, kid: str) -> dict[str, str]:
+        """The key's public members (RFC 7517), as the JWKS publishes them."""
+        return _public_jwk(self._by_kid[kid])
+
+    def subset(self, kids: list[str]) -> KeyRing:
+        """A ring of only these keys, writing new ones to the same folder."""
+        return KeyRing(keys=[self._by_kid[kid] for kid in kids], directory=self._directory)
+
+    def discard(self, kid: str) -> None:
+        """Forget a key that never signed anything (a lost race), and delete its file."""
+        signing_key = self._by_kid.pop(kid)
+        if self._directory is not None:
+            (self._directory / _file_name(signing_key)).unlink(missing_ok=True)
+
+    def export_encrypted(self, kid: str, passphrase: bytes) -> tuple[str, bytes]:
+        """A key file's name and its content with the private key encrypted under
+        `passphrase` (PKCS#8, PBES2 with AES-256: cryptography's BestAvailableEncryption)."""
+        signing_key = self._by_kid[kid]
+        pem = signing_key.key.private_key.private_bytes(  # type: ignore[union-attr]
+            serialization.Encoding.PEM,
+            serialization.PrivateFormat.PKCS8,
+            serialization.BestAvailableEncryption(passphrase),
+        )
+        return _file_name(signing_key), f"{_CREATED_PREFIX}{signing_key.created}\n".encode() + pem
+
+    def import_encrypted(self, name: str, content: bytes, passphrase: bytes) -> str:
+        """Add a key exported by `export_encrypted` (and write it, decrypted, to the folder);
+        returns its kid. KeyDecryptionFailed if `passphrase` does not open it."""
+        try:
+            private = serialization.load_pem_private_key(content, passphrase)
+        except (ValueError, TypeError):
+            raise KeyDecryptionFailed(f"{name}: the key does not decrypt") from None
+        plain = private.private_bytes(
+            serialization.Encoding.PEM,
+            serialization.PrivateFormat.PKCS8,
+            serialization.NoEncryption(),
+        )
+        created = _created_of(content)
+        if created is None:
+            msg = f"{name}: no creation time before the key"
+            raise ValueError(msg)
+        signing_key = _parse_key(name, plain, created=created)
+        if self._directory is not None:
+            _write_key_file(self._directory, signing_key)
+        self._add(signing_key)
+        return signing_key.kid
+
     def purpose_of(self, kid: str) -> str:
         """The purpose (`"pointer"` or `"status"`) whose key has this kid."""
         try:
@@ -135,15 +205,7 @@ class KeyRing:
         """Every public key, active and retired, as a JWK Set (no private members)."""
         return {
             "keys": [
-                {
-                    "kty": "EC",
-                    "crv": k.key["crv"],
-                    "x": k.key["x"],
-                    "y": k.key["y"],
-                    "kid": k.kid,
-                    "alg": _SIGNING_ALG,
-                    "use": "sig",
-                }
+                _public_jwk(k)
                 for k in sorted(self._by_kid.values(), key=lambda k: (k.purpose, k.created))
             ]
         }
@@ -317,10 +379,13 @@ def read_access_token(
     fields |= {"dept": claims.get("dept"), "district": claims.get("district")}
     if not all(v is None or isinstance(v, str) for v in fields.values()):
         raise TokenInvalid("malformed token")
+    role = fields["role"] or ""
+    if role not in ROLES:
+        raise TokenInvalid(f"bad actor: unknown role {role!r}")
     try:
         return Actor(
             id=fields["sub"] or "",
-            role=fields["role"] or "",
+            role=Role(role),
             department=fields["dept"],
             district=fields["district"],
         )
@@ -338,7 +403,7 @@ def _check_purpose(purpose: str) -> None:
         raise ValueError(msg)
 
 
-def _is_int(value: object) -> bool:
+def _is_int(value: object) -> TypeGuard[int]:
     # JSON true would pass isinstance(int); a print version or a time is never a boolean.
     return isinstance(value, int) and not isinstance(value, bool)
 
@@ -399,15 +464,35 @@ def _check_times(
         raise TokenInvalid(f"bad claim: {exc.claim}") from None
 
 
+def _public_jwk(signing_key: _SigningKey) -> dict[str, str]:
+    key = signing_key.key
+    return {
+        "kty": "EC",
+        "crv": str(key["crv"]),
+        "x": str(key["x"]),
+        "y": str(key["y"]),
+        "kid": signing_key.kid,
+        "alg": _SIGNING_ALG,
+        "use": "sig",
+    }
+
+
+def _file_name(signing_key: _SigningKey) -> str:
+    return f"{signing_key.purpose}-{signing_key.kid}.pem"
+
+
 def _read_key_file(path: Path) -> _SigningKey:
-    purpose, _, kid = path.stem.partition("-")
-    _check_purpose(purpose)
     text = path.read_bytes()
-    created = _created_of(text) or path.stat().st_mtime_ns
+    return _parse_key(path.name, text, created=_created_of(text) or path.stat().st_mtime_ns)
+
+
+def _parse_key(name: str, text: bytes, *, created: int) -> _SigningKey:
+    purpose, _, kid = name.removesuffix(".pem").partition("-")
+    _check_purpose(purpose)
     key = ECKey.import_key(text, {"kid": kid, "alg": _SIGNING_ALG, "use": "sig"})
     if key.thumbprint()[:_KID_LENGTH] != kid:
         # A renamed or swapped file must not sign under another key's identity.
-        msg = f"{path.name}: key does not match the kid in its file name"
+        msg = f"{name}: key does not match the kid in its file name"
         raise ValueError(msg)
     return _SigningKey(purpose=purpose, kid=kid, created=created, key=key)
 
@@ -424,7 +509,7 @@ def _created_of(text: bytes) -> int | None:
 def _write_key_file(directory: Path, signing_key: _SigningKey) -> None:
     preamble = f"{_CREATED_PREFIX}{signing_key.created}\n".encode()
     body = preamble + signing_key.key.as_pem(private=True)
-    target = directory / f"{signing_key.purpose}-{signing_key.kid}.pem"
+    target = directory / _file_name(signing_key)
     # mkstemp creates the file 0600; os.replace makes the key appear whole or not at all.
     fd, tmp = tempfile.mkstemp(dir=directory, prefix=".", suffix=".tmp")
     try:

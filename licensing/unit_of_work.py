@@ -18,16 +18,19 @@ from eventsourcing.domain import Aggregate
 from eventsourcing.persistence import IntegrityError
 
 from domain.acceptance import credit_snapshot, default_expiry
+from domain.actor import Actor
 from domain.bundle import BundleApplication
 from domain.china import today_in_china
 from domain.credit import CreditRecord
-from domain.errors import NotFound
+from domain.errors import InvalidParam, NotFound, PreconditionFailed, ValidationFailed
 from domain.payloads import CreditSnapshot
 from domain.permit import Permit
 from domain.registration import BusinessRegistration
 from domain.text import check_event
 from licensing.calendar import WorkingCalendar
 from licensing.catalogue import Catalogue
+from licensing.conditions import AnsweredRequest, Conditions
+from licensing.conditions import current as current_conditions
 from licensing.store import EventStore
 
 P = ParamSpec("P")
@@ -41,11 +44,13 @@ ATTEMPTS = 40
 
 @dataclass(frozen=True)
 class Receipt:
-    """What a command hands back: the thing it acted on and its position in the event log."""
+    """What a command hands back: the thing it acted on and its position in the event log
+    (0 for a request answered before: nothing new was written)."""
 
     id: UUID
     uscc: str
     position: int
+    replayed: bool = False
 
 
 class Subject(Protocol):
@@ -102,6 +107,14 @@ class Licensing:
             Permit,
             f"business {uscc} has no permit {permit_type}",
         )
+
+    def answered(self, caller: str, key: str) -> AnsweredRequest | None:
+        """The request answered under this idempotency key, if there was one."""
+        try:
+            record: Aggregate = self.store.repository.get(AnsweredRequest.create_id(caller, key))
+        except AggregateNotFoundError:
+            return None
+        return record if isinstance(record, AnsweredRequest) else None
 
     def credit_record(self, uscc: str) -> CreditRecord | None:
         """None for a business never listed: its record opens with its first listing."""
@@ -202,13 +215,35 @@ def command(
 ) -> Callable[Concatenate[Licensing, P], Receipt]:
     """Make a handler `(uow, …) -> what it acted on` a command `(licensing, …) -> Receipt`:
     a fresh unit of work per attempt, committed at the end, the whole handler re-run when a
-    concurrent change got there first (the store refuses the stale version)."""
+    concurrent change got there first (the store refuses the stale version). The request's
+    conditions are kept in the same transaction: an idempotency key answered before gives
+    the first receipt again, and a precondition on the version the caller saw is checked
+    against the version the command found."""
 
     @functools.wraps(handler)
     def run(licensing: Licensing, /, *args: P.args, **kwargs: P.kwargs) -> Receipt:
+        asked = current_conditions() or Conditions()
+        actor = kwargs.get("actor")
+        caller = f"{actor.role}:{actor.id}" if isinstance(actor, Actor) else None
         for attempt in range(ATTEMPTS):
+            if caller and asked.idempotency_key:
+                earlier = licensing.answered(caller, asked.idempotency_key)
+                if earlier is not None:
+                    return _replay(earlier, asked)
             uow = UnitOfWork(licensing)
             subject = handler(uow, *args, **kwargs)
+            if asked.if_match is not None:
+                _check_precondition(uow, subject, asked.if_match)
+            if caller and asked.idempotency_key and asked.fingerprint:
+                uow.add(
+                    AnsweredRequest(
+                        caller=caller,
+                        key=asked.idempotency_key,
+                        fingerprint=asked.fingerprint,
+                        subject_id=subject.id,
+                        uscc=subject.uscc,
+                    )
+                )
             try:
                 position = uow.commit()
             except IntegrityError:
@@ -220,3 +255,42 @@ def command(
         raise AssertionError  # pragma: no cover
 
     return run
+
+
+def _replay(earlier: AnsweredRequest, asked: Conditions) -> Receipt:
+    """The first answer again; the same key for another request is the caller's mistake."""
+    if earlier.fingerprint != asked.fingerprint:
+        problem = "was used for another request; a new request needs a new key"
+        raise ValidationFailed([InvalidParam("Idempotency-Key", problem)])
+    return Receipt(id=earlier.subject_id, uscc=earlier.uscc, position=0, replayed=True)
+
+
+def entity_tag(version: int) -> str:
+    """The entity tag of a resource at `version` (an application's, a credit record's, or a
+    licence's: the events of its registration, permits and credit record)."""
+    return f'"v{version}"'
+
+
+def _original(aggregate: Aggregate) -> int:
+    """The version an aggregate had before this command."""
+    return aggregate.version - len(aggregate.pending_events)
+
+
+def _check_precondition(uow: UnitOfWork, subject: Subject, if_match: str) -> None:
+    """If-Match: act only on the version the caller saw (`*`: on any existing version)."""
+    if if_match.strip() == "*":
+        return
+    if isinstance(subject, BundleApplication | CreditRecord):
+        version = _original(subject)
+    else:  # a registration or a permit: the resource is the licence they make up
+        registration = uow.registration(subject.uscc)
+        record = uow.licensing.credit_record(subject.uscc)
+        version = (
+            _original(registration)
+            + sum(_original(uow.permit(subject.uscc, t)) for t in registration.permit_types)
+            + (record.version if record else 0)
+        )
+    tags = [tag.strip().removeprefix("W/") for tag in if_match.split(",")]
+    if entity_tag(version) not in tags:
+        msg = f"the resource is at {entity_tag(version)}, not {if_match.strip()}; read it again"
+        raise PreconditionFailed(msg)

@@ -162,6 +162,27 @@ class ReadModel(TrackingRecorder, ABC):
             msg = f"position of {tracking.application_name} is no longer {after}"
             raise PositionMoved(msg)
 
+    def rebuild(self, application_name: str, batches: Iterator[tuple[Sequence[Any], int]]) -> int:
+        """Empty every table and replay `batches` (events, position reached), all in one
+        transaction. For a read model nobody reads while it is built (the backup's check
+        copy); the live one is rebuilt beside itself by `Projector.rebuild`."""
+        count = 0
+        position = 0
+        with self._transaction(commit=True) as cursor:
+            sql = self._sql(cursor)
+            sql.execute(
+                "DELETE FROM {tracking} WHERE application_name = :name", {"name": application_name}
+            )
+            for table in TABLES:
+                sql.execute(f"DELETE FROM {{{table}}}")
+            for events, reached in batches:
+                self._apply(sql, events)
+                count += len(events)
+                position = reached
+            if position:
+                self._advance(sql, Tracking(application_name, position), after=0)
+        return count
+
     # A rebuild: shadow tables filled in batches under their own tracking name (so a second
     # run continues where a killed one got to), then swapped for the live ones at once.
 
@@ -290,6 +311,11 @@ class ReadModel(TrackingRecorder, ABC):
 
     def licence(self, uscc: str) -> dict[str, Any] | None:
         return self.read(lambda sql: licence.get_licence(sql, uscc))
+
+    def usccs(self) -> list[str]:
+        """Every licence's USCC, in order."""
+        rows = self.read(lambda sql: sql.all("SELECT uscc FROM {licences} ORDER BY uscc"))
+        return [row["uscc"] for row in rows]
 
     def tasks(self, department: str, **filters: Any) -> list[dict[str, Any]]:
         return self.read(lambda sql: worklist.list_tasks(sql, department, **filters))

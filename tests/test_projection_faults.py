@@ -26,6 +26,7 @@ from licensing.runtime import Runtime
 from licensing.settings import Settings
 from projections.errors import Poison
 from projections.projector import Projector
+from projections.skips import ProjectionSkips
 from tests.conftest import auth
 from tests.pg import PG
 from tests.stories import submission, submit
@@ -221,6 +222,10 @@ def test_in_a_failed_batch_every_event_before_the_poison_one_lands(runtime: Runt
     with pytest.raises(Poison):  # and again, the same, at the next look: no silent pass
         runtime.projector.catch_up()
     runtime.skip(poison, reason="duplicate registration written by hand", by="ops")
+    [recorded] = runtime.app.recorder.select_notifications(
+        start=runtime.app.recorder.max_notification_id(), limit=1
+    )
+    assert recorded.topic == get_topic(ProjectionSkips.Skipped)  # the skip is in the log
     assert runtime.projector.catch_up() == 2  # the skip record opened, and the skip: no rows
     assert runtime.projector.position > poison and runtime.projector.stuck is None
 

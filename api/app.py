@@ -8,8 +8,9 @@ from typing import Any
 
 from fastapi import FastAPI, Response
 
-from api import audit, credit, problems, public, registrar, review, window
+from api import audit, contract, credit, problems, public, registrar, review, window
 from api.conditions import RequestConditions
+from api.responses import Liveness, Readiness
 from licensing.runtime import Runtime
 from licensing.settings import Settings
 from projections.errors import describe
@@ -27,10 +28,17 @@ def create_app(runtime: Runtime) -> FastAPI:
         title="证照通 licensing API",
         version="0.1.0",
         summary="One window, one merged form, parallel department decisions, one live signed QR.",
+        description="Every error is an RFC 9457 problem document (`application/problem+json`); "
+        "a 422 names each invalid field in `errors`, and a request that fails writes nothing. "
+        "Staff operations take a bearer JWT and say which roles they admit.",
         lifespan=lifespan,
+        docs_url=None,  # served by api.contract, from the app's own files
+        redoc_url=None,
+        generate_unique_id_function=contract.operation_id,
     )
     app.state.runtime = runtime
     problems.install(app)
+    contract.install(app)
     app.add_middleware(RequestConditions)
     app.include_router(window.router)
     app.include_router(review.router)
@@ -39,7 +47,12 @@ def create_app(runtime: Runtime) -> FastAPI:
     app.include_router(credit.router)
     app.include_router(public.router)
 
-    @app.get("/livez", tags=["operations"], summary="Liveness: the process answers (no I/O)")
+    @app.get(
+        "/livez",
+        tags=["operations"],
+        summary="Liveness: the process answers (no I/O)",
+        response_model=Liveness,
+    )
     def livez() -> dict[str, str]:
         return {"status": "ok"}
 
@@ -47,30 +60,51 @@ def create_app(runtime: Runtime) -> FastAPI:
         """Ready when projection is not stuck and its lag is within the bound; the figures
         come from the runtime's Freshness, so a probe storm costs no query per probe."""
         bound = runtime.settings.ready_max_lag_seconds
-        body: dict[str, Any] = {"store": runtime.settings.store, "max_lag_seconds": bound}
+        body: dict[str, Any] = {
+            "store": runtime.settings.store,
+            "max_lag_seconds": bound,
+            "projected": None,
+            "head": None,
+            "lag": None,
+            "stuck": None,
+            "projector_in_process": runtime.projector.running,
+            "retrying": None,
+            "error": None,
+        }
+        if runtime.projector.error is not None:
+            body["retrying"] = describe(runtime.projector.error)
         try:
             lag = runtime.freshness.lag()
             seconds = runtime.freshness.seconds_behind()
-        except Exception as error:  # noqa: BLE001 — a probe says why, it does not raise
+        except Exception as error:  # a probe says why, it does not raise
             response.status_code = 503
             return {"status": "not ready", **body, "error": describe(error)}
         figures = lag.as_dict()
         figures["lag"]["seconds"] = round(seconds, 3)
-        if runtime.projector.error is not None:
-            figures["retrying"] = describe(runtime.projector.error)
         ready = lag.stuck is None and seconds <= bound
         response.status_code = 200 if ready else 503
-        return {"status": "ready" if ready else "not ready", **body, **figures}
+        return {**body, "status": "ready" if ready else "not ready", **figures}
+
+    # A probe's 503 is a state report with the same figures, not a problem with the request.
+    not_ready = {503: {"model": Readiness, "description": "stuck, lagging, or not measurable"}}
 
     @app.get(
         "/readyz",
         tags=["operations"],
         summary="Readiness: projection not stuck and its lag within the bound (else 503)",
+        response_model=Readiness,
+        responses=not_ready,  # type: ignore[arg-type]
     )
     def readyz(response: Response) -> dict[str, Any]:
         return readiness(response)
 
-    @app.get("/healthz", tags=["operations"], summary="The same as /readyz (older name)")
+    @app.get(
+        "/healthz",
+        tags=["operations"],
+        summary="The same as /readyz (its older name)",
+        response_model=Readiness,
+        responses=not_ready,  # type: ignore[arg-type]
+    )
     def healthz(response: Response) -> dict[str, Any]:
         return readiness(response)
 

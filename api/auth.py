@@ -2,17 +2,23 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from typing import Annotated
 
-from fastapi import Depends, HTTPException, Request
-from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
+from fastapi import Depends, HTTPException, Request, Security
+from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer, SecurityScopes
 
 from domain.actor import Actor
 from licensing.runtime import Runtime
 from licensing.signing import TokenInvalid, read_access_token
 
-_bearer = HTTPBearer(auto_error=False, description="JWT from `licensing tokens mint`")
+_bearer = HTTPBearer(
+    auto_error=False,
+    scheme_name="bearer",
+    bearerFormat="JWT",
+    description="An HS256 JWT (`licensing tokens mint`) with `iss`, `sub` (who), `role` (clerk, "
+    "department, registrar, credit or admin), `dept` for a department, `district` for a "
+    "clerk, and `exp`. Each operation says which roles it admits.",
+)
 
 
 def runtime(request: Request) -> Runtime:
@@ -33,25 +39,28 @@ def current_actor(
         raise HTTPException(401, f"bearer token refused: {error}", headers=challenge) from None
 
 
-def role(*allowed: str) -> Callable[..., Actor]:
-    """A dependency admitting only actors in one of `allowed` roles."""
-
-    def check(actor: Annotated[Actor, Depends(current_actor)]) -> Actor:
-        if actor.role not in allowed:
-            raise HTTPException(
-                403, f"role {actor.role!r} may not do this; needs {' or '.join(allowed)}"
-            )
-        return actor
-
-    return check
+def admitted(
+    security_scopes: SecurityScopes, actor: Annotated[Actor, Depends(current_actor)]
+) -> Actor:
+    """The actor, if its role is one of the route's scopes. The scopes are the roles the
+    route's OpenAPI operation publishes in its security requirement, so the roles a route
+    checks and the roles it documents are one list."""
+    allowed = security_scopes.scopes
+    if actor.role not in allowed:
+        raise HTTPException(
+            403, f"role {actor.role!r} may not do this; needs {' or '.join(allowed)}"
+        )
+    return actor
 
 
 # Who may call a route, by role: one alias per kind of caller.
-Clerk = Annotated[Actor, Depends(role("clerk"))]
-Reviewer = Annotated[Actor, Depends(role("department"))]
-Registrar = Annotated[Actor, Depends(role("registrar"))]
-CreditOfficer = Annotated[Actor, Depends(role("credit"))]
-Staff = Annotated[Actor, Depends(role("clerk", "department", "registrar", "credit", "admin"))]
+Clerk = Annotated[Actor, Security(admitted, scopes=["clerk"])]
+Reviewer = Annotated[Actor, Security(admitted, scopes=["department"])]
+Registrar = Annotated[Actor, Security(admitted, scopes=["registrar"])]
+CreditOfficer = Annotated[Actor, Security(admitted, scopes=["credit"])]
+Staff = Annotated[
+    Actor, Security(admitted, scopes=["clerk", "department", "registrar", "credit", "admin"])
+]
 # A business objects to a credit listing through the window or the credit office itself.
-Objector = Annotated[Actor, Depends(role("clerk", "credit"))]
+Objector = Annotated[Actor, Security(admitted, scopes=["clerk", "credit"])]
 RuntimeDep = Annotated[Runtime, Depends(runtime)]

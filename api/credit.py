@@ -2,38 +2,20 @@
 
 from __future__ import annotations
 
-from typing import Any, Literal
+from typing import Any
 
 from fastapi import APIRouter, Response
-from pydantic import Field
 
 from api.auth import CreditOfficer, Objector, RuntimeDep, Staff
-from api.schemas import Strict, Text
+from api.problems import documented
+from api.responses import CreditRecord
+from api.schemas import ListingIn, ListingObjectionIn, ObjectionDecisionIn, RemovalIn
 from licensing import credit
 from licensing.unit_of_work import Receipt
 from projections.views import credit_record
 
 router = APIRouter(prefix="/api/v1/credit", tags=["credit"])
-
-
-class ListingIn(Strict):
-    list: Literal["abnormal_operations", "serious_dishonesty", "commitment_blacklist"]
-    grounds: Text
-    legal_basis: Text
-
-
-class ObjectionIn(Strict):
-    grounds: Text
-
-
-class ObjectionDecisionIn(Strict):
-    upheld: bool = Field(description="true: the objection succeeds and the listing is removed")
-    reason: Text
-
-
-class RemovalIn(Strict):
-    reason: Text
-    repaired: bool = Field(description="true: 信用修复; false: removed at the end of its period")
+_LISTING_STATE = "The listing's state does not allow this act"
 
 
 def _record(rt: RuntimeDep, uscc: str) -> dict[str, Any]:
@@ -46,12 +28,24 @@ def _settled(rt: RuntimeDep, receipt: Receipt) -> dict[str, Any]:
     return _record(rt, receipt.uscc)
 
 
-@router.get("/{uscc}", summary="A business's credit listings and what they bar it from")
-def get_record(uscc: str, actor: Staff, rt: RuntimeDep) -> dict[str, Any]:
+@router.get(
+    "/{uscc}",
+    summary="A business's credit listings and what they bar it from",
+    description="A business never listed has an empty record.",
+    response_model=CreditRecord,
+)
+def get_credit_record(uscc: str, actor: Staff, rt: RuntimeDep) -> dict[str, Any]:
     return _record(rt, uscc)
 
 
-@router.post("/{uscc}/listings", status_code=201, summary="List a business (grounds, legal basis)")
+@router.post(
+    "/{uscc}/listings",
+    status_code=201,
+    summary="List a business (grounds, legal basis)",
+    description="Answers with the record and the new listing's `Location`.",
+    response_model=CreditRecord,
+    responses=documented((404, "No business with this USCC"), (409, "Already on that list"), 422),
+)
 def list_business(
     uscc: str, body: ListingIn, actor: CreditOfficer, rt: RuntimeDep, response: Response
 ) -> dict[str, Any]:
@@ -72,9 +66,14 @@ def list_business(
     return answer
 
 
-@router.post("/{uscc}/listings/{listing_id}/objection", summary="异议: the business objects")
-def object_to(
-    uscc: str, listing_id: str, body: ObjectionIn, actor: Objector, rt: RuntimeDep
+@router.post(
+    "/{uscc}/listings/{listing_id}/objection",
+    summary="异议: the business objects",
+    response_model=CreditRecord,
+    responses=documented(404, (409, _LISTING_STATE), 422),
+)
+def object_to_listing(
+    uscc: str, listing_id: str, body: ListingObjectionIn, actor: Objector, rt: RuntimeDep
 ) -> dict[str, Any]:
     receipt = credit.object_to_listing(
         rt.licensing, uscc=uscc, listing_id=listing_id, actor=actor, grounds=body.grounds
@@ -82,8 +81,13 @@ def object_to(
     return _settled(rt, receipt)
 
 
-@router.post("/{uscc}/listings/{listing_id}/objection-decision", summary="Decide an objection")
-def decide(
+@router.post(
+    "/{uscc}/listings/{listing_id}/objection-decision",
+    summary="Decide an objection",
+    response_model=CreditRecord,
+    responses=documented(404, (409, "No objection is pending"), 422),
+)
+def decide_listing_objection(
     uscc: str, listing_id: str, body: ObjectionDecisionIn, actor: CreditOfficer, rt: RuntimeDep
 ) -> dict[str, Any]:
     receipt = credit.decide_listing_objection(
@@ -98,9 +102,12 @@ def decide(
 
 
 @router.post(
-    "/{uscc}/listings/{listing_id}/removal", summary="信用修复 or removal after the period"
+    "/{uscc}/listings/{listing_id}/removal",
+    summary="信用修复 or removal after the period",
+    response_model=CreditRecord,
+    responses=documented(404, (409, "Removed already"), 422),
 )
-def remove(
+def remove_listing(
     uscc: str, listing_id: str, body: RemovalIn, actor: CreditOfficer, rt: RuntimeDep
 ) -> dict[str, Any]:
     receipt = credit.remove_listing(

@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, Literal
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
+from pydantic import BaseModel, ConfigDict, Field
+from pydantic.json_schema import SkipJsonSchema
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
+from api.schemas import UNION_TAGS
 from domain.errors import (
     Conflict,
     DomainError,
@@ -19,6 +22,79 @@ from domain.errors import (
 )
 
 PROBLEM_JSON = "application/problem+json"
+
+
+def _absent_not_null(schema: dict[str, Any]) -> None:
+    schema.pop("default", None)
+
+
+def _optional(description: str) -> Any:
+    """A member left out of the document when there is nothing to say; never sent as null."""
+    return Field(default=None, description=description, json_schema_extra=_absent_not_null)
+
+
+class FieldError(BaseModel):
+    """One thing wrong with the request."""
+
+    model_config = ConfigDict(extra="forbid", populate_by_name=True)
+
+    name: str = Field(
+        description="the field, dotted for a nested one (`business.uscc`, `deficiencies.0.material`)"
+    )
+    in_: Literal["body", "query", "path", "header", "cookie"] = Field(
+        alias="in", description="where the request carries it"
+    )
+    pointer: str | SkipJsonSchema[None] = _optional(
+        "JSON Pointer into the body, as a URI fragment (body fields only)"
+    )
+    detail: str = Field(description="what is wrong with it")
+
+
+class Problem(BaseModel):
+    """An RFC 9457 problem document: every error answer, under `application/problem+json`."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    type: str = Field(
+        description="what kind of problem: `/problems/` and one of invalid-input, not-found, "
+        "conflict, forbidden, unauthorized, bad-request, internal …",
+        examples=["/problems/not-found"],
+    )
+    title: str = Field(description="that kind of problem in a few words")
+    status: int = Field(description="the HTTP status code")
+    detail: str = Field(description="this occurrence, for a person to read")
+    instance: str | SkipJsonSchema[None] = _optional("the path that was requested")
+    errors: list[FieldError] | SkipJsonSchema[None] = _optional("on 422: each invalid field, named")
+
+
+# What each error status means, wherever a route documents it.
+_MEANINGS = {
+    400: "The request is refused as it stands",
+    401: "No bearer token, or one that is forged, expired or from another issuer",
+    403: "The caller's role or department may not do this",
+    404: "Nothing by that name or id",
+    409: "The request does not fit the current state; nothing was written",
+    412: "If-Match names another version than the resource has now; nothing was written",
+    422: "Invalid fields, each named in `errors`; nothing was written",
+}
+
+
+def documented(
+    *answers: int | tuple[int, str], page: bool = False
+) -> dict[int | str, dict[str, Any]]:
+    """`responses=` for a route's error answers, each a problem document: a status, or a
+    status and what it means for this route. `page`: a browser gets an HTML page instead."""
+    documented: dict[int | str, dict[str, Any]] = {}
+    for answer in answers:
+        status, meaning = answer if isinstance(answer, tuple) else (answer, _MEANINGS[answer])
+        content: dict[str, Any] = {
+            PROBLEM_JSON: {"schema": {"$ref": "#/components/schemas/Problem"}}
+        }
+        if page:
+            content["text/html"] = {"schema": {"type": "string"}}
+        documented[status] = {"description": meaning, "content": content}
+    return documented
+
 
 _DOMAIN_STATUS: list[tuple[type[DomainError], int, str, str]] = [
     (ValidationFailed, 422, "invalid-input", "The request has invalid fields"),
@@ -51,16 +127,14 @@ def problem(
     errors: list[dict[str, Any]] | None = None,
     headers: dict[str, str] | None = None,
 ) -> JSONResponse:
-    body: dict[str, Any] = {
-        "type": f"/problems/{slug}",
-        "title": title,
-        "status": status,
-        "detail": detail,
-    }
-    if instance:
-        body["instance"] = instance
-    if errors:
-        body["errors"] = errors
+    body = Problem(
+        type=f"/problems/{slug}",
+        title=title,
+        status=status,
+        detail=detail,
+        instance=instance or None,
+        errors=[FieldError.model_validate(e) for e in errors] if errors else None,
+    ).model_dump(mode="json", by_alias=True, exclude_none=True)
     return JSONResponse(body, status_code=status, media_type=PROBLEM_JSON, headers=headers)
 
 
@@ -72,9 +146,14 @@ def field_error(name: str, detail: str, *, location: str = "body") -> dict[str, 
     return entry
 
 
-# The tags of the request bodies that are unions told apart by one field (decision outcome,
-# acceptance decision): pydantic puts the tag into an error's path; the client never sent it.
-UNION_TAGS = ("approve", "refuse", "accept", "not_accept")
+def _outside_closed_set(exc: RequestValidationError) -> bool:
+    """A path segment outside its closed set (`qr.gif`) names no resource, like an unknown
+    path: that is a 404, not an invalid request."""
+    errors = exc.errors()
+    return bool(errors) and all(
+        e.get("loc", ("",))[0] == "path" and e.get("type") in ("enum", "literal_error")
+        for e in errors
+    )
 
 
 def install(app: FastAPI) -> None:
@@ -82,6 +161,13 @@ def install(app: FastAPI) -> None:
 
     @app.exception_handler(RequestValidationError)
     async def _invalid_request(request: Request, exc: RequestValidationError) -> JSONResponse:
+        if _outside_closed_set(exc):
+            named = "; ".join(
+                f"no {e['loc'][-1]} {e.get('input')!r}: {e.get('msg')}" for e in exc.errors()
+            )
+            return problem(
+                404, slug="not-found", title="Not found", detail=named, instance=request.url.path
+            )
         errors = []
         for error in exc.errors():
             location, *path = [str(part) for part in error.get("loc", ())] or ["body"]
@@ -136,7 +222,7 @@ def install(app: FastAPI) -> None:
         # Still a problem document; the traceback goes to the log, not to the client.
         import logging
 
-        logging.getLogger("api").exception("unhandled error on %s", request.url.path)
+        logging.getLogger("api").error("unhandled error on %s", request.url.path, exc_info=exc)
         return problem(
             500,
             slug="internal",

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import date, datetime, time, timedelta
+from enum import StrEnum
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -12,6 +13,8 @@ from fastapi.templating import Jinja2Templates
 
 from api.answers import public_licence
 from api.auth import RuntimeDep
+from api.problems import documented
+from api.responses import Jwks, LiveLicence, PastLicence, StatusAnswer
 from domain.china import CHINA, day_in_china, today_in_china
 from domain.errors import InvalidParam, NotFound, ValidationFailed
 from domain.uscc import validate_uscc
@@ -69,8 +72,29 @@ def _moment(as_of: str) -> datetime:
     return moment if moment.tzinfo else moment.replace(tzinfo=BEIJING)
 
 
+# The public read path answers with a ready response (FastAPI does not validate it again):
+# its models document the body, and the contract tests check real answers against them.
+_TAG = '`"v"` and the licence version: send it back in If-None-Match'
+_ETAG = {"description": _TAG, "schema": {"type": "string"}}
+_LICENCE_HEADERS = {
+    "ETag": {"description": f"{_TAG} (the live licence only)", "schema": {"type": "string"}},
+    "Cache-Control": {
+        "description": "`no-store` live; `public, max-age=60` as of a past instant",
+        "schema": {"type": "string"},
+    },
+}
+
+
 @router.get(
-    "/api/v1/licences/{uscc}", summary="The live licence with every permit, or as of a past instant"
+    "/api/v1/licences/{uscc}",
+    summary="The live licence with every permit, or as of a past instant",
+    description="Live: with links to its QR code and scan page. With `as_of`: the licence "
+    "as it stood then, replayed from the events, with `requested_as_of`.",
+    response_model=LiveLicence | PastLicence,
+    responses={
+        200: {"description": "The licence", "headers": _LICENCE_HEADERS},
+        **documented((404, "No licence with this USCC (or not a valid USCC)"), 422),
+    },
 )
 def get_licence(
     uscc: str,
@@ -105,19 +129,34 @@ def get_licence(
     return JSONResponse(body, headers={**NO_STORE, "ETag": f'"v{row["version"]}"'})
 
 
+class QrFormat(StrEnum):
+    PNG = "png"
+    SVG = "svg"
+
+
+_QR = {QrFormat.PNG: (qr_png, "image/png"), QrFormat.SVG: (qr_svg, "image/svg+xml")}
+
+
 @router.get(
     "/api/v1/licences/{uscc}/qr.{fmt}",
     summary="The licence's QR code (PNG or SVG): a signed pointer to the live status page",
-    responses={200: {"content": {"image/png": {}, "image/svg+xml": {}}}},
+    response_class=Response,
+    responses={
+        200: {
+            "description": "The QR code: `qr.png` a PNG image, `qr.svg` an SVG document",
+            "content": {
+                "image/png": {"schema": {"type": "string", "format": "binary"}},
+                "image/svg+xml": {"schema": {"type": "string"}},
+            },
+        },
+        **documented((404, "No licence with this USCC, or a format other than png or svg")),
+    },
 )
-def get_qr(uscc: str, fmt: str, rt: RuntimeDep) -> Response:
-    if fmt not in ("png", "svg"):
-        raise HTTPException(404, f"no QR format {fmt!r}; use png or svg")
+def get_qr(uscc: str, fmt: QrFormat, rt: RuntimeDep) -> Response:
     row = _load(rt, uscc)
+    render, media_type = _QR[fmt]
     url = rt.verification_url(row["uscc"], row["print_version"])
-    if fmt == "png":
-        return Response(qr_png(url), media_type="image/png", headers=NO_STORE)
-    return Response(qr_svg(url), media_type="image/svg+xml", headers=NO_STORE)
+    return Response(render(url), media_type=media_type, headers=NO_STORE)
 
 
 def _wants_json(request: Request) -> bool:
@@ -152,8 +191,27 @@ def _scanned(rt: Runtime, token: str) -> tuple[Pointer, dict[str, Any]]:
     return pointer, row
 
 
-@router.get("/v/{token}", summary="Scan target: live status as a mobile page or as signed JSON")
-def verify(token: str, request: Request, rt: RuntimeDep) -> Response:
+@router.get(
+    "/v/{token}",
+    summary="Scan target: live status as a mobile page or as signed JSON",
+    description="A browser gets the mobile page (HTML, zh-CN first). `Accept: application/json` "
+    "gets the status document and the same signed (verify it with the JWKS); refusals then "
+    "come as problem documents instead of pages.",
+    response_model=StatusAnswer,
+    responses={
+        200: {
+            "description": "The live status",
+            "content": {"text/html": {"schema": {"type": "string"}}},
+            "headers": {"ETag": _ETAG},
+        },
+        **documented(
+            (400, "The code is refused: forged, tampered, expired, of another issuer or purpose"),
+            (404, "A genuine code, but no licence with its USCC"),
+            page=True,
+        ),
+    },
+)
+def scan(token: str, request: Request, rt: RuntimeDep) -> Response:
     wants_json = _wants_json(request)
     try:
         pointer, row = _scanned(rt, token)
@@ -176,10 +234,11 @@ def verify(token: str, request: Request, rt: RuntimeDep) -> Response:
 
 
 @router.get(
-    "/.well-known/jwks.json", summary="Public keys that verify our pointers and status documents"
+    "/.well-known/jwks.json",
+    summary="Public keys that verify our pointers and status documents",
+    response_model=Jwks,
 )
-def jwks(rt: RuntimeDep) -> JSONResponse:
-    return JSONResponse(
-        rt.keys.jwks(),
-        headers={"Cache-Control": "public, max-age=300", "Access-Control-Allow-Origin": "*"},
-    )
+def get_jwks(rt: RuntimeDep, response: Response) -> dict[str, Any]:
+    response.headers["Cache-Control"] = "public, max-age=300"
+    response.headers["Access-Control-Allow-Origin"] = "*"
+    return rt.keys.jwks()

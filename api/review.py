@@ -3,25 +3,30 @@ permits it issued (先证后核, 整改, 暂停, 恢复, 吊销, 注销)."""
 
 from __future__ import annotations
 
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any
 from uuid import UUID
 
 from fastapi import APIRouter, HTTPException, Query
 
 from api.answers import answer_with_application, answer_with_licence
 from api.auth import Reviewer, RuntimeDep
+from api.problems import documented
+from api.responses import Application, CommitmentsToVerify, Licence, Worklist
 from api.schemas import (
     ApproveIn,
+    ConfirmedIn,
     Decision,
+    DefectsIn,
     FindingIn,
     Reasoned,
     ReasonedWithBasis,
     RectificationIn,
+    RectifiedIn,
     SupplementRequestIn,
     VerificationIn,
 )
 from domain.actor import Actor
-from domain.errors import InvalidParam, ValidationFailed
+from domain.bundle import TaskState
 from licensing import review
 from projections.views import commitments_to_verify, department_worklist
 
@@ -34,22 +39,24 @@ def _own(actor: Actor, department: str) -> None:
         raise HTTPException(403, msg)
 
 
-@router.get("/departments/{department}/tasks", summary="A department's worklist, oldest first")
-def worklist(
+# A department acts on its own tasks and permits only; another's are 403.
+_OWN = "Only the department's own (another department's: 403)."
+_STATE = "The task is not awaiting this act (decided, paused, or its inspection is pending)"
+_PERMIT_STATE = "The permit's status does not allow this act"
+
+
+@router.get(
+    "/departments/{department}/tasks",
+    summary="A department's worklist, soonest due first",
+    description=_OWN,
+    response_model=Worklist,
+    responses=documented((404, "No such department"), 422),
+)
+def get_worklist(
     department: str,
     actor: Reviewer,
     rt: RuntimeDep,
-    state: Literal[
-        "queued",
-        "approved",
-        "refused",
-        "filed",
-        "approved_on_commitment",
-        "informed",
-        "supplement_requested",
-        "withdrawn",
-    ]
-    | None = None,
+    state: TaskState | None = None,
     overdue: Annotated[
         bool, Query(description="only undecided tasks past their promised date")
     ] = False,
@@ -69,8 +76,10 @@ def worklist(
 @router.get(
     "/departments/{department}/verifications",
     summary="先证后核: permits granted on commitment that the department must still verify",
+    description=_OWN,
+    response_model=CommitmentsToVerify,
 )
-def verifications(department: str, actor: Reviewer, rt: RuntimeDep) -> dict[str, Any]:
+def get_verifications(department: str, actor: Reviewer, rt: RuntimeDep) -> dict[str, Any]:
     _own(actor, department)
     permits = rt.view.verifications(department)
     return commitments_to_verify(permits, department=department, today=rt.licensing.today())
@@ -79,8 +88,11 @@ def verifications(department: str, actor: Reviewer, rt: RuntimeDep) -> dict[str,
 @router.post(
     "/applications/{application_id}/tasks/{permit_type}/decision",
     summary="Approve (number, validity) or refuse (reason, legal basis) one's own task",
+    description=_OWN,
+    response_model=Application,
+    responses=documented(404, (409, _STATE), 422),
 )
-def decide(
+def decide_task(
     application_id: UUID, permit_type: str, body: Decision, actor: Reviewer, rt: RuntimeDep
 ) -> dict[str, Any]:
     if isinstance(body, ApproveIn):
@@ -110,6 +122,9 @@ def decide(
 @router.post(
     "/applications/{application_id}/tasks/{permit_type}/supplement-request",
     summary="Ask the applicant for more (pauses this task's clock until resubmission)",
+    description=_OWN,
+    response_model=Application,
+    responses=documented(404, (409, _STATE), 422),
 )
 def request_supplement(
     application_id: UUID,
@@ -132,8 +147,13 @@ def request_supplement(
 @router.post(
     "/applications/{application_id}/joint-decision",
     summary="合并受理: approve every task of one's own department in one act",
+    description=_OWN,
+    response_model=Application,
+    responses=documented(
+        404, (409, "Not on the fast track, or none of its tasks awaits a decision"), 422
+    ),
 )
-def joint_decision(application_id: UUID, actor: Reviewer, rt: RuntimeDep) -> dict[str, Any]:
+def decide_jointly(application_id: UUID, actor: Reviewer, rt: RuntimeDep) -> dict[str, Any]:
     receipt = review.approve_jointly(rt.licensing, application_id=application_id, actor=actor)
     return answer_with_application(rt, receipt)
 
@@ -141,6 +161,11 @@ def joint_decision(application_id: UUID, actor: Reviewer, rt: RuntimeDep) -> dic
 @router.post(
     "/applications/{application_id}/tasks/{permit_type}/inspection-finding",
     summary="Record one's own finding at the joint inspection",
+    description=_OWN,
+    response_model=Application,
+    responses=documented(
+        404, (409, "Not part of a scheduled joint inspection, or recorded already"), 422
+    ),
 )
 def record_finding(
     application_id: UUID, permit_type: str, body: FindingIn, actor: Reviewer, rt: RuntimeDep
@@ -161,8 +186,10 @@ def record_finding(
 
 @router.post(
     "/licences/{uscc}/permits/{permit_type}/suspension",
-    tags=["departments"],
     summary="Suspend one's own permit",
+    description=_OWN,
+    response_model=Licence,
+    responses=documented(404, (409, _PERMIT_STATE), 422),
 )
 def suspend_permit(
     uscc: str, permit_type: str, body: ReasonedWithBasis, actor: Reviewer, rt: RuntimeDep
@@ -182,8 +209,10 @@ def suspend_permit(
 
 @router.post(
     "/licences/{uscc}/permits/{permit_type}/resumption",
-    tags=["departments"],
     summary="Resume one's own permit",
+    description=_OWN,
+    response_model=Licence,
+    responses=documented(404, (409, _PERMIT_STATE), 422),
 )
 def resume_permit(
     uscc: str, permit_type: str, body: Reasoned, actor: Reviewer, rt: RuntimeDep
@@ -198,8 +227,10 @@ def resume_permit(
 
 @router.post(
     "/licences/{uscc}/permits/{permit_type}/revocation",
-    tags=["departments"],
     summary="Revoke one's own permit (吊销)",
+    description=_OWN,
+    response_model=Licence,
+    responses=documented(404, (409, _PERMIT_STATE), 422),
 )
 def revoke_permit(
     uscc: str, permit_type: str, body: ReasonedWithBasis, actor: Reviewer, rt: RuntimeDep
@@ -219,8 +250,10 @@ def revoke_permit(
 
 @router.post(
     "/licences/{uscc}/permits/{permit_type}/cancellation",
-    tags=["departments"],
     summary="Cancel one's own permit (注销)",
+    description=_OWN,
+    response_model=Licence,
+    responses=documented(404, (409, _PERMIT_STATE), 422),
 )
 def cancel_permit(
     uscc: str, permit_type: str, body: Reasoned, actor: Reviewer, rt: RuntimeDep
@@ -235,30 +268,25 @@ def cancel_permit(
 
 @router.post(
     "/licences/{uscc}/permits/{permit_type}/verification",
-    tags=["departments"],
     summary="先证后核: confirm a commitment, order rectification (整改中), or find it false (撤销)",
+    description=_OWN,
+    response_model=Licence,
+    responses=documented(404, (409, _PERMIT_STATE), 422),
 )
 def verify_commitment(
     uscc: str, permit_type: str, body: VerificationIn, actor: Reviewer, rt: RuntimeDep
 ) -> dict[str, Any]:
-    problems = []
-    if body.outcome != "confirmed" and not (body.findings or "").strip():
-        problems.append(InvalidParam("findings", f"required when the outcome is {body.outcome}"))
-    if body.outcome == "false" and not (body.legal_basis or "").strip():
-        problems.append(InvalidParam("legal_basis", "required to withdraw a permit"))
-    if problems:
-        raise ValidationFailed(problems)
-    if body.outcome == "confirmed":
+    if isinstance(body, ConfirmedIn):
         receipt = review.confirm_commitment(
             rt.licensing, uscc=uscc, permit_type=permit_type, actor=actor
         )
-    elif body.outcome == "defects":
+    elif isinstance(body, DefectsIn):
         receipt = review.order_rectification(
             rt.licensing,
             uscc=uscc,
             permit_type=permit_type,
             actor=actor,
-            findings=body.findings or "",
+            findings=body.findings,
             deadline=body.deadline,
         )
     else:
@@ -267,16 +295,18 @@ def verify_commitment(
             uscc=uscc,
             permit_type=permit_type,
             actor=actor,
-            findings=body.findings or "",
-            legal_basis=body.legal_basis or "",
+            findings=body.findings,
+            legal_basis=body.legal_basis,
         )
     return answer_with_licence(rt, receipt)
 
 
 @router.post(
     "/licences/{uscc}/permits/{permit_type}/rectification",
-    tags=["departments"],
     summary="Close a rectification: rectified (有效) or failed (不合格)",
+    description=_OWN,
+    response_model=Licence,
+    responses=documented(404, (409, _PERMIT_STATE), 422),
 )
 def close_rectification(
     uscc: str, permit_type: str, body: RectificationIn, actor: Reviewer, rt: RuntimeDep
@@ -288,8 +318,8 @@ def close_rectification(
             uscc=uscc,
             permit_type=permit_type,
             actor=actor,
-            passed=body.outcome == "rectified",
+            passed=isinstance(body, RectifiedIn),
             reason=body.reason,
-            legal_basis=body.legal_basis,
+            legal_basis=None if isinstance(body, RectifiedIn) else body.legal_basis,
         ),
     )

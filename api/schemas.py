@@ -4,30 +4,32 @@ from __future__ import annotations
 
 from datetime import date
 from decimal import Decimal
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any, Literal, get_args
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field
+from pydantic.fields import FieldInfo
 
+from domain import payloads
 from domain.text import clean
+from licensing.window import BusinessDetails
 
 
-def _text(max_length: int, *, min_length: int = 1, multiline: bool = False) -> Any:
-    """A string field the whole system can carry (domain/text.py): no control characters
-    (newlines and tabs only where `multiline`), no lone surrogates, NFC, trimmed, bounded."""
-    return Annotated[
-        str,
-        Field(min_length=min_length, max_length=max_length),
-        AfterValidator(lambda value: clean(value, multiline=multiline, max_length=max_length)),
-    ]
+def _clean(max_length: int, *, multiline: bool = False) -> AfterValidator:
+    """What makes a string field one the whole system can carry (domain/text.py): no control
+    characters (newlines and tabs only where `multiline`), no lone surrogates, NFC, trimmed."""
+    return AfterValidator(lambda value: clean(value, multiline=multiline, max_length=max_length))
 
 
-Text = _text(500)  # a reason, a legal basis, a material: one line
-Code = _text(64)  # a theme, a permit number, a version
-Name = _text(100, min_length=2)  # a business's name
-Person = _text(50)  # a person's name
-Paragraph = _text(2000, multiline=True)
-Statement = _text(4000, multiline=True)
-Note = _text(4000, min_length=0, multiline=True)
+# The string fields of every request, by what they hold and how long they may be.
+Text = Annotated[str, Field(min_length=1, max_length=500), _clean(500)]  # a reason, a basis
+Code = Annotated[str, Field(min_length=1, max_length=64), _clean(64)]  # a theme, a number
+Name = Annotated[str, Field(min_length=2, max_length=100), _clean(100)]  # a business's name
+Person = Annotated[str, Field(min_length=1, max_length=50), _clean(50)]  # a person's name
+Uscc = Annotated[str, Field(min_length=1, max_length=32), _clean(32)]  # checked by the domain
+Label = Annotated[str, Field(min_length=1, max_length=200), _clean(200)]  # a material, an email
+Paragraph = Annotated[str, Field(min_length=1, max_length=2000), _clean(2000, multiline=True)]
+Statement = Annotated[str, Field(min_length=1, max_length=4000), _clean(4000, multiline=True)]
+Note = Annotated[str, Field(min_length=0, max_length=4000), _clean(4000, multiline=True)]
 
 
 class Strict(BaseModel):
@@ -41,15 +43,29 @@ class LegalRepresentative(Strict):
     id_number: Annotated[str, Field(pattern=r"^[0-9]{17}[0-9X]$", description="居民身份证号码")]
     mobile: Annotated[str, Field(pattern=r"^1[0-9]{10}$")]
 
+    def payload(self) -> payloads.LegalRepresentative:
+        return {"name": self.name, "id_number": self.id_number, "mobile": self.mobile}
+
 
 class BusinessIn(Strict):
-    uscc: Annotated[_text(32), Field(description="统一社会信用代码")]
+    uscc: Annotated[Uscc, Field(description="统一社会信用代码")]
     name: Name
-    entity_type: Annotated[_text(40), Field(examples=["limited_company"])]
+    entity_type: Annotated[Code, Field(examples=["limited_company"])]
     legal_representative: LegalRepresentative
     domicile: Text
     business_scope: Paragraph
     registered_capital: Annotated[Decimal, Field(ge=0, max_digits=16, decimal_places=2)]
+
+    def details(self) -> BusinessDetails:
+        return BusinessDetails(
+            uscc=self.uscc,
+            name=self.name,
+            entity_type=self.entity_type,
+            legal_representative=self.legal_representative.payload(),
+            domicile=self.domicile,
+            business_scope=self.business_scope,
+            registered_capital=self.registered_capital,
+        )
 
 
 class ApplicantIn(Strict):
@@ -57,7 +73,7 @@ class ApplicantIn(Strict):
 
     contact_name: Person
     mobile: Annotated[str, Field(pattern=r"^1[0-9]{10}$")]
-    email: Annotated[_text(200), Field(pattern=r"^[^@\s]+@[^@\s]+\.[^@\s]+$")]
+    email: Annotated[Label, Field(pattern=r"^[^@\s]+@[^@\s]+\.[^@\s]+$")]
 
 
 class SignedLetter(Strict):
@@ -66,18 +82,24 @@ class SignedLetter(Strict):
     version: Code
     signed_by: Person
 
+    def payload(self) -> payloads.SignedCommitment:
+        return {"version": self.version, "signed_by": self.signed_by}
+
 
 class FastTrackIn(Strict):
     """守信快批: the chain headquarters applying for its store, and its written declaration."""
 
-    chain_hq_uscc: _text(32)
+    chain_hq_uscc: Uscc
     declaration: Statement
+
+    def payload(self) -> payloads.FastTrackRequest:
+        return {"chain_hq_uscc": self.chain_hq_uscc, "declaration": self.declaration}
 
 
 class DeficiencyIn(Strict):
     """容缺受理: a material accepted as missing, with the date the applicant promises it."""
 
-    material: _text(200)
+    material: Label
     supply_by: date
 
 
@@ -154,8 +176,10 @@ class ChangesIn(Strict):
     reason: Text
 
 
-class ObjectionIn(Strict):
-    objector: _text(200)
+class DeregistrationObjectionIn(Strict):
+    """An objection to a simple deregistration (简易注销) during its notice."""
+
+    objector: Label
     grounds: Text
 
 
@@ -163,19 +187,54 @@ class Empty(Strict):
     """No body fields; present so unknown fields are refused."""
 
 
-class VerificationIn(Strict):
-    """先证后核: the outcome of verifying a permit granted on commitment."""
+class ConfirmedIn(Strict):
+    """先证后核: the commitment was true; the permit stays 有效."""
 
-    outcome: Literal["confirmed", "defects", "false"]
-    findings: Paragraph | None = None
-    deadline: date | None = Field(default=None, description="for defects: rectify by this day")
-    legal_basis: Text | None = None
+    outcome: Literal["confirmed"]
 
 
-class RectificationIn(Strict):
-    outcome: Literal["rectified", "failed"]
+class DefectsIn(Strict):
+    """先证后核: defects found; the permit is 整改中 until they are put right."""
+
+    outcome: Literal["defects"]
+    findings: Paragraph
+    deadline: date | None = Field(
+        default=None,
+        description="rectify by this day (after today); by default the permit type's "
+        "rectification period, in working days",
+    )
+
+
+class FalseCommitmentIn(Strict):
+    """先证后核: the commitment was false; the permit is withdrawn (撤销, 无效) and the business
+    is put on the commitment blacklist."""
+
+    outcome: Literal["false"]
+    findings: Paragraph
+    legal_basis: Text
+
+
+VerificationIn = Annotated[
+    ConfirmedIn | DefectsIn | FalseCommitmentIn, Field(discriminator="outcome")
+]
+
+
+class RectifiedIn(Strict):
+    """The defects are put right: 有效 again."""
+
+    outcome: Literal["rectified"]
     reason: Text
-    legal_basis: Text | None = None
+
+
+class RectificationFailedIn(Strict):
+    """The rectification failed: 不合格."""
+
+    outcome: Literal["failed"]
+    reason: Text
+    legal_basis: Text
+
+
+RectificationIn = Annotated[RectifiedIn | RectificationFailedIn, Field(discriminator="outcome")]
 
 
 class SupplementRequestIn(Strict):
@@ -212,3 +271,48 @@ class JointInspectionIn(Strict):
 class FindingIn(Strict):
     outcome: Literal["pass", "fail"]
     notes: Note = ""
+
+
+# The credit office's bodies.
+
+
+ListCode = Literal["abnormal_operations", "serious_dishonesty", "commitment_blacklist"]
+
+
+class ListingIn(Strict):
+    list: ListCode
+    grounds: Text
+    legal_basis: Text
+
+
+class ListingObjectionIn(Strict):
+    """异议: the business objects to a credit listing."""
+
+    grounds: Text
+
+
+class ObjectionDecisionIn(Strict):
+    upheld: bool = Field(description="true: the objection succeeds and the listing is removed")
+    reason: Text
+
+
+class RemovalIn(Strict):
+    reason: Text
+    repaired: bool = Field(description="true: 信用修复; false: removed at the end of its period")
+
+
+def _tags(*unions: Any) -> frozenset[str]:
+    """The values of the field that tells the members of each discriminated union apart."""
+    tags: set[str] = set()
+    for union in unions:
+        members, info = get_args(union)
+        assert isinstance(info, FieldInfo) and isinstance(info.discriminator, str)
+        for model in get_args(members):
+            tags.update(get_args(model.model_fields[info.discriminator].annotation))
+    return frozenset(tags)
+
+
+# The tags of the bodies that are unions told apart by one field (decision outcome,
+# acceptance decision, verification and rectification outcome): pydantic puts the tag into
+# an error's path, though the client never sent it as a field.
+UNION_TAGS = _tags(Decision, AcceptanceIn, VerificationIn, RectificationIn)

@@ -9,6 +9,8 @@ from fastapi import APIRouter, Response
 
 from api.answers import answer_with_application
 from api.auth import Clerk, RuntimeDep
+from api.problems import documented
+from api.responses import Application, SupplementNotice, Theme, ThemeList
 from api.schemas import (
     AcceptanceIn,
     AcceptIn,
@@ -19,8 +21,7 @@ from api.schemas import (
 )
 from licensing import window
 from licensing.catalogue import Catalogue
-from licensing.window import BusinessDetails
-from projections.views import application_view
+from projections.views import application_view, supplement_notice
 
 router = APIRouter(prefix="/api/v1", tags=["window"])
 
@@ -29,7 +30,7 @@ def _theme_summary(catalogue: Catalogue, code: str) -> dict[str, Any]:
     return {**catalogue.theme_summary(code), "links": {"self": f"/api/v1/themes/{code}"}}
 
 
-@router.get("/themes", summary="Themed items (主题事项)")
+@router.get("/themes", summary="Themed items (主题事项)", response_model=ThemeList)
 def list_themes(rt: RuntimeDep) -> dict[str, Any]:
     return {
         "catalogue_version": rt.catalogue.version,
@@ -37,32 +38,44 @@ def list_themes(rt: RuntimeDep) -> dict[str, Any]:
     }
 
 
-@router.get("/themes/{code}", summary="A theme, its permits and its merged form (一表登记)")
+@router.get(
+    "/themes/{code}",
+    summary="A theme, its permits and its merged form (一表登记)",
+    response_model=Theme,
+    responses=documented(404),
+)
 def get_theme(code: str, rt: RuntimeDep) -> dict[str, Any]:
     return {**_theme_summary(rt.catalogue, code), **rt.catalogue.theme_outline(code)}
 
 
 @router.post(
-    "/applications", status_code=201, summary="Submit a themed bundle (one window, one form)"
+    "/applications",
+    status_code=201,
+    summary="Submit a themed bundle (one window, one form)",
+    description="Answers with the application and its `Location`. With `accept_now: false` it "
+    "is only received (收件): nothing is dispatched until its acceptance.",
+    response_model=Application,
+    responses=documented(
+        (
+            409,
+            "The business is on a credit list that bars the commitment route, 容缺 or the "
+            "fast track (the list and the date are named), or it cannot apply now",
+        ),
+        422,
+    ),
 )
-def submit(body: SubmissionIn, actor: Clerk, rt: RuntimeDep, response: Response) -> dict[str, Any]:
+def submit_application(
+    body: SubmissionIn, actor: Clerk, rt: RuntimeDep, response: Response
+) -> dict[str, Any]:
     receipt = window.submit(
         rt.licensing,
         theme=body.theme,
-        business=BusinessDetails(
-            uscc=body.business.uscc,
-            name=body.business.name,
-            entity_type=body.business.entity_type,
-            legal_representative=body.business.legal_representative.model_dump(),
-            domicile=body.business.domicile,
-            business_scope=body.business.business_scope,
-            registered_capital=body.business.registered_capital,
-        ),
+        business=body.business.details(),
         applicant=body.applicant.model_dump(),
         answers=body.answers,
         situation=body.situation,
-        commitments={code: letter.model_dump() for code, letter in body.commitments.items()},
-        fast_track=body.fast_track.model_dump() if body.fast_track else None,
+        commitments={code: letter.payload() for code, letter in body.commitments.items()},
+        fast_track=body.fast_track.payload() if body.fast_track else None,
         deficiencies=[d.model_dump() for d in body.deficiencies],
         actor=actor,
         accept_now=body.accept_now,
@@ -72,7 +85,12 @@ def submit(body: SubmissionIn, actor: Clerk, rt: RuntimeDep, response: Response)
     return application_view(rt.licensing.application(receipt.id))
 
 
-@router.get("/applications/{application_id}", summary="An application with each task's state")
+@router.get(
+    "/applications/{application_id}",
+    summary="An application with each task's state",
+    response_model=Application,
+    responses=documented(404, 422),
+)
 def get_application(application_id: UUID, actor: Clerk, rt: RuntimeDep) -> dict[str, Any]:
     return application_view(rt.licensing.application(application_id))
 
@@ -80,21 +98,18 @@ def get_application(application_id: UUID, actor: Clerk, rt: RuntimeDep) -> dict[
 @router.get(
     "/applications/{application_id}/supplement-notice",
     summary="一次性告知: every department's open request, as one notice to the applicant",
+    response_model=SupplementNotice,
+    responses=documented(404, 422),
 )
-def supplement_notice(application_id: UUID, actor: Clerk, rt: RuntimeDep) -> dict[str, Any]:
-    application = rt.licensing.application(application_id)
-    requests = application.supplement_notice()
-    return {
-        "application_id": str(application.id),
-        "uscc": application.uscc,
-        "departments": sorted({r["department"] for r in requests}),
-        "requests": requests,
-    }
+def get_supplement_notice(application_id: UUID, actor: Clerk, rt: RuntimeDep) -> dict[str, Any]:
+    return supplement_notice(rt.licensing.application(application_id))
 
 
 @router.post(
     "/applications/{application_id}/resubmission",
     summary="One resubmission answers the notice and restarts every paused clock",
+    response_model=Application,
+    responses=documented(404, (409, "No supplement request is open"), 422),
 )
 def resubmit(
     application_id: UUID, body: ResubmissionIn, actor: Clerk, rt: RuntimeDep
@@ -112,6 +127,16 @@ def resubmit(
 @router.post(
     "/applications/{application_id}/acceptance",
     summary="受理 or 不予受理 an application the window only received",
+    response_model=Application,
+    responses=documented(
+        404,
+        (
+            409,
+            "Its acceptance is decided already, a promised 容缺 date has passed, a signed "
+            "commitment letter was republished meanwhile, or a credit listing bars what it asks",
+        ),
+        422,
+    ),
 )
 def decide_acceptance(
     application_id: UUID, body: AcceptanceIn, actor: Clerk, rt: RuntimeDep
@@ -129,8 +154,13 @@ def decide_acceptance(
     return answer_with_application(rt, receipt)
 
 
-@router.post("/applications/{application_id}/withdrawal", summary="Withdraw before decision")
-def withdraw(
+@router.post(
+    "/applications/{application_id}/withdrawal",
+    summary="Withdraw before decision",
+    response_model=Application,
+    responses=documented(404, (409, "The application is decided or ended already"), 422),
+)
+def withdraw_application(
     application_id: UUID, body: WithdrawalIn, actor: Clerk, rt: RuntimeDep
 ) -> dict[str, Any]:
     receipt = window.withdraw(
@@ -142,6 +172,10 @@ def withdraw(
 @router.post(
     "/applications/{application_id}/joint-inspection",
     summary="联合勘查: one site visit for every task that needs one",
+    response_model=Application,
+    responses=documented(
+        404, (409, "Already scheduled, or fewer than two open tasks inspect the site"), 422
+    ),
 )
 def schedule_joint_inspection(
     application_id: UUID, body: JointInspectionIn, actor: Clerk, rt: RuntimeDep
@@ -155,6 +189,8 @@ def schedule_joint_inspection(
 @router.post(
     "/applications/{application_id}/materials/{material}",
     summary="容缺受理: the missing material arrives",
+    response_model=Application,
+    responses=documented(404, (409, "Supplied already, or the application lapsed meanwhile"), 422),
 )
 def supply_material(
     application_id: UUID, material: str, actor: Clerk, rt: RuntimeDep

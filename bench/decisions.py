@@ -15,14 +15,14 @@ from uuid import UUID
 
 sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
-from bench.common import summary, throwaway_runtime  # noqa: E402
-from domain.actor import Actor  # noqa: E402
-from domain.uscc import make_uscc  # noqa: E402
-from licensing import review, window  # noqa: E402
-from licensing.demo import CLERK, sample_answers  # noqa: E402
-from licensing.runtime import Runtime  # noqa: E402
-from licensing.window import BusinessDetails  # noqa: E402
-from tests.pg import PG  # noqa: E402
+from bench.common import summary, throwaway_runtime
+from domain.actor import Actor
+from domain.uscc import make_uscc
+from licensing import review, window
+from licensing.demo import CLERK, sample_answers
+from licensing.runtime import Runtime
+from licensing.window import BusinessDetails
+from tests.pg import PG
 
 
 def raw_inserts_per_second(runtime: Runtime, count: int) -> float:
@@ -59,10 +59,17 @@ def submit_hotels(runtime: Runtime, count: int) -> list[tuple[UUID, str, str]]:
             runtime.licensing,
             theme="open_hotel",
             business=BusinessDetails(
-                uscc=uscc, name=f"基准旅馆{n}", entity_type="limited_company",
-                legal_representative={"name": "基准", "id_number": "440604199001011234",
-                                      "mobile": "13800138000"},
-                domicile="佛山", business_scope="住宿服务", registered_capital=Decimal(1),
+                uscc=uscc,
+                name=f"基准旅馆{n}",
+                entity_type="limited_company",
+                legal_representative={
+                    "name": "基准",
+                    "id_number": "440604199001011234",
+                    "mobile": "13800138000",
+                },
+                domicile="佛山",
+                business_scope="住宿服务",
+                registered_capital=Decimal(1),
             ),
             applicant={"contact_name": "基准", "mobile": "13800138000", "email": "b@example.cn"},
             answers=answers,
@@ -78,7 +85,9 @@ def decide(runtime: Runtime, task: tuple[UUID, str, str]) -> int:
     actor = Actor(id=f"bench-{department}", role="department", department=department)
     return review.approve(
         runtime.licensing,
-        application_id=application_id, permit_type=permit_type, actor=actor,
+        application_id=application_id,
+        permit_type=permit_type,
+        actor=actor,
         permit_number=f"B-{application_id.hex[:8]}-{permit_type}",
     ).position
 
@@ -110,25 +119,35 @@ def main() -> None:
             by_department.setdefault(task[2], []).append(task)
         start = time.perf_counter()
         with ThreadPoolExecutor(len(by_department)) as pool:
-            positions = pool.map(lambda ts: [decide(runtime, t) for t in ts], by_department.values())
+            positions = pool.map(
+                lambda ts: [decide(runtime, t) for t in ts], by_department.values()
+            )
             last = max(p for ps in positions for p in ps)
         parallel = (len(tasks) - half) / (time.perf_counter() - start)
         runtime.projector.wait_for(last, timeout=10)  # count only once all is projected
 
         approved = sum(
             p["status"] == "valid"
-            for lic in (runtime.view.licence(make_uscc(f"91440699MA4{n:06d}")) for n in range(args.hotels))
+            for lic in (
+                runtime.view.licence(make_uscc(f"91440699MA4{n:06d}")) for n in range(args.hotels)
+            )
             for p in lic["permits"]  # type: ignore[index]
         )
         assert approved == len(tasks), f"{approved} of {len(tasks)} decisions visible"
 
-        print(f"store={args.store}: {len(tasks)} decisions on {args.hotels} hotel bundles "
-              f"(each: load bundle + permit [+ registration], save 2-3 aggregates in one transaction)")
+        print(
+            f"store={args.store}: {len(tasks)} decisions on {args.hotels} hotel bundles "
+            f"(each: load bundle + permit [+ registration], save 2-3 aggregates in one transaction)"
+        )
         print(f"  raw single-row INSERT transactions (baseline) {baseline:8.0f} /s")
-        print(f"  decisions, one client                         {sequential:8.0f} /s   "
-              f"ratio {sequential / baseline:.3f}")
-        print(f"  decisions, {len(by_department)} departments in parallel          {parallel:8.0f} /s   "
-              f"ratio {parallel / baseline:.3f}")
+        print(
+            f"  decisions, one client                         {sequential:8.0f} /s   "
+            f"ratio {sequential / baseline:.3f}"
+        )
+        print(
+            f"  decisions, {len(by_department)} departments in parallel          {parallel:8.0f} /s   "
+            f"ratio {parallel / baseline:.3f}"
+        )
         print(f"  projection lag after a decision (ms)          {summary(lags)}")
         print(f"  mean lag {statistics.mean(lags):.2f} ms over {len(lags)} decisions")
 

@@ -10,8 +10,8 @@ import time
 
 sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
-from bench.common import throwaway_runtime  # noqa: E402
-from bench.decisions import decide, submit_hotels  # noqa: E402
+from bench.common import throwaway_runtime
+from bench.decisions import decide, submit_hotels
 
 
 def main() -> None:

@@ -22,7 +22,7 @@ import httpx
 
 sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
-from licensing.demo import HOTEL  # noqa: E402
+from licensing.demo import HOTEL
 
 
 def _free_port() -> int:
@@ -44,20 +44,33 @@ def _python_client(url: str, accept: str, seconds: float) -> int:
 def measure(url: str, accept: str, *, seconds: float, connections: int) -> float:
     if shutil.which("wrk"):
         out = subprocess.run(
-            ["wrk", "-t2", f"-c{connections}", f"-d{int(seconds)}s", "-H", f"Accept: {accept}", url],
-            check=True, capture_output=True, text=True,
+            [
+                "wrk",
+                "-t2",
+                f"-c{connections}",
+                f"-d{int(seconds)}s",
+                "-H",
+                f"Accept: {accept}",
+                url,
+            ],
+            check=True,
+            capture_output=True,
+            text=True,
         ).stdout
         if "Non-2xx" in out:
             raise SystemExit(f"errors while measuring {url}:\n{out}")
         return float(re.search(r"Requests/sec:\s+([\d.]+)", out).group(1))  # type: ignore[union-attr]
     with ProcessPoolExecutor(connections) as pool:
-        counts = pool.map(_python_client, [url] * connections, [accept] * connections,
-                          [seconds] * connections)
+        counts = pool.map(
+            _python_client, [url] * connections, [accept] * connections, [seconds] * connections
+        )
         return sum(counts) / seconds
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     parser.add_argument("--seconds", type=float, default=5.0, help="per measurement")
     parser.add_argument("--connections", type=int, default=32)
     args = parser.parse_args()
@@ -70,8 +83,10 @@ def main() -> None:
         command = shutil.which("licensing")
         argv = [command] if command else [sys.executable, "-m", "licensing.cli"]
         server = subprocess.Popen(
-            [*argv, "serve", "--demo", "--port", str(port)], env=env,
-            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+            [*argv, "serve", "--demo", "--port", str(port)],
+            env=env,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
         )
         try:
             for _ in range(300):
@@ -84,17 +99,25 @@ def main() -> None:
             scan = licence["links"]["verification"]
             cases = [
                 ("/livez  (baseline: same server, no I/O)", f"{base}/livez", "application/json"),
-                ("/api/v1/licences/{uscc}", f"{base}/api/v1/licences/{HOTEL.uscc}", "application/json"),
+                (
+                    "/api/v1/licences/{uscc}",
+                    f"{base}/api/v1/licences/{HOTEL.uscc}",
+                    "application/json",
+                ),
                 ("/v/{token}  HTML page", scan, "text/html"),
                 ("/v/{token}  signed JSON", scan, "application/json"),
             ]
             tool = "wrk" if shutil.which("wrk") else "python clients"
-            print(f"licensing serve (SQLite), {len(licence['permits'])}-permit licence; load: {tool}, "
-                  f"{args.connections} connections, {args.seconds:.0f} s each")
+            print(
+                f"licensing serve (SQLite), {len(licence['permits'])}-permit licence; load: {tool}, "
+                f"{args.connections} connections, {args.seconds:.0f} s each"
+            )
             baseline = None
             for name, url, accept in cases:
                 measure(url, accept, seconds=1, connections=args.connections)  # warm up
-                per_second = measure(url, accept, seconds=args.seconds, connections=args.connections)
+                per_second = measure(
+                    url, accept, seconds=args.seconds, connections=args.connections
+                )
                 baseline = baseline or per_second
                 print(f"  {name:42s} {per_second:8.0f} req/s  ratio {per_second / baseline:5.2f}")
         finally:

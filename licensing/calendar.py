@@ -22,6 +22,8 @@ import yaml
 from chinese_calendar import Holiday
 from lunar_python import Lunar
 
+from domain.china import today_in_china
+
 logger = logging.getLogger(__name__)
 
 PACKAGED_OVERRIDES = Path(__file__).parent / "data" / "calendar_overrides.yaml"
@@ -122,7 +124,7 @@ def _qingming(year: int) -> dt.date:
 class WorkingCalendar:
     """Which days are working days in mainland China; immutable once loaded."""
 
-    __slots__ = ("_overrides", "_sources", "_files", "_library_years", "_years", "_lock")
+    __slots__ = ("_files", "_library_years", "_lock", "_overrides", "_sources", "_years")
 
     def __init__(
         self,
@@ -217,7 +219,7 @@ class WorkingCalendar:
 
     def coverage(self) -> dict[int, Source]:
         """Where each year from 2004 to two years ahead takes its data from."""
-        last = dt.date.today().year + 2
+        last = today_in_china().year + 2
         return {year: self._source(year) for year in range(FIRST_COVERED_YEAR, last + 1)}
 
     def _source(self, year: int) -> Source:
@@ -298,7 +300,7 @@ def _read_overrides(path: Path) -> dict[int, tuple[str, list[dt.date], list[dt.d
     except OSError as error:
         raise CalendarError(f"{path}: cannot read: {error.strerror}") from None
     try:
-        data: Any = yaml.load(raw, Loader=_NoDatesLoader)
+        data: Any = yaml.load(raw, Loader=_NoDatesLoader)  # noqa: S506 — a SafeLoader
     except yaml.YAMLError as error:
         raise CalendarError(f"{path}: not valid YAML: {error}") from None
     if data is None:

@@ -39,7 +39,7 @@ def construct_read_model(env: dict[str, str], *, name: str = READ_MODEL) -> Read
     view_class = PostgresReadModel if isinstance(factory, PostgresFactory) else SQLiteReadModel
     view = factory.tracking_recorder(view_class)
     # The factory owns the datastore; keep it alive as long as the view.
-    view._factory = factory  # type: ignore[attr-defined]  # noqa: SLF001
+    view._factory = factory  # type: ignore[attr-defined]
     return view  # type: ignore[return-value]
 
 
@@ -130,7 +130,7 @@ class Runtime:
         if error is None:
             try:
                 self.app.mapper.to_domain_event(notification)
-            except Exception as undecodable:  # noqa: BLE001 — that is what makes it skippable
+            except Exception as undecodable:
                 error = describe(undecodable)
         if error is None:
             where = ", ".join(str(s.position) for s in stops) or "nowhere"

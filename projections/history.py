@@ -107,7 +107,7 @@ def _stream(
     for stored in app.recorder.select_events(aggregate_id):
         try:
             event: Any = app.mapper.to_domain_event(stored)
-        except Exception as error:  # noqa: BLE001 — listed as what it is
+        except Exception as error:
             unreadable.append(
                 {
                     "at": at,

@@ -310,7 +310,7 @@ class Projector:
         if isinstance(recorder, PostgresApplicationRecorder):
             with recorder.datastore.transaction(commit=False) as cursor:
                 cursor.execute(
-                    f'SELECT count(*) AS n FROM "{recorder.datastore.schema}".'  # noqa: S608
+                    f'SELECT count(*) AS n FROM "{recorder.datastore.schema}".'
                     f'"{recorder.events_table_name}" WHERE notification_id > %s',
                     (position,),
                 )
@@ -319,7 +319,7 @@ class Projector:
         if isinstance(recorder, SQLiteApplicationRecorder):
             with recorder.datastore.transaction(commit=False) as cursor:
                 cursor.execute(
-                    f"SELECT count(*) FROM {recorder.events_table_name} WHERE rowid > ?",  # noqa: S608
+                    f"SELECT count(*) FROM {recorder.events_table_name} WHERE rowid > ?",
                     (position,),
                 )
                 return int(cursor.fetchone()[0])
@@ -340,7 +340,7 @@ class Projector:
                 try:
                     event: Any = self.app.mapper.to_domain_event(notification)
                     recorded: datetime = event.timestamp
-                except Exception:  # noqa: BLE001,S112 — an undecodable one is dated below
+                except Exception:  # noqa: S112 — an undecodable one is dated below
                     continue
                 seconds = (datetime.now(UTC) - recorded).total_seconds()
                 first_dated = n == 0
@@ -433,7 +433,7 @@ class Projector:
         for datastore in (self.view.datastore, getattr(self.app.recorder, "datastore", None)):
             try:
                 refresh_pool(datastore)
-            except Exception:  # noqa: BLE001 — the database is still away; the backoff goes on
+            except Exception:
                 log.debug("connections not refreshed yet", exc_info=True)
 
     def start(self) -> None:

@@ -239,6 +239,18 @@ def application_view(application: BundleApplication) -> dict[str, Any]:
     }
 
 
+def supplement_notice(application: BundleApplication) -> dict[str, Any]:
+    """一次性告知: every department's open supplement request on an application, as one
+    notice to the applicant, with the departments that ask."""
+    requests = application.supplement_notice()
+    return {
+        "application_id": str(application.id),
+        "uscc": application.uscc,
+        "departments": sorted({r["department"] for r in requests}),
+        "requests": requests,
+    }
+
+
 # What any listing, active or under objection, bars a business from.
 _RESTRICTIONS = ["commitment mode", "credit fast track (守信快批)"]
 

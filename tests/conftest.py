@@ -27,7 +27,7 @@ def _postgres_problem() -> str | None:
 
         with psycopg.connect(**PG, connect_timeout=3):
             return None
-    except Exception as error:  # noqa: BLE001 — any failure means "not reachable"
+    except Exception as error:
         return f"{type(error).__name__}: {error}".strip()
 
 

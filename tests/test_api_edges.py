@@ -103,6 +103,37 @@ def test_malformed_decisions_are_422_naming_the_field_and_write_nothing(
     assert _events(runtime) == before
 
 
+@pytest.mark.parametrize(
+    ("act", "body", "field"),
+    [
+        ("verification", {"outcome": "defects"}, "findings"),
+        ("verification", {"outcome": "defects", "findings": "   "}, "findings"),
+        ("verification", {"outcome": "false", "findings": "不实"}, "legal_basis"),
+        ("verification", {"outcome": "maybe"}, "outcome"),
+        ("verification", {"outcome": "confirmed", "legal_basis": "art. 1"}, "legal_basis"),
+        ("rectification", {"outcome": "failed", "reason": "逾期"}, "legal_basis"),
+        ("rectification", {"outcome": "rectified"}, "reason"),
+    ],
+    ids=[
+        "defects-no-findings",
+        "defects-blank-findings",
+        "false-no-basis",
+        "unknown-outcome",
+        "confirmed-takes-nothing-else",
+        "failed-no-basis",
+        "rectified-no-reason",
+    ],
+)
+def test_each_verification_outcome_names_the_fields_it_lacks(
+    server: str, token: Callable[..., str], act: str, body: dict, field: str
+) -> None:
+    url = f"/api/v1/licences/{USCC}/permits/fire_safety_check/{act}"
+    with httpx.Client(base_url=server) as client:
+        response = client.post(url, json=body, headers=auth(token("department", "fire")))
+    problem = _is_problem(response, 422)
+    assert [e["name"] for e in problem["errors"]] == [field], problem
+
+
 def test_unknown_things_are_404_and_garbage_is_422(
     server: str, runtime: Runtime, token: Callable[..., str]
 ) -> None:

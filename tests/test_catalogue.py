@@ -629,7 +629,8 @@ def test_a_conditional_merged_form_asks_shared_fields_once(catalogue: Catalogue)
         "tobacco_retail",
         "publication_retail",
     )
-    assert form.permits == catalogue.all_permits("open_convenience_store")[:1] + (
+    assert form.permits == (
+        *catalogue.all_permits("open_convenience_store")[:1],
         "food_operation",
         "tobacco_retail",
         "class2_device_filing",

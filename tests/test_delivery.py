@@ -513,9 +513,9 @@ def test_retry_policy_edges() -> None:
     assert (
         RetryPolicy(first_delay=1.0, factor=2.0, max_delay=5.0, max_attempts=5).next_delay(4) == 5.0
     )
-    with pytest.raises(ValueError):
+    with pytest.raises(ValueError, match="attempt counts from 1"):
         RetryPolicy().next_delay(0)
-    with pytest.raises(ValueError):
+    with pytest.raises(ValueError, match="max_attempts"):
         RetryPolicy(max_attempts=0)
-    with pytest.raises(ValueError):
+    with pytest.raises(ValueError, match="factor"):
         RetryPolicy(factor=0.5)

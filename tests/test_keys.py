@@ -196,7 +196,7 @@ def test_several_runtimes_starting_at_once_on_a_fresh_store_make_one_key_per_pur
                 kids.append(rt.keys.kids())
             finally:
                 rt.close()
-        except BaseException as error:  # noqa: BLE001 — reported below, with the others
+        except BaseException as error:
             errors.append(error)
 
     threads = [threading.Thread(target=start) for _ in range(STARTERS)]
@@ -261,7 +261,7 @@ def test_hosts_with_separate_data_folders_on_one_fresh_schema_never_crash_nor_mi
             rt.close()
         except KeysMissing as refusal:
             refused.append(refusal)
-        except BaseException as error:  # noqa: BLE001 — reported below
+        except BaseException as error:
             errors.append(error)
 
     threads = [threading.Thread(target=start, args=(host,)) for host in range(STARTERS)]

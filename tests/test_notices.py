@@ -122,7 +122,7 @@ def test_three_departments_ask_and_the_applicant_gets_one_notice_per_round(
         approve(client, "urban", "outdoor_signboard")
         _pass(again)
         _pass(Outbox(runtime.licensing, channels=channels))
-    first, second = _emails(mailbox, NOTICE)
+    _, second = _emails(mailbox, NOTICE)
     assert second["X-Document-Id"] == f"{application['id']}.supplement.2"
     body = second.get_content()
     assert "第 2 次" in body and "从业人员健康证明" in body and "招牌效果图" not in body

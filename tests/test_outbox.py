@@ -40,7 +40,7 @@ def _decide_two(client: httpx.Client, runtime: Runtime, token: Callable[..., str
     return application
 
 
-def _events_of(runtime: Runtime, delivery_id) -> list[str]:  # noqa: ANN001
+def _events_of(runtime: Runtime, delivery_id) -> list[str]:
     return [type(e).__name__ for e in runtime.app.events.get(delivery_id)]
 
 

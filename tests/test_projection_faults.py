@@ -52,14 +52,14 @@ def insert_raw(runtime: Runtime, *, originator_id: UUID, topic: str, state: byte
             assert cursor.lastrowid is not None
             return cursor.lastrowid
     import psycopg
+    from psycopg import sql
 
+    insert = sql.SQL(
+        "INSERT INTO {}.licensing_events (originator_id, originator_version, topic, state)"
+        " VALUES (%s, %s, %s, %s) RETURNING notification_id"
+    ).format(sql.Identifier(settings.postgres_schema))
     with psycopg.connect(**PG, autocommit=True) as conn:
-        row = conn.execute(
-            f'INSERT INTO "{settings.postgres_schema}".licensing_events'
-            " (originator_id, originator_version, topic, state) VALUES (%s, %s, %s, %s)"
-            " RETURNING notification_id",
-            (originator_id, version, topic, state),
-        ).fetchone()
+        row = conn.execute(insert, (originator_id, version, topic, state)).fetchone()
         assert row is not None
         return int(row[0])
 
@@ -328,8 +328,8 @@ def test_read_model_reads_survive_dropped_connections(
         pids = _backends(runtime.view.datastore.pool)
         _terminate(pids)
     else:  # SQLite has no server: its reader's own connection is closed under it
-        assert runtime.view._reader is not None  # noqa: SLF001
-        runtime.view._reader.close()  # noqa: SLF001
+        assert runtime.view._reader is not None
+        runtime.view._reader.close()
     with caplog.at_level(logging.WARNING, logger="projections.readmodel"):
         for _ in range(3):  # every pooled connection was dropped: none of these reads fails
             assert runtime.view.licence(HOTEL.uscc) == first

@@ -103,7 +103,7 @@ def test_with_the_projector_in_a_worker_the_api_still_shows_its_own_decisions(
                 for p in client.get(f"/api/v1/licences/{USCC}").json()["permits"]
             }
             assert permits["food_operation"]["status"]["word"] == "有效"
-        assert api_rt.projector._thread is None  # noqa: SLF001 — the API really did not project
+        assert api_rt.projector._thread is None
     finally:
         srv.should_exit = True
         thread.join(timeout=10)

@@ -165,7 +165,7 @@ def test_pointer_verifies_with_an_independent_library(keyring: KeyRing, pointer:
 def test_tampered_payload_is_refused(keyring: KeyRing, pointer: str) -> None:
     header, payload, signature = pointer.split(".")
     flipped = payload[:10] + ("A" if payload[10] != "A" else "B") + payload[11:]
-    with pytest.raises(TokenInvalid, match="signature|malformed"):
+    with pytest.raises(TokenInvalid, match=r"signature|malformed"):
         read_pointer(keyring, f"{header}.{flipped}.{signature}", issuer=ISSUER)
 
 

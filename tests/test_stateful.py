@@ -148,7 +148,7 @@ PERMIT_PUBLIC = {
     "valid": PermitStatus.VALID,
     "rectifying": PermitStatus.UNDER_RECTIFICATION,
     "non_compliant": PermitStatus.NON_COMPLIANT,
-    **{state: PermitStatus.INVALID for state in {"suspended", *PERMIT_ENDED}},
+    **dict.fromkeys({"suspended", *PERMIT_ENDED}, PermitStatus.INVALID),
 }
 # The events that settle a commitment's pending verification.
 # Events after which no commitment verification is pending: a verification act, or the end

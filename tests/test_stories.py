@@ -117,7 +117,7 @@ def test_open_a_hotel_nine_permits_seven_departments_decide_in_parallel(
         assert svg.headers["content-type"].startswith("image/svg+xml") and b"<svg" in svg.content
 
 
-def LEGAL_REP_PRIVATE_BITS_ABSENT(text: str) -> bool:  # noqa: N802 — reads as a sentence
+def LEGAL_REP_PRIVATE_BITS_ABSENT(text: str) -> bool:
     from tests.stories import LEGAL_REP
 
     return all(LEGAL_REP[k] not in text for k in ("name", "id_number", "mobile"))

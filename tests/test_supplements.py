@@ -46,9 +46,7 @@ def test_three_departments_one_notice_one_resubmission(
         assert blocked.status_code == 409
         notice = client.get(f"{app_url}/supplement-notice", headers=clerk).json()
         assert notice["departments"] == ["samr", "urban", "water"]
-        assert {r["permit_type"]: r["items"] for r in notice["requests"]} == {
-            p: items for p, items in asks.values()
-        }
+        assert {r["permit_type"]: r["items"] for r in notice["requests"]} == dict(asks.values())
 
         # Three working days pass; one resubmission resumes all three clocks.
         paused_on = today_in_china()

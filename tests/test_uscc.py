@@ -69,7 +69,7 @@ def test_a_single_typo_is_caught() -> None:
 
 
 def test_check_character_needs_seventeen_alphabet_characters() -> None:
-    with pytest.raises(ValueError):
+    with pytest.raises(ValueError, match="expected 17 characters"):
         check_character("9144")
-    with pytest.raises(ValueError):
+    with pytest.raises(ValueError, match="'I' is not allowed"):
         check_character("9144030070846113I")

@@ -169,7 +169,7 @@ def test_a_worklist_flags_only_undecided_tasks_past_their_promised_date() -> Non
         task("queued", "2026-11-17"),
         task("approved", "2026-11-01"),
     ]
-    shown = department_worklist(rows + [task("queued", None)], department="samr", today=TODAY)
+    shown = department_worklist([*rows, task("queued", None)], department="samr", today=TODAY)
     assert [t["overdue"] for t in shown["tasks"]] == [True, False, False, False]
     assert shown["as_of"] == "2026-11-17"
     assert shown["tasks"][0]["links"]["decision"] == (

@@ -27,6 +27,8 @@ log = logging.getLogger(__name__)
 REBUILD = ":rebuild"
 # How many events after the projected position are looked at to date the lag.
 _LAG_LOOKAHEAD = 10
+# How often a rebuild tries to switch in while readers keep the live tables busy.
+_SWITCH_ATTEMPTS = 20
 
 
 class Projector:
@@ -255,6 +257,7 @@ class Projector:
             log.info("resuming the rebuild at position %d", position)
         self.skipped(refresh=True)
         done = 0
+        switch_attempts = 0
         total = self._count_after(position)
         while True:
             notifications = self._after(position)
@@ -275,6 +278,14 @@ class Projector:
                 reached = self.view.switch(self.name, name, partial(self._tail, applied=tail))
             except Poison:
                 position = self.view.position(name)  # the batches find it, and stop at it
+                continue
+            except Exception as error:
+                if not is_transient(error) or switch_attempts >= _SWITCH_ATTEMPTS:
+                    raise
+                switch_attempts += 1  # readers held the live tables: let them finish, again
+                log.warning("switching the rebuilt tables in: %s; again", describe(error))
+                time.sleep(min(0.05 * 2**switch_attempts, 2.0))
+                position = self.view.position(name)
                 continue
             if reached is None:
                 log.warning("another rebuild switched its tables in first")

@@ -476,8 +476,10 @@ class PostgresReadModel(PostgresTrackingRecorder, ReadModel):
     def _swap(self, sql: Sql) -> None:
         schema = self.datastore.schema
         tables = [self.names[t] for t in TABLES]
-        # All live tables at once, in one order, so that a reader holding one of them and
-        # waiting for the next cannot deadlock with the swap.
+        # A reader holding one live table may be waiting for another the swap holds: rather
+        # than wait into a deadlock (where the server might pick the reader as its victim),
+        # the swap gives up first, well within deadlock_timeout, and is tried again.
+        sql.execute("SET LOCAL lock_timeout = '300ms'")
         sql.execute("LOCK TABLE " + ", ".join(tables) + " IN ACCESS EXCLUSIVE MODE")
         for table in tables:
             sql.execute(f"DROP TABLE {table}")

@@ -330,15 +330,17 @@ class KeyRing:
             )
         return signing_key
 
-    def sign_bytes(self, purpose: str, data: bytes) -> tuple[str, bytes]:
-        """An ES256 signature of `data` by the purpose's newest key, as the raw 64 bytes
-        r‖s (COSE, RFC 9053 §2.1), and the kid that made it."""
-        self._follow()
-        signing_key = self._current(purpose)
+    def sign_bytes(self, purpose: str, data: bytes, *, kid: str) -> bytes:
+        """An ES256 signature of `data` by `kid` (the purpose's current key, as `current_kid`
+        named it when the signed header was built), as the raw 64 bytes r‖s (RFC 9053 §2.1)."""
+        signing_key = self._by_kid[kid]
+        if signing_key.purpose != purpose or not signing_key.can_sign:
+            msg = f"key {kid} cannot sign {purpose} tokens here"
+            raise LookupError(msg)
         private = signing_key.key.private_key
         assert isinstance(private, ec.EllipticCurvePrivateKey)
         r, s = decode_dss_signature(private.sign(data, ec.ECDSA(hashes.SHA256())))
-        return signing_key.kid, r.to_bytes(32, "big") + s.to_bytes(32, "big")
+        return r.to_bytes(32, "big") + s.to_bytes(32, "big")
 
     def verify_bytes(self, purpose: str, kid: str, data: bytes, signature: bytes) -> None:
         """Check a raw r‖s ES256 signature of `data` by `kid`, one of `purpose`'s keys;

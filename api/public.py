@@ -194,7 +194,7 @@ def _refused(rt: Runtime, error: TokenInvalid) -> _Unshown:
     if isinstance(error, KeyRevoked):
         detail = f"this code was signed with a key {issuer} has revoked: {error}"
         return _Unshown(
-            status_code=400, detail=detail, reason=str(error), context={"revoked": True}
+            status_code=400, detail=detail, reason=str(error), context={"revoked": error.why}
         )
     if isinstance(error, SnapshotExpired):
         detail = f"this snapshot code {error}: the holder should show a fresh one"

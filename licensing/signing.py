@@ -81,6 +81,10 @@ class TokenInvalid(Exception):
 class KeyRevoked(TokenInvalid):
     """The token's signature is good, but by a key revoked as compromised: refused."""
 
+    def __init__(self, why: str) -> None:
+        super().__init__(f"signed with a revoked key ({why})")
+        self.why = why
+
 
 class KeyDecryptionFailed(ValueError):
     """An encrypted private key did not decrypt: the wrong passphrase, or a damaged key."""
@@ -372,7 +376,7 @@ class KeyRing:
         # Checked after the signature: a forged token naming a revoked kid is a forgery, and
         # says nothing about what the key signed.
         if kid in self._revoked:
-            raise KeyRevoked(f"signed with a revoked key ({self._revoked[kid]})")
+            raise KeyRevoked(self._revoked[kid])
 
     # Hooks for a ring that follows what other processes publish (licensing.keys).
 

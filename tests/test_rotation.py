@@ -55,7 +55,7 @@ def test_rotate_then_revoke_over_http(
         revoke_key(runtime.app, runtime.keys, old_kid, reason="私钥泄露", actor=OPERATOR)
         page = client.get(urlsplit(printed).path, headers={"Accept": "text/html"})
         assert page.status_code == 400
-        assert 'id="revoked"' in page.text and "签名密钥已被吊销" in page.text
+        assert 'id="revoked"' in page.text and "签名密钥已被吊销（私钥泄露）" in page.text
         assert "signed with a revoked key (私钥泄露)" in page.text
         problem = client.get(urlsplit(printed).path, headers={"Accept": "application/json"})
         assert problem.status_code == 400

@@ -11,6 +11,7 @@ from uuid import UUID
 
 from eventsourcing.application import Application
 
+from domain.access import AccessLog
 from domain.credit import CreditRecord
 from domain.errors import NotFound
 from domain.permit import Permit
@@ -65,7 +66,8 @@ def _in_time_order(streams: list[list[Any]]) -> Iterator[Any]:
 
 
 def audit_trail(app: Application[UUID], uscc: str) -> list[dict[str, Any]]:
-    """Every event of the registration and its permits, oldest first: who, when, what, why."""
+    """Every event of the registration and its permits, and every read of personal data on
+    the business's applications, oldest first: who, when, what, why."""
     registration_id = BusinessRegistration.create_id(uscc)
     tagged = [("registration", e) for e in _events(app, registration_id)]
     if not tagged:
@@ -75,6 +77,17 @@ def audit_trail(app: Application[UUID], uscc: str) -> list[dict[str, Any]]:
     for permit_type in registration.permit_types:
         tagged += [
             (f"permit:{permit_type}", e) for e in _events(app, Permit.create_id(uscc, permit_type))
+        ]
+    # The business's applications are named by its registration's and permits' events; each
+    # has its access log (the log's opening is no read, so it is left out).
+    applications = dict.fromkeys(
+        e.application_id for _, e in tagged if isinstance(getattr(e, "application_id", None), UUID)
+    )
+    for application_id in applications:
+        tagged += [
+            (f"access:{application_id}", e)
+            for e in _events(app, AccessLog.create_id(application_id))
+            if not isinstance(e, AccessLog.Opened)
         ]
     entries = []
     for subject, e in sorted(tagged, key=lambda pair: pair[1].timestamp):  # stable sort

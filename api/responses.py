@@ -525,12 +525,19 @@ class TaskAnswer(Out):
 
 
 class TaskMaterial(Out):
-    """A material its permit needs (the catalogue's materials, with the documents received)."""
+    """A material its permit needs in the application's situation, with its standing and its
+    files. The same shape as a material of the application's list: the catalogue's materials
+    and the window's files fill it once they are on main (empty until then)."""
 
-    material: str
+    code: str
     name_zh: str
     name_en: str
-    required: bool
+    form: str = Field(description="original, copy or electronic")
+    permits: list[str]
+    status: str = Field(
+        description="documented, promised (容缺), replaced_by_commitment, missing, not_on_file"
+    )
+    promised: PromisedMaterial | None
     documents: list[dict[str, Any]]
 
 

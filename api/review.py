@@ -88,7 +88,8 @@ def get_worklist(
     ] = False,
     theme: Annotated[str | None, Query(max_length=64, description="only this theme's")] = None,
     officer: Annotated[
-        str | None, Query(max_length=128, description="only tasks claimed by this officer id")
+        str | None,
+        Query(max_length=128, description="only tasks this officer (id) has claimed or decided"),
     ] = None,
     unclaimed: Annotated[bool, Query(description="only tasks nobody has claimed")] = False,
     limit: Annotated[int, Query(ge=1, le=500)] = 100,

@@ -176,7 +176,8 @@ def list_tasks(
     """One page of a department's tasks, soonest due first (the order a reviewer with
     deadlines works in; tasks without a date last, on both backends), and how many match
     in all. Filters combine: `states` (None: any), `overdue_on` (only queued tasks whose
-    promised date is before that day), `theme`, `officer` (claimed by), `unclaimed`."""
+    promised date is before that day), `theme`, `officer` (claimed or decided by: the
+    officer's own work), `unclaimed`."""
     where = ["t.department = :department"]
     params: dict[str, Any] = {"department": department, "limit": limit, "offset": offset}
     if states is not None:
@@ -190,7 +191,7 @@ def list_tasks(
         where.append("t.theme = :theme")
         params["theme"] = theme
     if officer:
-        where.append("t.claimed_by = :officer")
+        where.append("(t.claimed_by = :officer OR t.decided_by = :officer)")
         params["officer"] = officer
     if unclaimed:
         where.append("t.claimed_by IS NULL")

@@ -341,15 +341,29 @@ def test_the_worklist_pages_and_filters(
         ]
         assert listed(state="approved", status="open")["tasks"] == []
         assert listed(officer="water-chen", status="decided")["total"] == 1
+        # The officer's own work: what they claimed, and what they decided without a claim.
+        unclaimed_decision = client.post(
+            f"/api/v1/applications/{ids[3]}/tasks/sewage_discharge/decision",
+            json={"outcome": "refuse", "reason": "无隔油池", "legal_basis": "条例第二十一条"},
+            headers=water,
+        )
+        assert unclaimed_decision.status_code == 200
+        assert {
+            t["application_id"] for t in listed(officer="water-chen", status="all")["tasks"]
+        } == {
+            ids[0],
+            ids[3],
+        }
 
         # Overdue: queued and past the promised date (a paused clock is stopped).
         assert listed(overdue=True)["total"] == 0
         late = date.fromisoformat(listed()["tasks"][-1]["due_on"]) + timedelta(days=1)
         runtime.licensing.today = lambda: late
         overdue = listed(overdue=True)
-        assert {t["application_id"] for t in overdue["tasks"]} == {ids[2], ids[3]}
+        assert [t["application_id"] for t in overdue["tasks"]] == [ids[2]]
         assert all(t["overdue"] for t in overdue["tasks"])
-        assert listed(overdue=True, theme="open_restaurant")["total"] == 1
+        assert listed(overdue=True, theme="open_restaurant")["total"] == 0
+        assert listed(overdue=True, theme="open_hotel")["total"] == 1
 
         for bad in ({"status": "closed"}, {"state": "lost"}, {"limit": 0}, {"offset": -1}):
             refused = client.get(url, params=bad, headers=water)

@@ -26,6 +26,7 @@ from licensing.runtime import Runtime
 from licensing.settings import Settings
 from projections.errors import Poison
 from projections.projector import Projector
+from projections.readmodel import NAME as READ_MODEL
 from projections.skips import ProjectionSkips
 from tests.conftest import auth
 from tests.pg import PG
@@ -269,7 +270,7 @@ def _read_model_write_locked(runtime: Runtime) -> Iterator[None]:
                 connection = pool.get_connection(is_writer=False)
                 borrowed.callback(pool.put_connection, connection)
                 connection.cursor().execute("PRAGMA busy_timeout = 100")
-        path = runtime.settings.data_dir / "readmodelv4.db"
+        path = runtime.settings.data_dir / f"{READ_MODEL.lower()}.db"
         with closing(sqlite3.connect(path, isolation_level=None)) as blocker:
             blocker.execute("BEGIN IMMEDIATE")
             yield
@@ -282,7 +283,7 @@ def _read_model_write_locked(runtime: Runtime) -> Iterator[None]:
             connection.execute("SET lock_timeout = '100ms'")
     schema = runtime.settings.postgres_schema
     with psycopg.connect(**PG) as blocker:  # one transaction until rolled back
-        blocker.execute(f'LOCK TABLE "{schema}"."readmodelv4_licences" IN EXCLUSIVE MODE')
+        blocker.execute(f'LOCK TABLE "{schema}"."{READ_MODEL.lower()}_licences" IN EXCLUSIVE MODE')
         yield
         blocker.rollback()
 

@@ -11,7 +11,7 @@ from fastapi import APIRouter, HTTPException, Query, Request, Response
 from fastapi.responses import JSONResponse
 from fastapi.templating import Jinja2Templates
 
-from api.answers import public_licence
+from api.answers import live_licence, public_licence
 from api.auth import RuntimeDep
 from api.problems import documented
 from api.responses import Jwks, LiveLicence, PastLicence, SnapshotAnswer, StatusAnswer
@@ -51,7 +51,7 @@ def _code(uscc: str) -> str:
 
 def load_licence(rt: Runtime, uscc: str) -> dict[str, Any]:
     code = _code(uscc)
-    row = rt.view.licence(code)
+    row = live_licence(rt, code)
     if row is None:
         msg = f"no licence with USCC {code}"
         raise NotFound(msg)
@@ -207,7 +207,7 @@ def _refused(rt: Runtime, error: TokenInvalid) -> _Unshown:
 
 
 def _live_row(rt: Runtime, uscc: str) -> dict[str, Any]:
-    row = rt.view.licence(uscc)
+    row = live_licence(rt, uscc)
     if row is None:
         detail = f"no licence with USCC {uscc}"
         raise _Unshown(status_code=404, detail=detail, reason="licence not found")

@@ -17,6 +17,7 @@ from licensing import registrar
 from licensing.cli import main
 from licensing.demo import HOTEL, RESTAURANT, load
 from licensing.runtime import Runtime
+from projections.readmodel import NAME as READ_MODEL
 from tests.pg import PG
 from tests.test_cli import _env_of
 
@@ -26,7 +27,7 @@ REGISTRAR = Actor(id="reg-1", role=Role.REGISTRAR)
 def _index_names(runtime: Runtime) -> list[str]:
     """Every index of the read model, by name (the primary keys' too on PostgreSQL)."""
     if runtime.settings.store == "sqlite":
-        path = runtime.settings.data_dir / "readmodelv5.db"
+        path = runtime.settings.data_dir / f"{READ_MODEL.lower()}.db"
         with closing(sqlite3.connect(path)) as conn:
             rows = conn.execute(
                 "SELECT name, tbl_name FROM sqlite_master WHERE type = 'index' ORDER BY name"

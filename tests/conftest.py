@@ -64,6 +64,12 @@ def settings(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Setting
 
 
 @pytest.fixture
+def pg_settings(tmp_path: Path) -> Iterator[Settings]:
+    """PostgreSQL only, for what only means something there (several hosts on one store)."""
+    yield from _settings("postgres", tmp_path)
+
+
+@pytest.fixture
 def runtime(settings: Settings) -> Iterator[Runtime]:
     rt = Runtime(settings)
     yield rt

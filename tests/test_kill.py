@@ -11,8 +11,6 @@ import subprocess
 import sys
 import threading
 import time
-from collections.abc import Iterator
-from pathlib import Path
 from typing import Any
 
 import httpx
@@ -25,16 +23,11 @@ from licensing.runtime import Runtime, construct_read_model
 from licensing.settings import Settings
 from licensing.signing import mint_access_token
 from projections.projector import Projector
-from tests.conftest import _settings, auth
+from tests.conftest import auth
 from tests.stories import submission
 
 ROUNDS = 3
 HOTELS = 6
-
-
-@pytest.fixture
-def pg_settings(tmp_path: Path) -> Iterator[Settings]:
-    yield from _settings("postgres", tmp_path)
 
 
 def _free_port() -> int:

@@ -124,11 +124,11 @@ def test_another_process_learns_of_rotation_and_revocation_from_the_store(
 
 
 def test_a_process_with_another_data_folder_verifies_a_new_key_it_cannot_sign_with(
-    settings: Settings, tmp_path: Path
+    pg_settings: Settings, tmp_path: Path
 ) -> None:
-    """Two hosts on one PostgreSQL store, each with its own copy of the keys folder."""
-    if settings.store != "postgres":
-        pytest.skip("a SQLite store lives in its data folder: one folder, one store")
+    """Two hosts on one PostgreSQL store, each with its own copy of the keys folder (a SQLite
+    store lives in its data folder: one folder, one store)."""
+    settings = pg_settings
     first = Runtime(settings)
     elsewhere = settings.model_copy(
         update={"data_dir": tmp_path / "other", "keys_refresh_seconds": 0.0}

@@ -48,7 +48,8 @@ class Projector:
     def position(self) -> int:
         return self.view.max_tracking_id(self.app.name) or 0
 
-    def _batches(self, start: int) -> Iterator[tuple[Sequence[Any], int]]:
+    def _batches(self, start: int) -> Iterator[tuple[Sequence[Any], Sequence[int]]]:
+        """The events after `start`, a batch at a time, each with its log position."""
         while True:
             notifications = self.app.recorder.select_notifications(
                 start=start, limit=self.batch_size, inclusive_of_start=False
@@ -57,7 +58,7 @@ class Projector:
                 return
             events = [self.app.mapper.to_domain_event(n) for n in notifications]
             start = notifications[-1].id
-            yield events, start
+            yield events, [n.id for n in notifications]
 
     def catch_up(self) -> int:
         """Project everything not yet projected; returns how many events were processed."""
@@ -67,9 +68,10 @@ class Projector:
             batch = next(self._batches(start), None)
             if batch is None:
                 return processed
-            events, last = batch
+            events, positions = batch
+            tracking = Tracking(self.app.name, positions[-1])
             try:
-                self.view.process(events, Tracking(self.app.name, last), after=start)
+                self.view.process(events, positions, tracking, after=start)
             except IntegrityError:
                 continue  # another projector got there first; read its position again
             processed += len(events)

@@ -14,13 +14,14 @@ from eventsourcing.postgres import PostgresDatastore, PostgresTrackingRecorder
 from eventsourcing.sqlite import SQLiteDatastore, SQLiteTrackingRecorder
 from psycopg.sql import SQL
 
-from projections import applications, credit, licence, worklist
+from projections import applications, credit, feed, licence, worklist
 from projections.sql import Sql
 
 # The schema's version is part of the read model's name: a new schema is built beside the old
 # one from the events (a fresh name has no tracking position), never migrated in place.
-NAME = "ReadModelV4"  # v4: the daily jobs' index (applications, promised materials, deemed)
-MODULES = (licence, worklist, credit, applications)
+NAME = "ReadModelV5"  # v5: the departments' feeds
+# In this order: the feed reads the licence and the worklist as each event left them.
+MODULES = (licence, worklist, credit, applications, feed)
 TABLES = tuple(table for module in MODULES for table in module.TABLES)
 INDEXES = ("permits_by_uscc", "tasks_by_department", *applications.INDEXES)
 DDL = tuple(statement for module in MODULES for statement in module.DDL)
@@ -49,9 +50,11 @@ class ReadModel(TrackingRecorder, ABC):
     def close_readers(self) -> None:
         """Close connections opened for reading outside the library's pool (none by default)."""
 
-    def process(self, events: Sequence[Any], tracking: Tracking, *, after: int) -> None:
-        """Apply events read after position `after` and move the position to
-        `tracking.notification_id`, in one transaction. The position moves only if it is
+    def process(
+        self, events: Sequence[Any], positions: Sequence[int], tracking: Tracking, *, after: int
+    ) -> None:
+        """Apply events read after position `after` (each at its log position in
+        `positions`) and move the position to `tracking.notification_id`, in one transaction. The position moves only if it is
         still `after` (compare and set, done first so it also takes the write lock); else
         IntegrityError, nothing is written, and the caller reads the position again.
         This is what makes several projectors on one read model exactly-once: a bare
@@ -60,13 +63,15 @@ class ReadModel(TrackingRecorder, ABC):
         with self._transaction(commit=True) as cursor:
             sql = self._sql(cursor)
             self._advance(sql, tracking, after=after)
-            self._apply(sql, events)
+            self._apply(sql, events, positions)
 
     @staticmethod
-    def _apply(sql: Sql, events: Iterable[Any]) -> None:
-        for event in events:
+    def _apply(sql: Sql, events: Iterable[Any], positions: Iterable[int | None]) -> None:
+        for event, position in zip(events, positions, strict=True):
+            sql.position = position
             for handler in HANDLERS.get(type(event), ()):
                 handler(sql, event)
+        sql.position = None
 
     @staticmethod
     def _advance(sql: Sql, tracking: Tracking, *, after: int) -> None:
@@ -87,9 +92,12 @@ class ReadModel(TrackingRecorder, ABC):
             msg = f"position of {tracking.application_name} is no longer {after}"
             raise IntegrityError(msg)
 
-    def rebuild(self, application_name: str, batches: Iterator[tuple[Sequence[Any], int]]) -> int:
+    def rebuild(
+        self, application_name: str, batches: Iterator[tuple[Sequence[Any], Sequence[int]]]
+    ) -> int:
         """Empty every table and replay from the first event, all in one transaction:
-        readers keep seeing the old view until the new one is complete."""
+        readers keep seeing the old view until the new one is complete. Each batch is its
+        events and their log positions."""
         count = 0
         position = 0
         with self._transaction(commit=True) as cursor:
@@ -99,10 +107,10 @@ class ReadModel(TrackingRecorder, ABC):
             )
             for table in TABLES:
                 sql.execute(f"DELETE FROM {{{table}}}")
-            for events, reached in batches:
-                self._apply(sql, events)
+            for events, positions in batches:
+                self._apply(sql, events, positions)
                 count += len(events)
-                position = reached
+                position = positions[-1] if positions else position
             if position:
                 self._advance(sql, Tracking(application_name, position), after=0)
         return count
@@ -148,6 +156,13 @@ class ReadModel(TrackingRecorder, ABC):
     def listed_on_or_before(self, list_code: str, day: str) -> list[tuple[str, str]]:
         with self.reading() as sql:
             return credit.listed_on_or_before(sql, list_code, day)
+
+    def feed(
+        self, department: str, *, after: str | None, since: int = 0, limit: int = 100
+    ) -> list[dict[str, Any]]:
+        """A department's feed entries after a cursor (`projections.feed.entries`)."""
+        with self.reading() as sql:
+            return feed.entries(sql, department, after=after, since=since, limit=limit)
 
     def verifications(self, department: str) -> list[dict[str, Any]]:
         with self.reading() as sql:
@@ -248,7 +263,8 @@ def replayed(events: Iterable[Any]) -> Iterator[Sql]:
         for statement in DDL:
             cursor.execute(statement.format(**SQLiteReadModel.names))
         sql = Sql(cursor, tables=SQLiteReadModel.names, pyformat=False)
-        ReadModel._apply(sql, events)
+        events = list(events)
+        ReadModel._apply(sql, events, [None] * len(events))
         yield sql
     finally:
         connection.close()

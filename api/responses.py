@@ -581,8 +581,8 @@ class FeedRegistrationAct(Out):
 
 class FeedLinks(Out):
     licence: Link
-    task: Link | None = Field(default=None, description="the department's view of its task")
-    decision: Link | None = Field(default=None, description="where an approval task is decided")
+    task: Link | None = Field(description="the department's view of its task")
+    decision: Link | None = Field(description="where an approval task is decided")
 
 
 class FeedEntry(Out):

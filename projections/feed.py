@@ -326,7 +326,11 @@ def _registration(type_: str, **fields: Any) -> Any:
                 type_,
                 business=business,
                 registration=act,
-                links={"licence": f"/api/v1/licences/{business['uscc']}"},
+                links={
+                    "licence": f"/api/v1/licences/{business['uscc']}",
+                    "task": None,
+                    "decision": None,
+                },
             )
 
     return handle

@@ -51,20 +51,25 @@ def serve(host: str, port: int, demo: bool) -> None:
     """Run the API (and, unless LICENSING_PROJECTOR=off, the projector) in this process."""
     import uvicorn
 
-    from api.app import create_app
-
     if "LICENSING_BASE_URL" not in os.environ:
         os.environ["LICENSING_BASE_URL"] = f"http://{host}:{port}"
-    # Opened here rather than inside uvicorn, so that a refusal to start (keys missing from
-    # the data folder) ends the command with its message instead of a traceback.
+    # Opened here first, so that a refusal to start (keys missing from the data folder) ends
+    # the command with its message instead of a traceback from inside the server.
     rt = _runtime(Settings())
     try:
         if demo:
             _load_demo(rt)
-        click.echo(f"Serving on http://{host}:{port}  (API docs: http://{host}:{port}/docs)")
-        uvicorn.run(create_app(rt), host=host, port=port, log_level="info")
     finally:
         rt.close()
+    click.echo(f"Serving on http://{host}:{port}  (API docs: http://{host}:{port}/docs)")
+    # The app by name, so that `licensing` never imports the API that stands above it.
+    uvicorn.run(
+        "api.app:create_app_from_environment",
+        factory=True,
+        host=host,
+        port=port,
+        log_level="info",
+    )
 
 
 def _load_demo(rt: Runtime) -> None:

@@ -13,18 +13,19 @@ from uuid import NAMESPACE_URL, uuid5
 from domain.bundle import TASK_INFORMED, BundleApplication
 from domain.permit import Permit
 from domain.registration import BusinessRegistration
+from domain.status import RegistrationStatus
 from projections.sql import Sql
 
-TABLES = ("feed", "feed_interests")
+TABLES = ("feed", "feed_interests", "feed_received")
 
 DDL = (
     # One row per entry. `body` is the entry's JSON exactly as served and pushed: written once,
     # never updated, so an entry served twice is the same entry byte for byte.
     "CREATE TABLE IF NOT EXISTS {feed} ("
+    " entry_id TEXT NOT NULL,"
     " department TEXT NOT NULL,"
     " position BIGINT NOT NULL,"  # the event's position in the log
     " seq INTEGER NOT NULL,"  # the entry's place among this event's entries for the department
-    " entry_id TEXT NOT NULL,"
     " type TEXT NOT NULL,"
     " body TEXT NOT NULL,"
     " PRIMARY KEY (department, position, seq))",
@@ -35,6 +36,12 @@ DDL = (
     " uscc TEXT NOT NULL,"
     " department TEXT NOT NULL,"
     " PRIMARY KEY (uscc, department))",
+    # The business as the window received it (收件), until acceptance: accepting a received
+    # application dispatches its tasks before its registration is made (or re-applied for),
+    # in the log too, so the new tasks' entries take the business from here.
+    "CREATE TABLE IF NOT EXISTS {feed_received} ("
+    " application_id TEXT PRIMARY KEY,"
+    " business TEXT NOT NULL)",
 )
 
 # Every kind of entry, in the words of the API contract.
@@ -195,6 +202,7 @@ def _task(
     type_: str,
     permit_type: str,
     *,
+    business: dict[str, Any] | None = None,
     permit_number: str | None = None,
     reason: str | None = None,
     legal_basis: str | None = None,
@@ -213,7 +221,7 @@ def _task(
     entries.add(
         row["department"],
         type_,
-        business=_business(sql, row["uscc"]),
+        business=business or _business(sql, row["uscc"]),
         task={
             "application_id": application_id,
             "theme": row["theme"],
@@ -235,7 +243,18 @@ def _task(
 @_positioned
 def _dispatched(sql: Sql, e: Any) -> None:
     """Submitted (accepted on the spot) or Accepted: each task reaches its department, and
-    the business now concerns that department."""
+    the business now concerns that department. Only received: keep the business for later."""
+    if isinstance(e, BundleApplication.Submitted) and not e.accepted:
+        if e.request is not None:
+            details: dict[str, Any] = dict(e.request["business"])
+            business = {"uscc": e.uscc} | {k: details[k] for k in PUBLIC_FIELDS}
+            business["registered_capital"] = str(business["registered_capital"])
+            sql.execute(
+                "INSERT INTO {feed_received} (application_id, business) VALUES (:id, :business)",
+                {"id": str(e.originator_id), "business": json.dumps(business, ensure_ascii=False)},
+            )
+        return
+    received = _forget_received(sql, e)
     entries = _Entries(sql, e)
     for task in e.tasks:
         _interest(sql, e.uscc, task["department"])
@@ -245,8 +264,36 @@ def _dispatched(sql: Sql, e: Any) -> None:
             entries,
             "task.informed" if informed else "task.created",
             task["permit_type"],
+            business=received,
             permit_number=task.get("permit_number"),
         )
+
+
+def _forget_received(sql: Sql, e: Any) -> dict[str, Any] | None:
+    """The business as received, if the application was only received and its registration
+    is not (or no longer: refused, to be re-applied for) in the log yet; forgotten now."""
+    row = sql.one(
+        "SELECT business FROM {feed_received} WHERE application_id = :id",
+        {"id": str(e.originator_id)},
+    )
+    if row is None:
+        return None
+    sql.execute(
+        "DELETE FROM {feed_received} WHERE application_id = :id", {"id": str(e.originator_id)}
+    )
+    registered = sql.one("SELECT status FROM {licences} WHERE uscc = :uscc", {"uscc": e.uscc})
+    if registered is not None and registered["status"] != RegistrationStatus.REFUSED.value:
+        return None  # an existing business: the licence says what it is
+    business: dict[str, Any] = json.loads(row["business"])
+    return business | {"status": RegistrationStatus.ESTABLISHING.value}
+
+
+@_positioned
+def _not_dispatched(sql: Sql, e: Any) -> None:
+    """不予受理, or withdrawn while only received: nothing to keep."""
+    sql.execute(
+        "DELETE FROM {feed_received} WHERE application_id = :id", {"id": str(e.originator_id)}
+    )
 
 
 @_positioned
@@ -292,6 +339,11 @@ def _ended(why: str | None = None) -> Any:
             _task(sql, entries, "task.ended", permit_type, reason=reason)
 
     return handle
+
+
+def _withdrawn(sql: Sql, e: Any) -> None:
+    _not_dispatched(sql, e)
+    _ended()(sql, e)
 
 
 @_positioned
@@ -350,9 +402,10 @@ HANDLERS: dict[type, Any] = {
     B.JointInspectionScheduled: _inspection_scheduled,
     B.TaskApproved: _decided,
     B.TaskRefused: _decided,
-    B.Withdrawn: _ended(),
+    B.Withdrawn: _withdrawn,
     B.Lapsed: _ended("容缺材料逾期未补正 promised material not supplied in time: {missing}"),
     B.OpenTasksEnded: _ended(),
+    B.NotAccepted: _not_dispatched,
     Permit.Applied: _permit_applied,
     R.Established: _registration("registration.established"),
     R.Refused: _registration(

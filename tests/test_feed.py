@@ -13,10 +13,11 @@ from domain.uscc import make_uscc
 from licensing.runtime import Runtime
 from projections import feed
 from tests.conftest import auth
-from tests.stories import APPLICANT, LEGAL_REP, submission, submit
+from tests.stories import APPLICANT, LEGAL_REP, store_situation, submission, submit
 
 RESTAURANT = make_uscc("91440605MA4FEED01")
 COMPANY = make_uscc("91440605MA4FEED02")
+STORE = make_uscc("91440605MA4FEED03")
 NEW_REP = {"name": "王新任", "id_number": "440604198805051234", "mobile": "13711112222"}
 # Personal data that must never be in a feed entry.
 PERSONAL = (
@@ -191,6 +192,33 @@ def test_a_cancelled_approval_item_reaches_its_department_and_so_do_later_change
     assert entries[0]["links"]["decision"] is None  # nothing to decide
     assert entries[2]["registration"]["changed"] == ["domicile"]
     assert entries[2]["business"]["domicile"] == "佛山市禅城区新址 8 号"
+
+
+def test_a_received_application_reaches_the_feed_when_it_is_accepted(
+    server: str, runtime: Runtime, token: Callable[..., str]
+) -> None:
+    """收件, then 受理: the tasks are dispatched before the business is registered (in the
+    log too); the new task's entry still says which business it is."""
+    tobacco = token("department", "tobacco")
+    body = submission(
+        runtime, "open_convenience_store", STORE, "收件推送店", store_situation(sells_tobacco=True)
+    )
+    body["accept_now"] = False
+    with httpx.Client(base_url=server) as client:
+        application = submit(client, token("clerk"), body)
+        assert _read_all(client, tobacco, "tobacco", limit=10)[0] == []
+        client.post(
+            f"/api/v1/applications/{application['id']}/acceptance",
+            json={"decision": "accept"},
+            headers=auth(token("clerk")),
+        ).raise_for_status()
+        entries, _, _ = _read_all(client, tobacco, "tobacco", limit=10)
+    assert [(e["type"], e["task"]["permit_type"]) for e in entries] == [
+        ("task.created", "tobacco_retail")
+    ]
+    assert entries[0]["business"]["name"] == "收件推送店"
+    assert entries[0]["business"]["status"] == "establishing"
+    assert runtime.view.dump()["feed_received"] == []  # kept only until acceptance
 
 
 def test_only_the_department_reads_its_feed_and_a_bad_cursor_is_named(

@@ -35,9 +35,9 @@ from projections.views import commitments_to_verify, department_feed, department
 router = APIRouter(prefix="/api/v1", tags=["departments"])
 
 
-def _own(actor: Actor, department: str) -> None:
+def _own(actor: Actor, department: str, what: str = "worklist") -> None:
     if actor.department != department:
-        msg = f"department {actor.department} may not read {department}'s worklist"
+        msg = f"department {actor.department} may not read {department}'s {what}"
         raise HTTPException(403, msg)
 
 
@@ -117,7 +117,7 @@ def get_feed(
     ] = None,
     limit: Annotated[int, Query(ge=1, le=500)] = 100,
 ) -> dict[str, Any]:
-    _own(actor, department)
+    _own(actor, department, "feed")
     rt.catalogue.department(department)
     rows = rt.view.feed(department, after=after, limit=limit)
     return department_feed(rows, department=department, after=after, limit=limit)

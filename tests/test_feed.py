@@ -238,6 +238,7 @@ def test_only_the_department_reads_its_feed_and_a_bad_cursor_is_named(
             headers=auth(token("department", "water")),
         )
     assert (other.status_code, clerk.status_code, unknown.status_code) == (403, 403, 404)
+    assert other.json()["detail"] == "department fire may not read water's feed"
     assert bad.status_code == 422
     assert [(e["name"], e["in"]) for e in bad.json()["errors"]] == [("after", "query")]
 

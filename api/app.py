@@ -4,14 +4,16 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from typing import Any
 
-from fastapi import FastAPI
+from fastapi import FastAPI, Response
 
 from api import audit, contract, credit, problems, public, registrar, review, window
 from api.conditions import RequestConditions
 from api.responses import Liveness, Readiness
 from licensing.runtime import Runtime
 from licensing.settings import Settings
+from projections.errors import describe
 
 
 def create_app(runtime: Runtime) -> FastAPI:
@@ -54,18 +56,57 @@ def create_app(runtime: Runtime) -> FastAPI:
     def livez() -> dict[str, str]:
         return {"status": "ok"}
 
+    def readiness(response: Response) -> dict[str, Any]:
+        """Ready when projection is not stuck and its lag is within the bound; the figures
+        come from the runtime's Freshness, so a probe storm costs no query per probe."""
+        bound = runtime.settings.ready_max_lag_seconds
+        body: dict[str, Any] = {
+            "store": runtime.settings.store,
+            "max_lag_seconds": bound,
+            "projected": None,
+            "head": None,
+            "lag": None,
+            "stuck": None,
+            "projector_in_process": runtime.projector.running,
+            "retrying": None,
+            "error": None,
+        }
+        if runtime.projector.error is not None:
+            body["retrying"] = describe(runtime.projector.error)
+        try:
+            lag = runtime.freshness.lag()
+            seconds = runtime.freshness.seconds_behind()
+        except Exception as error:  # a probe says why, it does not raise
+            response.status_code = 503
+            return {"status": "not ready", **body, "error": describe(error)}
+        figures = lag.as_dict()
+        figures["lag"]["seconds"] = round(seconds, 3)
+        ready = lag.stuck is None and seconds <= bound
+        response.status_code = 200 if ready else 503
+        return {**body, "status": "ready" if ready else "not ready", **figures}
+
+    # A probe's 503 is a state report with the same figures, not a problem with the request.
+    not_ready = {503: {"model": Readiness, "description": "stuck, lagging, or not measurable"}}
+
+    @app.get(
+        "/readyz",
+        tags=["operations"],
+        summary="Readiness: projection not stuck and its lag within the bound (else 503)",
+        response_model=Readiness,
+        responses=not_ready,  # type: ignore[arg-type]
+    )
+    def readyz(response: Response) -> dict[str, Any]:
+        return readiness(response)
+
     @app.get(
         "/healthz",
         tags=["operations"],
-        summary="Readiness and projection position",
+        summary="The same as /readyz (its older name)",
         response_model=Readiness,
+        responses=not_ready,  # type: ignore[arg-type]
     )
-    def healthz() -> dict[str, object]:
-        return {
-            "status": "ok" if runtime.projector.error is None else "degraded",
-            "store": runtime.settings.store,
-            "projected": runtime.projector.position,
-        }
+    def healthz(response: Response) -> dict[str, Any]:
+        return readiness(response)
 
     return app
 

@@ -650,7 +650,9 @@ class AuditEntry(Out):
     subject: str = Field(description="`registration`, or `permit:` and the permit type code")
     what: str = Field(description="the event's name", examples=["Approved"])
     version: int = Field(description="the subject's version after the event")
-    actor: AuditActor
+    actor: AuditActor | None = Field(
+        description="null for an event the store holds but cannot read (`(unreadable event)`)"
+    )
     reason: str | None
     legal_basis: str | None
     details: dict[str, Any] = Field(
@@ -670,9 +672,44 @@ class Liveness(Out):
     status: Literal["ok"]
 
 
+class ProjectionLag(Out):
+    events: int = Field(
+        description="positions between the projected one and the head of the log (an upper"
+        " bound: PostgreSQL may leave a gap where a transaction rolled back)"
+    )
+    seconds: float = Field(
+        description="how long ago the first event not yet projected was recorded (0: none)"
+    )
+
+
+class ProjectionStuck(Out):
+    """The event where projection stopped: it cannot be projected (see README, Operations)."""
+
+    position: int
+    topic: str
+    originator_id: str
+    originator_version: int
+    error: str = Field(description="the error's name and first line")
+    since: Instant
+
+
 class Readiness(Out):
-    status: Literal["ok", "degraded"] = Field(
-        description="`degraded`: the projector failed and retries; the read side may lag"
+    """What a readiness probe reads; the same figures with 200 and with 503."""
+
+    status: Literal["ready", "not ready"] = Field(
+        description="`not ready`: projection is stuck, further behind than `max_lag_seconds`,"
+        " or the figures could not be measured (`error`)"
     )
     store: Literal["sqlite", "postgres"]
-    projected: int = Field(description="the last event position the read model holds")
+    max_lag_seconds: float = Field(description="LICENSING_READY_MAX_LAG_SECONDS")
+    projected: int | None = Field(description="the last event position the read model holds")
+    head: int | None = Field(description="the last event position in the log")
+    lag: ProjectionLag | None
+    stuck: ProjectionStuck | None
+    projector_in_process: bool = Field(
+        description="whether this process projects (false: a `licensing project` worker does)"
+    )
+    retrying: str | None = Field(
+        description="a database error this process's projector retries with backoff"
+    )
+    error: str | None = Field(description="why the figures could not be measured")

@@ -209,7 +209,7 @@ def _licence_digests(store: EventStore, work: Path, *, last: int) -> dict[str, s
         return licence_digests(view)
     finally:
         view.close_readers()
-        view.datastore.close()  # type: ignore[attr-defined]  # every recorder has one
+        view.datastore.close()
         (work / "licences.db").unlink(missing_ok=True)
 
 

@@ -206,13 +206,131 @@ def projections() -> None:
 
 
 @projections.command()
-def rebuild() -> None:
-    """Rebuild the read model from the first event, in one transaction (readers see the old
-    view until the new one is complete)."""
+@click.option("--afresh", is_flag=True, help="start over instead of continuing an interrupted run")
+@click.option("--batch-size", default=500, show_default=True, type=click.IntRange(min=1))
+def rebuild(afresh: bool, batch_size: int) -> None:
+    """Rebuild the read model from the first event, beside the live one (readers keep seeing
+    the live view), a batch per transaction, and switch to it in one transaction once caught
+    up. Interrupted, a second run continues where the first got to."""
+    import time
+
+    from projections.errors import Poison
+
     rt = _runtime(Settings())
-    count = rt.projector.rebuild()
-    click.echo(f"Rebuilt the read model from {count} events; position {rt.projector.position}")
-    rt.close()
+    rt.projector.batch_size = batch_size
+    bar: Any = None
+    started = time.monotonic()
+
+    def progress(done: int, total: int) -> None:
+        nonlocal bar
+        if bar is None:  # the total is known once the rebuild knows where it starts
+            bar = click.progressbar(
+                length=total,
+                label="Rebuilding",
+                show_pos=True,
+                show_eta=True,
+                item_show_func=lambda rate: rate,
+            ).__enter__()
+        bar.length = total
+        rate = done / max(time.monotonic() - started, 1e-6)
+        bar.update(done - bar.pos, current_item=f"{rate:,.0f} events/s")
+
+    try:
+        resumed = rt.view.tracked(rt.projector.rebuild_name)
+        if resumed and not afresh:
+            click.echo(f"Continuing the interrupted rebuild from position {resumed}")
+        count = rt.projector.rebuild(afresh=afresh, progress=progress)
+        position = rt.projector.position
+    except Poison as poison:
+        raise click.ClickException(
+            f"{poison}\nThe rebuild stopped there; the live read model is untouched. Fix the "
+            f"code, or record a skip: licensing projections skip {poison.position} --reason '...'"
+        ) from None
+    except KeyboardInterrupt:
+        reached = rt.view.tracked(rt.projector.rebuild_name)
+        raise click.ClickException(
+            f"interrupted at position {reached}; run again to continue"
+        ) from None
+    finally:
+        if bar is not None:
+            bar.__exit__(None, None, None)
+        rt.close()
+    elapsed = time.monotonic() - started
+    click.echo(
+        f"Rebuilt the read model from {count} events in {elapsed:.1f} s "
+        f"({count / max(elapsed, 1e-6):,.0f} events/s); switched to the new tables at "
+        f"position {position}"
+    )
+
+
+@projections.command()
+@click.option("--json", "as_json", is_flag=True, help="print the figures as JSON")
+def status(as_json: bool) -> None:
+    """Where projection is: position, head of the log, lag in events and seconds, where it
+    is stuck, a rebuild under way, and every recorded skip."""
+    rt = _runtime(Settings())
+    try:
+        figures = rt.projection_status()
+    finally:
+        rt.close()
+    if as_json:
+        click.echo(json.dumps(figures, ensure_ascii=False, indent=2))
+        return
+    lag = figures["lag"]
+    click.echo(f"store     {figures['store']}")
+    click.echo(
+        f"position  {figures['projected']} of {figures['head']}: "
+        f"{lag['events']} events, {lag['seconds']:.1f} s behind"
+    )
+    stuck = figures["stuck"]
+    if stuck is None:
+        click.echo("stuck     no")
+    else:
+        click.echo(
+            f"stuck     YES, at position {stuck['position']} since {stuck['since']}: "
+            f"{stuck['topic']} (originator {stuck['originator_id']} "
+            f"v{stuck['originator_version']}): {stuck['error']}"
+        )
+    rebuilding = figures["rebuild"]
+    if rebuilding is None:
+        click.echo("rebuild   none under way")
+    else:
+        click.echo(f"rebuild   under way, at position {rebuilding['position']}")
+        if rebuilding["stuck"]:
+            s = rebuilding["stuck"]
+            click.echo(f"          stopped at {s['position']}: {s['topic']}: {s['error']}")
+    click.echo(f"skips     {len(figures['skips']) or 'none'}")
+    for skip in figures["skips"]:
+        click.echo(
+            f"  {skip['position']}  {skip['at']}  by {skip['actor']['id']}  {skip['topic']} "
+            f"(originator {skip['originator_id']} v{skip['originator_version']})"
+        )
+        click.echo(f"      why: {skip['reason']}")
+        click.echo(f"      error: {skip['error']}")
+
+
+@projections.command()
+@click.argument("position", type=click.IntRange(min=1))
+@click.option("--reason", required=True, help="why the event may be passed over (recorded)")
+@click.option("--by", default=None, help="who records the skip (default: the login name)")
+def skip(position: int, reason: str, by: str | None) -> None:
+    """Let projection pass over the event at POSITION, where a projector stopped: the skip is
+    recorded as an event (who, when, why, which event), and only that position is passed."""
+    import getpass
+
+    from domain.errors import DomainError
+
+    rt = _runtime(Settings())
+    try:
+        recorded = rt.skip(position, reason=reason, by=by or getpass.getuser())
+    except (DomainError, ValueError) as error:
+        raise click.ClickException(str(error)) from None
+    finally:
+        rt.close()
+    click.echo(
+        f"Recorded: position {position} ({recorded['topic']}, originator "
+        f"{recorded['originator_id']}) is skipped; projection moves past it at its next look"
+    )
 
 
 @main.command()

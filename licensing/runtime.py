@@ -12,6 +12,8 @@ from eventsourcing.persistence import InfrastructureFactory
 from eventsourcing.postgres import PostgresFactory
 from eventsourcing.utils import Environment
 
+from domain.actor import Actor, Role
+from domain.errors import Conflict, NotFound
 from licensing import locks
 from licensing.calendar import WorkingCalendar
 from licensing.catalogue import Catalogue, default_catalogue
@@ -24,9 +26,12 @@ from licensing.signing import mint_pointer
 from licensing.store import EventStore
 from licensing.unit_of_work import Licensing
 from licensing.webhooks import WebhookOutbox, WebhookRegistry
+from projections.errors import describe
+from projections.freshness import Freshness, Lag
 from projections.projector import Projector
 from projections.readmodel import NAME as READ_MODEL
 from projections.readmodel import PostgresReadModel, ReadModel, SQLiteReadModel
+from projections.skips import Skip, record_skip, recorded_skips
 
 
 def construct_read_model(env: dict[str, str], *, name: str = READ_MODEL) -> ReadModel:
@@ -83,6 +88,9 @@ class Runtime:
                 raise
         self.licensing = Licensing(self.app, catalogue=self.catalogue, calendar=calendar)
         self.projector = Projector(self.app, self.view)
+        # How far behind the read model is, measured at most once per cache period whoever
+        # asks (a probe, a page deciding whether to trust the read model).
+        self.freshness = Freshness(self.projector.measure, max_age=settings.freshness_cache_seconds)
         self._started = False
 
     def start(self) -> None:
@@ -93,8 +101,76 @@ class Runtime:
             self._started = True
 
     def settle(self, position: int) -> bool:
-        """Wait (bounded) until a command's own change is visible in the read model."""
+        """Wait (bounded) until a command's own change is visible in the read model; not at
+        all when projection is stuck before it (it will not be visible until an operator acts)."""
+        if not self.projector.running:
+            stuck = self.freshness.stuck()
+            if stuck is not None and stuck.position <= position:
+                return False
         return self.projector.wait_for(position, self.settings.projection_wait_seconds)
+
+    def skip(self, position: int, *, reason: str, by: str) -> Skip:
+        """Record, as an event, that the read model passes over the event at `position`: the
+        one where a projector (live or rebuilding) stopped. The projector then moves past
+        exactly that position. Refused for any other position: a skip is a way out of a
+        stop, not a way to leave out events at will."""
+        found = self.app.recorder.select_notifications(start=position, limit=1)
+        if not found or found[0].id != position:
+            msg = f"no event at position {position}"
+            raise NotFound(msg)
+        notification = found[0]
+        if position in recorded_skips(self.app):
+            msg = f"position {position} was skipped already"
+            raise Conflict(msg)
+        stops = [
+            stuck
+            for name in (self.projector.name, self.projector.rebuild_name)
+            if (stuck := self.view.stuck(name)) is not None
+        ]
+        error = next((s.error for s in stops if s.position == position), None)
+        if error is None:
+            try:
+                self.app.mapper.to_domain_event(notification)
+            except Exception as undecodable:
+                error = describe(undecodable)
+        if error is None:
+            where = ", ".join(str(s.position) for s in stops) or "nowhere"
+            msg = (
+                f"no projector stopped at position {position} (stopped: {where}); "
+                "only an event a projector cannot project may be skipped"
+            )
+            raise Conflict(msg)
+        record_skip(
+            self.app,
+            actor=Actor(id=by, role=Role.ADMIN),
+            position=position,
+            topic=notification.topic,
+            originator_id=str(notification.originator_id),
+            originator_version=notification.originator_version,
+            error=error,
+            reason=reason,
+        )
+        self.projector.recheck_now()
+        self.freshness.invalidate()
+        return recorded_skips(self.app)[position]
+
+    def projection_status(self) -> dict[str, Any]:
+        """What `licensing projections status` prints: position, head, lag, where stuck, the
+        rebuild under way, every recorded skip. Measured now, not from the cache."""
+        lag: Lag = self.projector.measure()
+        rebuild = self.view.tracked(self.projector.rebuild_name)
+        rebuild_stuck = self.view.stuck(self.projector.rebuild_name)
+        return {
+            "store": self.settings.store,
+            **lag.as_dict(),
+            "rebuild": None
+            if rebuild is None
+            else {
+                "position": rebuild,
+                "stuck": rebuild_stuck.as_dict() if rebuild_stuck else None,
+            },
+            "skips": list(recorded_skips(self.app).values()),
+        }
 
     def index(self) -> ReadModel:
         """The read model caught up with the store: where the daily jobs find their work."""

@@ -58,6 +58,14 @@ class Settings(BaseSettings):
     projection_wait_seconds: float = Field(
         default=2.0, description="how long a command waits for its own change to be projected"
     )
+    ready_max_lag_seconds: float = Field(
+        default=5.0,
+        description="/readyz answers 503 when the oldest unprojected event is older than this",
+    )
+    freshness_cache_seconds: float = Field(
+        default=1.0,
+        description="how long the projection lag's figures are reused before measuring again",
+    )
 
     @field_validator("postgres_schema")
     @classmethod

@@ -15,8 +15,10 @@ from domain.credit import CreditRecord
 from domain.errors import NotFound
 from domain.permit import Permit
 from domain.registration import BusinessRegistration
+from projections.errors import describe
 from projections.licence import get_licence
 from projections.readmodel import replayed
+from projections.skips import Skip, recorded_skips
 
 # Personal data that stays out of the audit trail's details (the registrar reads it elsewhere).
 _REDACTED = ("id_number", "mobile")
@@ -65,37 +67,102 @@ def _in_time_order(streams: list[list[Any]]) -> Iterator[Any]:
 
 
 def audit_trail(app: Application[UUID], uscc: str) -> list[dict[str, Any]]:
-    """Every event of the registration and its permits, oldest first: who, when, what, why."""
+    """Every event of the registration and its permits, oldest first: who, when, what, why.
+    An event that cannot be read (the projector stops at such an event too) is listed as
+    unreadable where it stands, and an operator's skip of one of these aggregates' events
+    is listed with who, when and why, so the trail says why the live view lacks it."""
     registration_id = BusinessRegistration.create_id(uscc)
-    tagged = [("registration", e) for e in _events(app, registration_id)]
-    if not tagged:
+    readable, unreadable = _stream(app, registration_id, "registration")
+    if not readable and not unreadable:
         msg = f"no business registered with USCC {uscc}"
         raise NotFound(msg)
-    registration: BusinessRegistration = app.repository.get(registration_id)
+    # Up to the first unreadable event: the registration as the write side last knew it.
+    registration: BusinessRegistration = app.repository.get(registration_id, version=len(readable))
+    subjects = {registration_id: "registration"}
+    tagged = list(readable)
     for permit_type in registration.permit_types:
-        tagged += [
-            (f"permit:{permit_type}", e) for e in _events(app, Permit.create_id(uscc, permit_type))
-        ]
-    entries = []
-    for subject, e in sorted(tagged, key=lambda pair: pair[1].timestamp):  # stable sort
-        fields = {
-            k: v
-            for k, v in vars(e).items()
-            if k not in ("originator_id", "originator_version", "timestamp", "actor")
-        }
-        entries.append(
-            {
-                "at": e.timestamp.isoformat(),
-                "subject": subject,
-                "what": type(e).__name__,
-                "version": e.originator_version,
-                "actor": vars(e.actor),
-                "reason": fields.pop("reason", None),
-                "legal_basis": fields.pop("legal_basis", None),
-                "details": _plain(fields),
-            }
-        )
-    return entries
+        permit_id = Permit.create_id(uscc, permit_type)
+        subjects[permit_id] = f"permit:{permit_type}"
+        more, broken = _stream(app, permit_id, subjects[permit_id])
+        tagged += more
+        unreadable += broken
+    entries = [_entry(subject, e) for subject, e in sorted(tagged, key=lambda p: p[1].timestamp)]
+    entries += unreadable
+    entries += [
+        _skip_entry(subjects[UUID(skip["originator_id"])], skip)
+        for skip in recorded_skips(app).values()
+        if _uuid(skip["originator_id"]) in subjects
+    ]
+    # Stable: an unreadable event right after the last readable one of its stream.
+    return sorted(entries, key=lambda entry: str(entry["at"]))
+
+
+def _stream(
+    app: Application[UUID], aggregate_id: UUID, subject: str
+) -> tuple[list[tuple[str, Any]], list[dict[str, Any]]]:
+    """An aggregate's events: those that decode, tagged, and an entry for each that does not."""
+    readable: list[tuple[str, Any]] = []
+    unreadable: list[dict[str, Any]] = []
+    at = ""
+    for stored in app.recorder.select_events(aggregate_id):
+        try:
+            event: Any = app.mapper.to_domain_event(stored)
+        except Exception as error:
+            unreadable.append(
+                {
+                    "at": at,
+                    "subject": subject,
+                    "what": "(unreadable event)",
+                    "version": stored.originator_version,
+                    "actor": None,
+                    "reason": None,
+                    "legal_basis": None,
+                    "details": {"topic": stored.topic, "error": describe(error)},
+                }
+            )
+            continue
+        if not unreadable:  # after an unreadable one, the aggregate stops where it was
+            readable.append((subject, event))
+        at = event.timestamp.isoformat()
+    return readable, unreadable
+
+
+def _entry(subject: str, e: Any) -> dict[str, Any]:
+    fields = {
+        k: v
+        for k, v in vars(e).items()
+        if k not in ("originator_id", "originator_version", "timestamp", "actor")
+    }
+    return {
+        "at": e.timestamp.isoformat(),
+        "subject": subject,
+        "what": type(e).__name__,
+        "version": e.originator_version,
+        "actor": vars(e.actor),
+        "reason": fields.pop("reason", None),
+        "legal_basis": fields.pop("legal_basis", None),
+        "details": _plain(fields),
+    }
+
+
+def _skip_entry(subject: str, skip: Skip) -> dict[str, Any]:
+    return {
+        "at": skip["at"],
+        "subject": subject,
+        "what": "ProjectionSkipped",
+        "version": skip["originator_version"],
+        "actor": skip["actor"],
+        "reason": skip["reason"],
+        "legal_basis": None,
+        "details": {"position": skip["position"], "topic": skip["topic"], "error": skip["error"]},
+    }
+
+
+def _uuid(text: str) -> UUID | None:
+    try:
+        return UUID(text)
+    except ValueError:
+        return None
 
 
 def _plain(value: Any) -> Any:

@@ -7,6 +7,7 @@ from typing import Annotated, Any, Literal
 from pydantic import BaseModel, ConfigDict, Field
 
 from api.schemas import ListCode
+from domain.access import PersonalData as PersonalDataKind
 from domain.actor import Role
 from domain.bundle import TaskState
 from domain.status import PermitStatus, RegistrationStatus
@@ -393,6 +394,9 @@ class Task(Out):
     reason: str | None
     legal_basis: str | None
     decided_by: str | None = Field(description="the deciding reviewer's id")
+    claimed_by: str | None = Field(
+        description="办理人: the officer of its department who has claimed it; null: unclaimed"
+    )
 
 
 class ApplicationLinks(Out):
@@ -447,9 +451,17 @@ class SupplementNotice(Out):
 # --- a department's desk ------------------------------------------------------------------
 
 
+class AuditActor(Out):
+    id: str
+    role: Role
+    department: str | None
+    district: str | None
+
+
 class WorklistLinks(Out):
-    application: Link
+    task: Link = Field(description="the department's own view of the task")
     decision: Link
+    claim: Link
 
 
 class WorklistTask(Out):
@@ -469,15 +481,196 @@ class WorklistTask(Out):
         description="what passing the statutory limit undecided means, where a rule says "
         "(视为准予 / 视为不予许可); null: nothing happens by itself, the task is only overdue"
     )
+    claimed_by: str | None = Field(description="办理人: the officer who has claimed it")
+    claimed_at: Instant | None
     business_name: str | None
     overdue: bool = Field(description="queued and past its promised date")
     links: WorklistLinks
 
 
 class Worklist(Out):
+    """One page of a department's worklist (limit/offset paging; `total` counts every task
+    the filters match)."""
+
     department: str
     as_of: Day = Field(description="today, in China: the day `overdue` is judged on")
-    tasks: list[WorklistTask] = Field(description="soonest due first")
+    total: int = Field(description="tasks matching the filters, on every page")
+    limit: int
+    offset: int
+    tasks: list[WorklistTask] = Field(description="soonest due first; tasks without a date last")
+
+
+class BusinessDetails(Out):
+    """The business as registered, without personal data."""
+
+    uscc: Uscc
+    name: str
+    entity_type: str = Field(examples=["limited_company"])
+    entity_type_zh: str = Field(examples=["有限责任公司"])
+    domicile: str
+    business_scope: str
+    registered_capital: str = Field(description="in yuan, two decimal places")
+    status: RegistrationStatus
+
+
+class TaskAnswer(Out):
+    """One field its permit type uses, and the applicant's answer."""
+
+    code: str
+    label_zh: str
+    label_en: str
+    type: FieldType
+    required: bool = Field(description="its permit type requires it")
+    value: Any = Field(description="as the form holds it; null where left empty")
+
+
+class TaskMaterial(Out):
+    """A material its permit needs in the application's situation, with its standing and its
+    files. The same shape as a material of the application's list: the catalogue's materials
+    and the window's files fill it once they are on main (empty until then)."""
+
+    code: str
+    name_zh: str
+    name_en: str
+    form: str = Field(description="original, copy or electronic")
+    permits: list[str]
+    status: str = Field(
+        description="documented, promised (容缺), replaced_by_commitment, missing, not_on_file"
+    )
+    promised: PromisedMaterial | None
+    documents: list[dict[str, Any]]
+
+
+class SignedCommitment(Out):
+    """告知承诺书: the letter signed for this permit on this application."""
+
+    version: str
+    signed_by: str
+    granted_at: Instant = Field(description="when the permit took effect on it")
+    verification_due: Day = Field(description="先证后核: verified by this day")
+
+
+class TaskDecision(Out):
+    state: TaskState
+    permit_number: str | None
+    reason: str | None
+    legal_basis: str | None
+    decided_by: str | None
+
+
+class TaskDeadlines(Out):
+    due_on: Day | None = Field(description="promised date, moved by every pause")
+    statutory_due_on: Day | None
+    overdue: bool = Field(description="queued and past its promised date")
+    statutory_overdue: bool = Field(description="queued and past its statutory date")
+    paused: bool = Field(description="waiting on the applicant's supplement: the clock stopped")
+    pauses: list[tuple[Day, Day | None]]
+    deemed_outcome: Literal["approve", "refuse"] | None
+
+
+TaskEvent = Literal[
+    "dispatched",
+    "claimed",
+    "released",
+    "taken_over",
+    "supplement_requested",
+    "resubmitted",
+    "joint_inspection_scheduled",
+    "inspection_finding",
+    "approved",
+    "refused",
+    "withdrawn",
+    "lapsed",
+    "ended",
+]
+
+
+class TaskHistoryEntry(Out):
+    at: Instant
+    what: TaskEvent
+    actor: AuditActor
+    details: dict[str, Any] = Field(
+        description="what the event says of this task (a resubmission: only the answers of "
+        "its own permit's fields)"
+    )
+
+
+class PersonalDataOffer(Out):
+    """The personal data its permit type needs (the catalogue's `personal_data`): read apart,
+    and every read is logged."""
+
+    kinds: list[PersonalDataKind]
+    items: list[str] = Field(examples=[["legal_representative.id_number"]])
+    link: Link
+
+
+class TaskViewLinks(Out):
+    self: Link
+    personal_data: Link
+    claim: Link
+    release: Link
+    takeover: Link
+    decision: Link
+    supplement_request: Link
+    inspection_finding: Link
+
+
+class TaskView(Out):
+    """A department's view of its own task: what it decides on, and nothing of other
+    departments' permits."""
+
+    application_id: str = Field(json_schema_extra={"format": "uuid"})
+    permit_type: str
+    name_zh: str
+    name_en: str
+    department: str
+    theme: str
+    catalogue_version: str
+    application_status: ApplicationStatus
+    mode: Mode
+    state: TaskState
+    claimed_by: str | None = Field(description="办理人; null: unclaimed")
+    claimed_at: Instant | None
+    business: BusinessDetails
+    answers: list[TaskAnswer] = Field(
+        description="the fields its permit type uses, and only those, in the catalogue's order"
+    )
+    materials: list[TaskMaterial] = Field(description="the materials its permit needs")
+    commitment: SignedCommitment | None
+    credit: CreditSnapshot | None = Field(description="the credit it was accepted on")
+    joint_inspection: Inspection | None = Field(description="if the task is part of one")
+    supplement: Supplement | None = Field(description="its open request, while paused")
+    finding: Finding | None
+    decision: TaskDecision | None = Field(description="null while open")
+    deadlines: TaskDeadlines
+    history: list[TaskHistoryEntry] = Field(description="the task's events, oldest first")
+    personal_data: PersonalDataOffer | None = Field(
+        description="null: its permit needs no personal data, and none is disclosed"
+    )
+    links: TaskViewLinks
+
+
+class LegalRepresentativeData(Out):
+    name: str
+    id_number: str = Field(description="居民身份证号码")
+    mobile: str
+
+
+class ApplicantContact(Out):
+    contact_name: str | None
+    mobile: str | None
+    email: str | None
+
+
+class PersonalData(Out):
+    """Personal data for one task: only the kinds its permit type needs; this read is in the
+    licence's audit trail (who, when, which items)."""
+
+    application_id: str = Field(json_schema_extra={"format": "uuid"})
+    permit_type: str
+    items: list[str] = Field(description="what this read disclosed, as the log records it")
+    legal_representative: LegalRepresentativeData | None
+    applicant: ApplicantContact | None
 
 
 class VerificationLinks(Out):
@@ -638,16 +831,13 @@ class CreditRecord(Out):
     restrictions: list[str] = Field(description="what the listings in force bar it from")
 
 
-class AuditActor(Out):
-    id: str
-    role: Role
-    department: str | None
-    district: str | None
-
-
 class AuditEntry(Out):
     at: Instant
-    subject: str = Field(description="`registration`, or `permit:` and the permit type code")
+    subject: str = Field(
+        description="`registration`; `permit:` and the permit type code; or `access:` and an "
+        "application id, for a read of its personal data (`PersonalDataRead`: `details` "
+        "names the task's permit type and the items read)"
+    )
     what: str = Field(description="the event's name", examples=["Approved"])
     version: int = Field(description="the subject's version after the event")
     actor: AuditActor | None = Field(

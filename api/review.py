@@ -1,18 +1,27 @@
-"""A department's desk: its worklist, its decisions on its own tasks, and its later acts on the
-permits it issued (先证后核, 整改, 暂停, 恢复, 吊销, 注销)."""
+"""A department's desk: its worklist, its view of each of its tasks (and the personal data a task
+needs, logged), claiming them (办理人), its decisions on them, and its later acts on the permits
+it issued (先证后核, 整改, 暂停, 恢复, 吊销, 注销)."""
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 from uuid import UUID
 
-from fastapi import APIRouter, HTTPException, Query
+from fastapi import APIRouter, HTTPException, Query, Response
 from pydantic import AfterValidator
 
 from api.answers import answer_with_application, answer_with_licence
 from api.auth import Reviewer, RuntimeDep
 from api.problems import documented
-from api.responses import Application, CommitmentsToVerify, DepartmentFeed, Licence, Worklist
+from api.responses import (
+    Application,
+    CommitmentsToVerify,
+    DepartmentFeed,
+    Licence,
+    PersonalData,
+    TaskView,
+    Worklist,
+)
 from api.schemas import (
     ApproveIn,
     ConfirmedIn,
@@ -27,30 +36,41 @@ from api.schemas import (
     VerificationIn,
 )
 from domain.actor import Actor
-from domain.bundle import TaskState
+from domain.bundle import OPEN_TASK_STATES, TERMINAL_TASK_STATES, TaskState
 from licensing import review
+from projections.desk import personal_data, task_view
 from projections.feed import parse_cursor
 from projections.views import commitments_to_verify, department_feed, department_worklist
 
 router = APIRouter(prefix="/api/v1", tags=["departments"])
 
 
-def _own(actor: Actor, department: str, what: str = "worklist") -> None:
+def _own(actor: Actor, department: str) -> None:
     if actor.department != department:
-        msg = f"department {actor.department} may not read {department}'s {what}"
+        msg = f"department {actor.department} may not read {department}'s desk"
         raise HTTPException(403, msg)
 
 
 # A department acts on its own tasks and permits only; another's are 403.
 _OWN = "Only the department's own (another department's: 403)."
 _STATE = "The task is not awaiting this act (decided, paused, or its inspection is pending)"
+_CLAIMED = "; or another officer has claimed it (named): take it over first"
 _PERMIT_STATE = "The permit's status does not allow this act"
+_NO_TASK = "The department has no task for this permit on the application (another's, or none)"
+
+# The worklist's groups of states.
+_GROUPS: dict[str, tuple[str, ...] | None] = {
+    "open": tuple(OPEN_TASK_STATES),
+    "decided": tuple(TERMINAL_TASK_STATES),
+    "all": None,
+}
 
 
 @router.get(
     "/departments/{department}/tasks",
-    summary="A department's worklist, soonest due first",
-    description=_OWN,
+    summary="A department's worklist: open tasks by default, soonest due first, in pages",
+    description=_OWN + " Filters combine. Paging is by `limit` and `offset`; `total` counts "
+    "every task the filters match.",
     response_model=Worklist,
     responses=documented((404, "No such department"), 422),
 )
@@ -58,21 +78,166 @@ def get_worklist(
     department: str,
     actor: Reviewer,
     rt: RuntimeDep,
-    state: TaskState | None = None,
+    state: Annotated[TaskState | None, Query(description="only tasks in this state")] = None,
+    status: Annotated[
+        Literal["open", "decided", "all"] | None,
+        Query(
+            description="`open` (queued or paused for a supplement), `decided` (every final "
+            "state) or `all`; default `open`, or `all` when `state` is given"
+        ),
+    ] = None,
     overdue: Annotated[
         bool, Query(description="only undecided tasks past their promised date")
     ] = False,
+    theme: Annotated[str | None, Query(max_length=64, description="only this theme's")] = None,
+    officer: Annotated[
+        str | None,
+        Query(max_length=128, description="only tasks this officer (id) has claimed or decided"),
+    ] = None,
+    unclaimed: Annotated[bool, Query(description="only tasks nobody has claimed")] = False,
     limit: Annotated[int, Query(ge=1, le=500)] = 100,
     offset: Annotated[int, Query(ge=0)] = 0,
 ) -> dict[str, Any]:
     _own(actor, department)
     rt.catalogue.department(department)
     today = rt.licensing.today()
-    overdue_on = today.isoformat() if overdue else None
-    tasks = rt.view.tasks(
-        department, state=state, overdue_on=overdue_on, limit=limit, offset=offset
+    group = _GROUPS[status or ("all" if state else "open")]
+    states = (state,) if state else group
+    if state and group is not None and state not in group:
+        states = ()  # a state outside the group asked for: nothing matches
+    tasks, total = rt.view.tasks(
+        department,
+        states=states,
+        overdue_on=today.isoformat() if overdue else None,
+        theme=theme,
+        officer=officer,
+        unclaimed=unclaimed,
+        limit=limit,
+        offset=offset,
     )
-    return department_worklist(tasks, department=department, today=today)
+    return department_worklist(
+        tasks, department=department, today=today, total=total, limit=limit, offset=offset
+    )
+
+
+@router.get(
+    "/departments/{department}/tasks/{application_id}/{permit_type}",
+    summary="The department's view of its own task: the business, its permit's answers, "
+    "materials, commitment, credit snapshot, history and deadlines",
+    description=_OWN + " Only the answers of the fields its permit type uses; no personal data "
+    "(`personal_data` says whether its permit needs any, and where to read it).",
+    response_model=TaskView,
+    responses=documented((403, _NO_TASK), (404, "No such application"), 422),
+)
+def get_task(
+    department: str, application_id: UUID, permit_type: str, actor: Reviewer, rt: RuntimeDep
+) -> dict[str, Any]:
+    _own(actor, department)
+    application = rt.licensing.application(application_id)
+    task = application.task_of(permit_type, actor)
+    return task_view(
+        application,
+        permit_type=permit_type,
+        events=list(rt.app.events.get(application.id)),
+        registration=rt.licensing.registration(application.uscc),
+        permit_events=list(rt.app.events.get(task.permit_id)) if task.permit_id else [],
+        rules=rt.catalogue,
+        today=rt.licensing.today(),
+    )
+
+
+@router.get(
+    "/departments/{department}/tasks/{application_id}/{permit_type}/personal-data",
+    summary="The personal data its task needs (the catalogue's `personal_data` of the permit "
+    "type); every read is recorded in the licence's audit trail",
+    description=_OWN + " A permit type that needs none: 403. Sent with `Cache-Control: no-store`.",
+    response_model=PersonalData,
+    responses=documented(
+        (403, _NO_TASK + "; or its permit type needs no personal data"),
+        (404, "No such application"),
+        422,
+    ),
+)
+def get_personal_data(
+    department: str,
+    application_id: UUID,
+    permit_type: str,
+    actor: Reviewer,
+    rt: RuntimeDep,
+    response: Response,
+) -> dict[str, Any]:
+    _own(actor, department)
+    # Recorded first: if the record cannot be written, nothing is disclosed.
+    review.read_personal_data(
+        rt.licensing, application_id=application_id, permit_type=permit_type, actor=actor
+    )
+    application = rt.licensing.application(application_id)
+    response.headers["Cache-Control"] = "no-store"
+    return personal_data(
+        application,
+        rt.licensing.registration(application.uscc),
+        permit_type=permit_type,
+        kinds=rt.catalogue.permit_type(permit_type).personal_data,
+    )
+
+
+@router.post(
+    "/applications/{application_id}/tasks/{permit_type}/claim",
+    summary="Claim one's own department's open task (办理人); again by its claimant: no change",
+    description=_OWN,
+    response_model=Application,
+    responses=documented(
+        404, (409, "The task is decided or ended, or another officer has claimed it (named)"), 422
+    ),
+)
+def claim_task(
+    application_id: UUID, permit_type: str, actor: Reviewer, rt: RuntimeDep
+) -> dict[str, Any]:
+    receipt = review.claim(
+        rt.licensing, application_id=application_id, permit_type=permit_type, actor=actor
+    )
+    return answer_with_application(rt, receipt)
+
+
+@router.post(
+    "/applications/{application_id}/tasks/{permit_type}/release",
+    summary="Release a task one has claimed",
+    description=_OWN,
+    response_model=Application,
+    responses=documented(
+        404, (409, "The task is not claimed, or is claimed by another officer (named)"), 422
+    ),
+)
+def release_task(
+    application_id: UUID, permit_type: str, actor: Reviewer, rt: RuntimeDep
+) -> dict[str, Any]:
+    receipt = review.release(
+        rt.licensing, application_id=application_id, permit_type=permit_type, actor=actor
+    )
+    return answer_with_application(rt, receipt)
+
+
+@router.post(
+    "/applications/{application_id}/tasks/{permit_type}/takeover",
+    summary="Take over a task another officer of the department has claimed, with a reason "
+    "(recorded, with whose claim it was)",
+    description=_OWN,
+    response_model=Application,
+    responses=documented(
+        404, (409, "The task is decided or ended, unclaimed, or already one's own"), 422
+    ),
+)
+def take_over_task(
+    application_id: UUID, permit_type: str, body: Reasoned, actor: Reviewer, rt: RuntimeDep
+) -> dict[str, Any]:
+    receipt = review.take_over(
+        rt.licensing,
+        application_id=application_id,
+        permit_type=permit_type,
+        actor=actor,
+        reason=body.reason,
+    )
+    return answer_with_application(rt, receipt)
 
 
 @router.get(
@@ -117,7 +282,7 @@ def get_feed(
     ] = None,
     limit: Annotated[int, Query(ge=1, le=500)] = 100,
 ) -> dict[str, Any]:
-    _own(actor, department, "feed")
+    _own(actor, department)
     rt.catalogue.department(department)
     rows = rt.view.feed(department, after=after, limit=limit)
     return department_feed(rows, department=department, after=after, limit=limit)
@@ -128,7 +293,7 @@ def get_feed(
     summary="Approve (number, validity) or refuse (reason, legal basis) one's own task",
     description=_OWN,
     response_model=Application,
-    responses=documented(404, (409, _STATE), 422),
+    responses=documented(404, (409, _STATE + _CLAIMED), 422),
 )
 def decide_task(
     application_id: UUID, permit_type: str, body: Decision, actor: Reviewer, rt: RuntimeDep
@@ -162,7 +327,7 @@ def decide_task(
     summary="Ask the applicant for more (pauses this task's clock until resubmission)",
     description=_OWN,
     response_model=Application,
-    responses=documented(404, (409, _STATE), 422),
+    responses=documented(404, (409, _STATE + _CLAIMED), 422),
 )
 def request_supplement(
     application_id: UUID,
@@ -202,7 +367,9 @@ def decide_jointly(application_id: UUID, actor: Reviewer, rt: RuntimeDep) -> dic
     description=_OWN,
     response_model=Application,
     responses=documented(
-        404, (409, "Not part of a scheduled joint inspection, or recorded already"), 422
+        404,
+        (409, "Not part of a scheduled joint inspection, or recorded already" + _CLAIMED),
+        422,
     ),
 )
 def record_finding(

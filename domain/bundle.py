@@ -92,6 +92,7 @@ class Task:
     deemed_outcome: str | None = None  # "approve" | "refuse"
     deemed_basis: str | None = None
     decided_by: str | None = None
+    claimed_by: str | None = None  # 办理人: the officer of its department who has claimed it
     reason: str | None = None
     legal_basis: str | None = None
     permit_number: str | None = None
@@ -318,18 +319,116 @@ class BundleApplication(Aggregate):
             msg = f"application {self.id} has no task for permit {permit_type!r}"
             raise NotFound(msg) from None
 
-    def _check_decidable(self, permit_type: str, actor: Actor) -> Task:
+    def task_of(self, permit_type: str, actor: Actor) -> Task:
+        """The task a department officer may read: its own department's, on this application
+        (any other answer is Forbidden, a task that does not exist included, so that a
+        department learns nothing of what others do)."""
+        task = self.tasks.get(permit_type)
+        if task is None or actor.role != Role.DEPARTMENT or actor.department != task.department:
+            msg = (
+                f"{actor.department or actor.role} has no task for permit {permit_type} "
+                f"on application {self.id}"
+            )
+            raise Forbidden(msg)
+        return task
+
+    def _check_own(self, permit_type: str, actor: Actor, act: str = "decide") -> Task:
+        """The task, if the actor is an officer of the department it belongs to."""
         task = self.task(permit_type)
         if actor.role != Role.DEPARTMENT or actor.department != task.department:
             msg = (
                 f"the task for permit {permit_type} belongs to department {task.department}; "
-                f"{actor.department or actor.role} may not decide it"
+                f"{actor.department or actor.role} may not {act} it"
             )
             raise Forbidden(msg)
+        return task
+
+    def _check_claimant(self, task: Task, actor: Actor) -> None:
+        """A task claimed by one officer is acted on by that officer, or taken over first."""
+        if task.claimed_by is not None and task.claimed_by != actor.id:
+            msg = (
+                f"the task for permit {task.permit_type} is claimed by {task.claimed_by}; "
+                "take it over first (with a reason) to act on it"
+            )
+            raise Conflict(msg)
+
+    def _check_decidable(self, permit_type: str, actor: Actor) -> Task:
+        task = self._check_own(permit_type, actor)
         if task.state != TASK_QUEUED:
             msg = f"the task for permit {permit_type} is {task.state}, not awaiting a decision"
             raise Conflict(msg)
+        self._check_claimant(task, actor)
         return task
+
+    # 办理人: an officer claims an open task of the department, releases it, or takes it over.
+
+    def _check_open(self, task: Task, act: str) -> None:
+        if task.state not in OPEN_TASK_STATES:
+            msg = f"the task for permit {task.permit_type} is {task.state}; it cannot be {act}"
+            raise Conflict(msg)
+
+    def claim(self, *, permit_type: str, actor: Actor) -> bool:
+        """The officer takes the task on; False if it is theirs already (nothing to record)."""
+        task = self._check_own(permit_type, actor, "claim")
+        self._check_open(task, "claimed")
+        if task.claimed_by == actor.id:
+            return False
+        self._check_claimant(task, actor)
+        self._task_claimed(permit_type=permit_type, actor=actor)
+        return True
+
+    class TaskClaimed(Aggregate.Event):
+        permit_type: str
+        actor: Actor
+
+    @event(TaskClaimed)
+    def _task_claimed(self, *, permit_type: str, actor: Actor) -> None:
+        self.tasks[permit_type].claimed_by = actor.id
+
+    def release(self, *, permit_type: str, actor: Actor) -> None:
+        """The claimant hands the task back to the department's pool."""
+        task = self._check_own(permit_type, actor, "release")
+        self._check_open(task, "released")  # a decided task keeps its 办理人 on the record
+        if task.claimed_by is None:
+            msg = f"the task for permit {permit_type} is not claimed; nothing to release"
+            raise Conflict(msg)
+        self._check_claimant(task, actor)
+        self._task_released(permit_type=permit_type, actor=actor)
+
+    class TaskReleased(Aggregate.Event):
+        permit_type: str
+        actor: Actor
+
+    @event(TaskReleased)
+    def _task_released(self, *, permit_type: str, actor: Actor) -> None:
+        self.tasks[permit_type].claimed_by = None
+
+    def take_over(self, *, permit_type: str, actor: Actor, reason: str) -> None:
+        """Another officer of the department takes a claimed task, saying why; the officer
+        it is taken from is recorded."""
+        task = self._check_own(permit_type, actor, "take over")
+        self._check_open(task, "taken over")
+        if task.claimed_by is None:
+            msg = f"the task for permit {permit_type} is not claimed; claim it instead"
+            raise Conflict(msg)
+        if task.claimed_by == actor.id:
+            msg = f"the task for permit {permit_type} is already claimed by {actor.id}"
+            raise Conflict(msg)
+        self._task_taken_over(
+            permit_type=permit_type, actor=actor, reason=reason, previous=task.claimed_by
+        )
+
+    class TaskTakenOver(Aggregate.Event):
+        permit_type: str
+        actor: Actor
+        reason: str
+        previous: str  # the officer whose claim it was
+
+    @event(TaskTakenOver)
+    def _task_taken_over(
+        self, *, permit_type: str, actor: Actor, reason: str, previous: str
+    ) -> None:
+        self.tasks[permit_type].claimed_by = actor.id
 
     def approve(
         self,
@@ -485,6 +584,7 @@ class BundleApplication(Aggregate):
         if actor.role != Role.DEPARTMENT or actor.department != task.department:
             msg = f"the finding for {permit_type} is recorded by department {task.department}"
             raise Forbidden(msg)
+        self._check_claimant(task, actor)
         if self.inspection is None or permit_type not in self.inspection["permit_types"]:
             msg = f"permit {permit_type} is not part of a scheduled joint inspection"
             raise Conflict(msg)

@@ -24,6 +24,7 @@ from pydantic import (
     model_validator,
 )
 
+from domain.access import PersonalData
 from domain.credit import LISTS
 from domain.dates import add_years
 from domain.errors import InvalidParam, NotFound, ValidationFailed
@@ -157,6 +158,9 @@ class PermitType(_Entry):
     deemed_outcome: DeemedOutcome | None = None
     deemed_basis: str | None = Field(default=None, min_length=1)  # the rule that deems it
     rectification_days: int | None = Field(default=None, gt=0)
+    # Need-to-know: the personal data its department may read on its task (every read is
+    # logged); none unless listed.
+    personal_data: tuple[PersonalData, ...] = ()
 
     @model_validator(mode="after")
     def _limits_fit(self) -> PermitType:
@@ -191,6 +195,10 @@ class PermitType(_Entry):
                 raise ValueError("a cancelled item has no site inspection")
             if self.fields:
                 raise ValueError("a cancelled item asks no form fields")
+            if self.personal_data:
+                raise ValueError("a cancelled item reads no personal data")
+        if len(set(self.personal_data)) != len(self.personal_data):
+            raise ValueError("personal_data lists a kind twice")
         return self
 
 

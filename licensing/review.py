@@ -1,6 +1,7 @@
-"""A department's acts (部门审批): decide its own tasks — approve, refuse, approve jointly, ask
-for supplements, record its inspection finding — and later act on the permits it issued:
-verify a commitment (先证后核), order and close rectification, suspend, resume, revoke, cancel."""
+"""A department's acts (部门审批): claim, release or take over its own tasks (办理人), read the
+personal data a task needs (logged), decide them — approve, refuse, approve jointly, ask for
+supplements, record its inspection finding — and later act on the permits it issued: verify a
+commitment (先证后核), order and close rectification, suspend, resume, revoke, cancel."""
 
 from __future__ import annotations
 
@@ -8,9 +9,10 @@ from datetime import date
 from uuid import UUID
 
 from domain.acceptance import BUSINESS_LICENCE, system_number
+from domain.access import AccessLog, items_of
 from domain.actor import SYSTEM, Actor
 from domain.bundle import BundleApplication
-from domain.errors import Conflict, InvalidParam, ValidationFailed, require
+from domain.errors import Conflict, Forbidden, InvalidParam, ValidationFailed, require
 from domain.permit import UNDER_REVIEW, Permit
 from domain.registration import BusinessRegistration
 from domain.status import RegistrationStatus
@@ -18,6 +20,56 @@ from licensing.unit_of_work import UnitOfWork, command
 
 # What the rectification period is when the catalogue names none, in working days.
 RECTIFICATION_DAYS = 20
+
+
+@command
+def claim(
+    uow: UnitOfWork, *, application_id: UUID, permit_type: str, actor: Actor
+) -> BundleApplication:
+    """An officer takes an open task of the department on (办理人); claiming one's own again
+    changes nothing."""
+    application = uow.application(application_id)
+    application.claim(permit_type=permit_type, actor=actor)
+    return application
+
+
+@command
+def release(
+    uow: UnitOfWork, *, application_id: UUID, permit_type: str, actor: Actor
+) -> BundleApplication:
+    """The claimant hands the task back to the department."""
+    application = uow.application(application_id)
+    application.release(permit_type=permit_type, actor=actor)
+    return application
+
+
+@command
+def take_over(
+    uow: UnitOfWork, *, application_id: UUID, permit_type: str, actor: Actor, reason: str
+) -> BundleApplication:
+    """Another officer of the department takes a claimed task, on the record and saying why."""
+    require(reason=reason)
+    application = uow.application(application_id)
+    application.take_over(permit_type=permit_type, actor=actor, reason=reason)
+    return application
+
+
+@command
+def read_personal_data(
+    uow: UnitOfWork, *, application_id: UUID, permit_type: str, actor: Actor
+) -> AccessLog:
+    """Record that an officer reads the personal data its task needs (the catalogue's
+    `personal_data` of the permit type): who, when, for which task, which items. The read
+    is served only once this is saved."""
+    application = uow.application(application_id)
+    application.task_of(permit_type, actor)
+    kinds = uow.catalogue.permit_type(permit_type).personal_data
+    if not kinds:
+        msg = f"permit {permit_type} needs no personal data; none is disclosed for its task"
+        raise Forbidden(msg)
+    log = uow.access_log(application)
+    log.personal_data_read(actor=actor, permit_type=permit_type, items=items_of(kinds))
+    return log
 
 
 @command

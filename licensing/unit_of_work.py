@@ -18,6 +18,7 @@ from eventsourcing.domain import Aggregate
 from eventsourcing.persistence import IntegrityError
 
 from domain.acceptance import credit_snapshot, default_expiry
+from domain.access import AccessLog
 from domain.actor import Actor
 from domain.bundle import BundleApplication
 from domain.china import today_in_china
@@ -185,6 +186,18 @@ class UnitOfWork:
         return self._load(
             record_id, lambda: self.licensing.credit_record(uscc) or CreditRecord(uscc=uscc)
         )
+
+    def access_log(self, application: BundleApplication) -> AccessLog:
+        """The application's access log; a new one at its first read."""
+        log_id = AccessLog.create_id(application.id)
+
+        def load() -> AccessLog:
+            try:
+                return self.licensing.load(log_id, AccessLog, "no access log")
+            except NotFound:
+                return AccessLog(application_id=application.id, uscc=application.uscc)
+
+        return self._load(log_id, load)
 
     def expiry(self, permit_type: str, start: date) -> date | None:
         """The end of a permit's default validity period, if it takes effect on `start`

@@ -187,12 +187,15 @@ def _positioned(handle: Any) -> Any:
     return run
 
 
-def _task_links(application_id: str, permit_type: str, mode: str, uscc: str) -> dict[str, Any]:
-    task = f"/api/v1/applications/{application_id}/tasks/{permit_type}"
+def _task_links(
+    department: str, application_id: str, permit_type: str, mode: str, uscc: str
+) -> dict[str, Any]:
+    """The department's view of its task, and where an approval task is decided."""
+    on_application = f"/api/v1/applications/{application_id}/tasks/{permit_type}"
     return {
         "licence": f"/api/v1/licences/{uscc}",
-        "task": task,
-        "decision": f"{task}/decision" if mode == "approval" else None,
+        "task": f"/api/v1/departments/{department}/tasks/{application_id}/{permit_type}",
+        "decision": f"{on_application}/decision" if mode == "approval" else None,
     }
 
 
@@ -236,7 +239,7 @@ def _task(
             "items": items,
             "inspection_on": inspection_on,
         },
-        links=_task_links(application_id, permit_type, row["mode"], row["uscc"]),
+        links=_task_links(row["department"], application_id, permit_type, row["mode"], row["uscc"]),
     )
 
 

@@ -11,6 +11,7 @@ from uuid import UUID
 
 from eventsourcing.application import Application
 
+from domain.access import AccessLog
 from domain.credit import CreditRecord
 from domain.errors import NotFound
 from domain.permit import Permit
@@ -67,10 +68,11 @@ def _in_time_order(streams: list[list[Any]]) -> Iterator[Any]:
 
 
 def audit_trail(app: Application[UUID], uscc: str) -> list[dict[str, Any]]:
-    """Every event of the registration and its permits, oldest first: who, when, what, why.
-    An event that cannot be read (the projector stops at such an event too) is listed as
-    unreadable where it stands, and an operator's skip of one of these aggregates' events
-    is listed with who, when and why, so the trail says why the live view lacks it."""
+    """Every event of the registration and its permits, and every read of personal data on
+    the business's applications, oldest first: who, when, what, why. An event that cannot be
+    read (the projector stops at such an event too) is listed as unreadable where it stands,
+    and an operator's skip of one of these aggregates' events is listed with who, when and
+    why, so the trail says why the live view lacks it."""
     registration_id = BusinessRegistration.create_id(uscc)
     readable, unreadable = _stream(app, registration_id, "registration")
     if not readable and not unreadable:
@@ -86,6 +88,17 @@ def audit_trail(app: Application[UUID], uscc: str) -> list[dict[str, Any]]:
         more, broken = _stream(app, permit_id, subjects[permit_id])
         tagged += more
         unreadable += broken
+    # The business's applications are named by its registration's and permits' events; each
+    # has its access log (the log's opening is no read, so it is left out).
+    applications = dict.fromkeys(
+        e.application_id for _, e in tagged if isinstance(getattr(e, "application_id", None), UUID)
+    )
+    for application_id in applications:
+        tagged += [
+            (f"access:{application_id}", e)
+            for e in _events(app, AccessLog.create_id(application_id))
+            if not isinstance(e, AccessLog.Opened)
+        ]
     entries = [_entry(subject, e) for subject, e in sorted(tagged, key=lambda p: p[1].timestamp)]
     entries += unreadable
     entries += [

@@ -26,7 +26,9 @@ log = logging.getLogger(__name__)
 
 # The schema's version is part of the read model's name: a new schema is built beside the old
 # one from the events (a fresh name has no tracking position), never migrated in place.
-NAME = "ReadModelV5"  # v5: the departments' feeds
+# v4: the daily jobs' index (applications, promised materials, deemed); v5: tasks' claimants;
+# v6: the departments' feeds.
+NAME = "ReadModelV6"
 # In this order: the feed reads the licence and the worklist as each event left them.
 MODULES = (licence, worklist, credit, applications, feed)
 TABLES = tuple(table for module in MODULES for table in module.TABLES)
@@ -329,7 +331,8 @@ class ReadModel(TrackingRecorder, ABC):
         rows = self.read(lambda sql: sql.all("SELECT uscc FROM {licences} ORDER BY uscc"))
         return [row["uscc"] for row in rows]
 
-    def tasks(self, department: str, **filters: Any) -> list[dict[str, Any]]:
+    def tasks(self, department: str, **filters: Any) -> tuple[list[dict[str, Any]], int]:
+        """One page of a department's worklist and the number of tasks the filters match."""
         return self.read(lambda sql: worklist.list_tasks(sql, department, **filters))
 
     def usccs_with_validity_before(self, day: str) -> list[str]:

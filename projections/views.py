@@ -209,6 +209,7 @@ def task_summary(application: BundleApplication) -> list[dict[str, Any]]:
             "reason": t.reason,
             "legal_basis": t.legal_basis,
             "decided_by": t.decided_by,
+            "claimed_by": t.claimed_by,
         }
         for t in application.tasks.values()
     ]
@@ -279,20 +280,37 @@ def credit_record(uscc: str, record: CreditRecord | None) -> dict[str, Any]:
 
 
 def department_worklist(
-    tasks: list[dict[str, Any]], *, department: str, today: date
+    tasks: list[dict[str, Any]],
+    *,
+    department: str,
+    today: date,
+    total: int | None = None,
+    limit: int = 100,
+    offset: int = 0,
 ) -> dict[str, Any]:
-    """A department's worklist rows with whether each is overdue and where to act on it."""
+    """One page of a department's worklist: each row with whether it is overdue and where to
+    read it (the department's own view of its task) and act on it; how many tasks match in
+    all, and the page's place among them."""
     day = today.isoformat()
     for task in tasks:
         task["overdue"] = (
             task["state"] == TASK_QUEUED and bool(task["due_on"]) and task["due_on"] < day
         )
-        application = f"/api/v1/applications/{task['application_id']}"
+        acts = f"/api/v1/applications/{task['application_id']}/tasks/{task['permit_type']}"
         task["links"] = {
-            "application": application,
-            "decision": f"{application}/tasks/{task['permit_type']}/decision",
+            "task": f"/api/v1/departments/{department}/tasks/"
+            f"{task['application_id']}/{task['permit_type']}",
+            "decision": f"{acts}/decision",
+            "claim": f"{acts}/claim",
         }
-    return {"department": department, "as_of": day, "tasks": tasks}
+    return {
+        "department": department,
+        "as_of": day,
+        "total": len(tasks) if total is None else total,
+        "limit": limit,
+        "offset": offset,
+        "tasks": tasks,
+    }
 
 
 def commitments_to_verify(

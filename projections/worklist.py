@@ -1,4 +1,4 @@
-"""Each department's worklist: the tasks routed to it, queued or decided."""
+"""Each department's worklist: the tasks routed to it, open or decided, and who has claimed each."""
 
 from __future__ import annotations
 
@@ -32,6 +32,9 @@ DDL = (
     " decided_by TEXT,"
     # Where a rule deems the outcome once the statutory limit passes: the daily job's index.
     " deemed_outcome TEXT,"
+    # 办理人: the officer who has claimed the task, and since when.
+    " claimed_by TEXT,"
+    " claimed_at TEXT,"
     " PRIMARY KEY (application_id, permit_type))",
     "CREATE INDEX IF NOT EXISTS {tasks_by_department} ON {tasks} (department, state, submitted_at)",
 )
@@ -42,7 +45,9 @@ def _submitted(sql: Sql, e: Any) -> None:
     An application only received (收件) has no tasks yet."""
     for task in e.tasks:
         sql.execute(
-            "INSERT INTO {tasks} VALUES (:application_id, :permit_type, :department, :theme,"
+            "INSERT INTO {tasks} (application_id, permit_type, department, theme, uscc, state,"
+            " mode, due_on, statutory_due_on, submitted_at, decided_at, decided_by,"
+            " deemed_outcome) VALUES (:application_id, :permit_type, :department, :theme,"
             " :uscc, :state, :mode, :due_on, :statutory_due_on, :ts, :decided_at, :decided_by,"
             " :deemed_outcome)",
             {
@@ -118,6 +123,28 @@ def _withdrawn(sql: Sql, e: Any) -> None:
     _state(sql, e, e.permit_types, TASK_WITHDRAWN)
 
 
+def _claimed(sql: Sql, e: Any) -> None:
+    """Claimed, or taken over: the task is this officer's from now on."""
+    _claimant(sql, e, e.actor.id, e.timestamp.isoformat())
+
+
+def _released(sql: Sql, e: Any) -> None:
+    _claimant(sql, e, None, None)
+
+
+def _claimant(sql: Sql, e: Any, officer: str | None, since: str | None) -> None:
+    sql.execute(
+        "UPDATE {tasks} SET claimed_by = :officer, claimed_at = :since"
+        " WHERE application_id = :application_id AND permit_type = :permit_type",
+        {
+            "officer": officer,
+            "since": since,
+            "application_id": str(e.originator_id),
+            "permit_type": e.permit_type,
+        },
+    )
+
+
 HANDLERS: dict[type, Any] = {
     BundleApplication.Submitted: _submitted,
     BundleApplication.Accepted: _submitted,
@@ -128,6 +155,9 @@ HANDLERS: dict[type, Any] = {
     BundleApplication.OpenTasksEnded: _withdrawn,
     BundleApplication.TaskApproved: _decided(TASK_APPROVED),
     BundleApplication.TaskRefused: _decided(TASK_REFUSED),
+    BundleApplication.TaskClaimed: _claimed,
+    BundleApplication.TaskTakenOver: _claimed,
+    BundleApplication.TaskReleased: _released,
 }
 
 
@@ -135,29 +165,47 @@ def list_tasks(
     sql: Sql,
     department: str,
     *,
-    state: str | None = None,
+    states: tuple[str, ...] | None = None,
     overdue_on: str | None = None,
+    theme: str | None = None,
+    officer: str | None = None,
+    unclaimed: bool = False,
     limit: int = 100,
     offset: int = 0,
-) -> list[dict[str, Any]]:
-    """A department's tasks, oldest first (the order a reviewer with deadlines works in);
-    with `overdue_on`, only undecided tasks whose promised date is before that day."""
-    where = "t.department = :department" + (" AND t.state = :state" if state else "")
+) -> tuple[list[dict[str, Any]], int]:
+    """One page of a department's tasks, soonest due first (the order a reviewer with
+    deadlines works in; tasks without a date last, on both backends), and how many match
+    in all. Filters combine: `states` (None: any), `overdue_on` (only queued tasks whose
+    promised date is before that day), `theme`, `officer` (claimed or decided by: the
+    officer's own work), `unclaimed`."""
+    where = ["t.department = :department"]
+    params: dict[str, Any] = {"department": department, "limit": limit, "offset": offset}
+    if states is not None:
+        names = [f"s{n}" for n in range(len(states))]
+        where.append(f"t.state IN ({', '.join(':' + n for n in names)})" if names else "1 = 0")
+        params |= dict(zip(names, states, strict=True))
     if overdue_on:
-        where += " AND t.state = 'queued' AND t.due_on < :overdue_on"
-    return sql.all(
+        where.append("t.state = :queued AND t.due_on < :overdue_on")
+        params |= {"queued": TASK_QUEUED, "overdue_on": overdue_on}
+    if theme:
+        where.append("t.theme = :theme")
+        params["theme"] = theme
+    if officer:
+        where.append("(t.claimed_by = :officer OR t.decided_by = :officer)")
+        params["officer"] = officer
+    if unclaimed:
+        where.append("t.claimed_by IS NULL")
+    condition = " AND ".join(where)
+    total = sql.all("SELECT COUNT(*) AS n FROM {tasks} t WHERE " + condition, params)[0]["n"]
+    rows = sql.all(
         "SELECT t.*, l.name AS business_name FROM {tasks} t"
         " LEFT JOIN {licences} l ON l.uscc = t.uscc WHERE "
-        + where
-        + " ORDER BY t.due_on, t.submitted_at, t.application_id, t.permit_type LIMIT :limit OFFSET :offset",
-        {
-            "department": department,
-            "state": state,
-            "overdue_on": overdue_on,
-            "limit": limit,
-            "offset": offset,
-        },
+        + condition
+        + " ORDER BY t.due_on IS NULL, t.due_on, t.submitted_at, t.application_id, t.permit_type"
+        " LIMIT :limit OFFSET :offset",
+        params,
     )
+    return rows, int(total)
 
 
 def deemable_before(sql: Sql, day: str) -> list[str]:

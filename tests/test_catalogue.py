@@ -801,3 +801,39 @@ def test_a_situation_that_decides_nothing_is_refused(tmp_path: Path) -> None:
     _append(data, "themes.yaml", _theme_yaml("    - business_licence\n", ROCKETS))
     with pytest.raises(CatalogueError, match=r"open_spaceport.*'sells_rockets' decides no permit"):
         load_catalogue(data)
+
+
+def test_personal_data_is_need_to_know_by_permit_type(catalogue: Catalogue) -> None:
+    """The legal representative only where the department checks who runs the business; the
+    applicant's contact only where it arranges its own site check; nowhere else."""
+    needs = {code: p.personal_data for code, p in catalogue.permit_types.items() if p.personal_data}
+    assert needs == {
+        "business_licence": ("legal_representative",),
+        "food_operation": ("applicant_contact",),
+        "hotel_special_trade": ("legal_representative", "applicant_contact"),
+        "tobacco_retail": ("legal_representative",),
+        "drug_retail": ("legal_representative",),
+    }
+
+
+@pytest.mark.parametrize(
+    ("personal_data", "problem"),
+    [
+        ("[home_address]", r"moon_cancelled.*personal_data"),
+        ("[applicant_contact]", r"moon_cancelled.*reads no personal data"),
+    ],
+)
+def test_personal_data_outside_the_closed_set_or_on_a_cancelled_item_is_refused(
+    tmp_path: Path, personal_data: str, problem: str
+) -> None:
+    data = _copy_data(tmp_path)
+    _append(
+        data,
+        "permit_types.yaml",
+        "\n- code: moon_cancelled\n  name_zh: 登月\n  name_en: Moon landing\n"
+        "  department: samr\n  mode: cancelled\n  statutory_days: 0\n"
+        "  promised_days: 0\n  validity_years: null\n  site_inspection: false\n"
+        f"  fields: []\n  inferred: true\n  personal_data: {personal_data}\n",
+    )
+    with pytest.raises(CatalogueError, match=problem):
+        load_catalogue(data)

@@ -85,6 +85,7 @@ def test_a_department_pulls_its_tasks_and_its_businesses_changes_in_order(
         entries, _, _ = _read_all(client, water, "water", limit=100)
         raw = client.get("/api/v1/departments/water/feed", headers=auth(water)).text
         samr, _, _ = _read_all(client, token("department", "samr"), "samr", limit=100)
+        task_view = client.get(entries[0]["links"]["task"], headers=auth(water))
     assert [e["type"] for e in entries] == [
         "task.created",
         "registration.established",
@@ -95,12 +96,12 @@ def test_a_department_pulls_its_tasks_and_its_businesses_changes_in_order(
     assert created["task"]["state"] == "queued" and created["task"]["due_on"]
     assert created["business"]["name"] == "推送饭店"
     assert created["business"]["status"] == "establishing"
-    base = f"/api/v1/applications/{application_id}/tasks/sewage_discharge"
     assert created["links"] == {
         "licence": f"/api/v1/licences/{RESTAURANT}",
-        "task": base,
-        "decision": f"{base}/decision",
+        "task": f"/api/v1/departments/water/tasks/{application_id}/sewage_discharge",
+        "decision": f"/api/v1/applications/{application_id}/tasks/sewage_discharge/decision",
     }
+    assert task_view.status_code == 200, task_view.text  # the link leads to the task
     assert established["business"]["status"] == "active"
     assert changed["registration"]["changed"] == ["legal_representative", "name"]
     assert changed["business"]["name"] == "推送新名饭店"
@@ -238,7 +239,7 @@ def test_only_the_department_reads_its_feed_and_a_bad_cursor_is_named(
             headers=auth(token("department", "water")),
         )
     assert (other.status_code, clerk.status_code, unknown.status_code) == (403, 403, 404)
-    assert other.json()["detail"] == "department fire may not read water's feed"
+    assert other.json()["detail"] == "department fire may not read water's desk"
     assert bad.status_code == 422
     assert [(e["name"], e["in"]) for e in bad.json()["errors"]] == [("after", "query")]
 

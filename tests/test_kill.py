@@ -79,7 +79,8 @@ class Server:
             stdout=subprocess.DEVNULL,
             stderr=subprocess.DEVNULL,
         )
-        deadline = time.monotonic() + 60
+        # Generous: a loaded 2-core machine has taken over a minute to start the server.
+        deadline = time.monotonic() + 180
         while time.monotonic() < deadline:
             try:
                 if httpx.get(f"{self.url}/livez", timeout=1).status_code == 200:

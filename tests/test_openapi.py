@@ -407,6 +407,27 @@ def test_real_answers_validate_against_their_published_schemas(
         assert notice["departments"] == ["samr"]
         worklist = client.get("/api/v1/departments/samr/tasks", headers=samr)
         assert _answer(spec, worklist, "/api/v1/departments/{department}/tasks")["tasks"]
+        desk = "/api/v1/departments/{department}/tasks/{application_id}/{permit_type}"
+        mine = f"/api/v1/departments/samr/tasks/{application['id']}/food_operation"
+        claimed = client.post(f"{here}/tasks/food_operation/claim", headers=samr)
+        _answer(spec, claimed, one + "/tasks/{permit_type}/claim", "post")
+        view = _answer(spec, client.get(mine, headers=samr), desk)
+        assert view["claimed_by"] and view["supplement"]
+        fire_view = f"/api/v1/departments/fire/tasks/{application['id']}/fire_safety_check"
+        assert _answer(spec, client.get(fire_view, headers=fire), desk)["commitment"]
+        assert _answer(spec, client.get(fire_view, headers=samr), desk)["status"] == 403
+        personal = client.get(f"{mine}/personal-data", headers=samr)
+        assert _answer(spec, personal, desk + "/personal-data")["applicant"]
+        taken = client.post(
+            f"{here}/tasks/food_operation/takeover",
+            json={"reason": "接办"},
+            headers=auth(token("department", "samr", sub="samr-2")),
+        )
+        _answer(spec, taken, one + "/tasks/{permit_type}/takeover", "post")
+        released = client.post(f"{here}/tasks/food_operation/release", headers=samr)
+        assert (
+            _answer(spec, released, one + "/tasks/{permit_type}/release", "post")["status"] == 409
+        )
         todo = client.get("/api/v1/departments/fire/verifications", headers=fire)
         assert _answer(spec, todo, "/api/v1/departments/{department}/verifications")["permits"]
 

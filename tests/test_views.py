@@ -172,6 +172,9 @@ def test_a_worklist_flags_only_undecided_tasks_past_their_promised_date() -> Non
     shown = department_worklist([*rows, task("queued", None)], department="samr", today=TODAY)
     assert [t["overdue"] for t in shown["tasks"]] == [True, False, False, False]
     assert shown["as_of"] == "2026-11-17"
-    assert shown["tasks"][0]["links"]["decision"] == (
-        "/api/v1/applications/a1/tasks/food_business/decision"
-    )
+    assert shown["tasks"][0]["links"] == {
+        "task": "/api/v1/departments/samr/tasks/a1/food_business",
+        "decision": "/api/v1/applications/a1/tasks/food_business/decision",
+        "claim": "/api/v1/applications/a1/tasks/food_business/claim",
+    }
+    assert (shown["total"], shown["limit"], shown["offset"]) == (4, 100, 0)

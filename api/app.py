@@ -9,6 +9,7 @@ from typing import Any
 from fastapi import FastAPI, Response
 
 from api import audit, contract, credit, problems, public, registrar, review, window
+from api.answers import ReadModelNotice
 from api.conditions import RequestConditions
 from api.responses import Liveness, Readiness
 from licensing.runtime import Runtime
@@ -40,6 +41,7 @@ def create_app(runtime: Runtime) -> FastAPI:
     problems.install(app)
     contract.install(app)
     app.add_middleware(RequestConditions)
+    app.add_middleware(ReadModelNotice)
     app.include_router(window.router)
     app.include_router(review.router)
     app.include_router(registrar.router)
@@ -53,7 +55,8 @@ def create_app(runtime: Runtime) -> FastAPI:
         summary="Liveness: the process answers (no I/O)",
         response_model=Liveness,
     )
-    def livez() -> dict[str, str]:
+    async def livez() -> dict[str, str]:
+        # On the event loop, not the thread pool: busy command threads never delay it.
         return {"status": "ok"}
 
     def readiness(response: Response) -> dict[str, Any]:

@@ -11,7 +11,7 @@ from api.problems import documented
 from api.responses import CreditRecord
 from api.schemas import ListingIn, ListingObjectionIn, ObjectionDecisionIn, RemovalIn
 from licensing import credit
-from licensing.unit_of_work import Receipt
+from licensing.unit_of_work import Receipt, entity_tag
 from projections.views import credit_record
 
 router = APIRouter(prefix="/api/v1/credit", tags=["credit"])
@@ -34,8 +34,12 @@ def _settled(rt: RuntimeDep, receipt: Receipt) -> dict[str, Any]:
     description="A business never listed has an empty record.",
     response_model=CreditRecord,
 )
-def get_credit_record(uscc: str, actor: Staff, rt: RuntimeDep) -> dict[str, Any]:
-    return _record(rt, uscc)
+def get_credit_record(
+    uscc: str, actor: Staff, rt: RuntimeDep, response: Response
+) -> dict[str, Any]:
+    record = rt.licensing.credit_record(uscc)
+    response.headers["ETag"] = entity_tag(record.version if record else 0)  # for If-Match
+    return credit_record(uscc, record)
 
 
 @router.post(

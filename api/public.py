@@ -11,7 +11,7 @@ from fastapi import APIRouter, HTTPException, Query, Request, Response
 from fastapi.responses import JSONResponse
 from fastapi.templating import Jinja2Templates
 
-from api.answers import public_licence
+from api.answers import live_licence, public_licence
 from api.auth import RuntimeDep
 from api.problems import documented
 from api.responses import Jwks, LiveLicence, PastLicence, StatusAnswer
@@ -49,7 +49,7 @@ def _code(uscc: str) -> str:
 
 def _load(rt: Runtime, uscc: str) -> dict[str, Any]:
     code = _code(uscc)
-    row = rt.view.licence(code)
+    row = live_licence(rt, code)
     if row is None:
         msg = f"no licence with USCC {code}"
         raise NotFound(msg)
@@ -184,7 +184,7 @@ def _scanned(rt: Runtime, token: str) -> tuple[Pointer, dict[str, Any]]:
     except TokenInvalid as error:
         detail = f"this code was not issued by {issuer}: {error}"
         raise _Unshown(status_code=400, detail=detail, reason=str(error)) from None
-    row = rt.view.licence(pointer.uscc)
+    row = live_licence(rt, pointer.uscc)
     if row is None:
         detail = f"no licence with USCC {pointer.uscc}"
         raise _Unshown(status_code=404, detail=detail, reason="licence not found")

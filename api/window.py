@@ -21,6 +21,7 @@ from api.schemas import (
 )
 from licensing import window
 from licensing.catalogue import Catalogue
+from licensing.unit_of_work import entity_tag
 from projections.views import application_view, supplement_notice
 
 router = APIRouter(prefix="/api/v1", tags=["window"])
@@ -91,8 +92,12 @@ def submit_application(
     response_model=Application,
     responses=documented(404, 422),
 )
-def get_application(application_id: UUID, actor: Clerk, rt: RuntimeDep) -> dict[str, Any]:
-    return application_view(rt.licensing.application(application_id))
+def get_application(
+    application_id: UUID, actor: Clerk, rt: RuntimeDep, response: Response
+) -> dict[str, Any]:
+    application = rt.licensing.application(application_id)
+    response.headers["ETag"] = entity_tag(application.version)  # for If-Match on its acts
+    return application_view(application)
 
 
 @router.get(

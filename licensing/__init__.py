@@ -1,1 +1,15 @@
-"""The application: commands and queries, catalogue, signing, configuration and the CLI."""
+"""The application: the write side and what runs it.
+
+- Commands, by who acts: `window.py` (the clerk), `review.py` (a department), `registrar.py`,
+  `credit.py` (the credit office), `jobs.py` (the date-driven jobs); each handler is
+  load → act → save in one unit of work (`unit_of_work.py`), retried on a concurrent change,
+  with the request's conditions (`conditions.py`: idempotency key, If-Match).
+- The event store (`store.py`), the catalogue as data (`catalogue.py`, `data/`), the
+  working-day calendar, signing keys and tokens (`keys.py`, `signing.py`), QR images,
+  settings, the outbox and its channels (`outbox.py`, `delivery.py`), the departments'
+  webhooks (`webhooks.py`: registry, signature, the ordered push of their feeds).
+- The composition root (`runtime.py`) and what operates on it: the CLI, backup and restore,
+  start-up locks, the demo.
+
+Imports `domain/`; only the composition root (`runtime.py`, and `backup.py`, which builds a
+check copy of the read model) imports `projections/`. Never imports `api/`. Imported by `api/`."""

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import logging
 import os
 import secrets
 import time
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -28,10 +30,17 @@ from licensing.unit_of_work import Licensing
 from licensing.webhooks import WebhookOutbox, WebhookRegistry
 from projections.errors import describe
 from projections.freshness import Freshness, Lag
+from projections.history import licence_as_of
 from projections.projector import Projector
 from projections.readmodel import NAME as READ_MODEL
 from projections.readmodel import PostgresReadModel, ReadModel, SQLiteReadModel
 from projections.skips import Skip, record_skip, recorded_skips
+
+log = logging.getLogger(__name__)
+
+# What an answer says when it is not the read model's own (the API's X-Read-Model header).
+CATCHING_UP = "catching-up; answered from the events"
+MAYBE_OUT_OF_DATE = "behind; this licence's events cannot be read, so it may be out of date"
 
 
 def construct_read_model(env: dict[str, str], *, name: str = READ_MODEL) -> ReadModel:
@@ -102,12 +111,37 @@ class Runtime:
 
     def settle(self, position: int) -> bool:
         """Wait (bounded) until a command's own change is visible in the read model; not at
-        all when projection is stuck before it (it will not be visible until an operator acts)."""
+        all when projection is stuck before it (it will not be visible until an operator acts)
+        or already behind by more than the public bound (the answer then comes from the events)."""
+        if position == 0:
+            return True  # nothing new was written (an idempotent replay)
         if not self.projector.running:
             stuck = self.freshness.stuck()
             if stuck is not None and stuck.position <= position:
                 return False
+        if self.freshness.behind_by_more_than(self.settings.public_max_lag_seconds):
+            return self.projector.position >= position
         return self.projector.wait_for(position, self.settings.projection_wait_seconds)
+
+    def licence(
+        self, uscc: str, *, settled: bool = True
+    ) -> tuple[dict[str, Any] | None, str | None]:
+        """The live licence as the public may be shown it, and a note when it is not the read
+        model's: the read model while it keeps up; the licence's own events replayed (a few
+        milliseconds) while projection is stuck or behind by more than the public bound, or
+        when a command's change is not projected yet (`settled` false) — so no answer shows a
+        status older than the last acknowledged decision. Only when this licence's own events
+        cannot be read either is the read model's row given, noted as possibly out of date."""
+        bound = self.settings.public_max_lag_seconds
+        if settled and not self.freshness.behind_by_more_than(bound):
+            return self.view.licence(uscc), None
+        try:
+            return licence_as_of(self.app, uscc, datetime.now(tz=UTC)), CATCHING_UP
+        except NotFound:
+            return None, CATCHING_UP
+        except Exception as error:  # an event of this very licence the code cannot read
+            log.error("licence %s answered from a read model that is behind: %s", uscc, error)
+            return self.view.licence(uscc), MAYBE_OUT_OF_DATE
 
     def skip(self, position: int, *, reason: str, by: str) -> Skip:
         """Record, as an event, that the read model passes over the event at `position`: the

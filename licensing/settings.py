@@ -62,6 +62,11 @@ class Settings(BaseSettings):
         default=5.0,
         description="/readyz answers 503 when the oldest unprojected event is older than this",
     )
+    public_max_lag_seconds: float = Field(
+        default=2.0,
+        description="a scan, the licence JSON and a command's answer are taken from the events "
+        "themselves, not the read model, while projection is stuck or this far behind",
+    )
     freshness_cache_seconds: float = Field(
         default=1.0,
         description="how long the projection lag's figures are reused before measuring again",

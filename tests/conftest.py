@@ -6,6 +6,7 @@ import os
 import threading
 import time
 from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from uuid import uuid4
 
@@ -69,9 +70,10 @@ def runtime(settings: Settings) -> Iterator[Runtime]:
     rt.close()
 
 
-@pytest.fixture
-def server(runtime: Runtime) -> Iterator[str]:
-    """The real API on a real socket, so concurrent clients are really concurrent."""
+@contextmanager
+def serve(runtime: Runtime) -> Iterator[str]:
+    """The real API around `runtime` on a real socket, so concurrent clients are really
+    concurrent; yields its base URL."""
     import uvicorn
 
     from api.app import create_app
@@ -86,9 +88,17 @@ def server(runtime: Runtime) -> Iterator[str]:
             pytest.fail("the API server did not start")
         time.sleep(0.01)
     port = srv.servers[0].sockets[0].getsockname()[1]
-    yield f"http://127.0.0.1:{port}"
-    srv.should_exit = True
-    thread.join(timeout=10)
+    try:
+        yield f"http://127.0.0.1:{port}"
+    finally:
+        srv.should_exit = True
+        thread.join(timeout=10)
+
+
+@pytest.fixture
+def server(runtime: Runtime) -> Iterator[str]:
+    with serve(runtime) as url:
+        yield url
 
 
 @pytest.fixture

@@ -128,3 +128,29 @@ def test_if_none_match_answers_304_while_the_licence_is_unchanged(
         assert cached.headers["etag"] == etag
         other = client.get(f"/api/v1/licences/{SHOP}", headers={"If-None-Match": '"v0"'})
         assert other.status_code == 200 and other.json()["uscc"] == SHOP
+
+
+def test_an_application_carries_its_version_as_etag_for_if_match(
+    server: str, runtime: Runtime, token: Callable[..., str]
+) -> None:
+    clerk = auth(token("clerk"))
+    body = submission(runtime, "open_restaurant", SHOP, "标签饭店") | {"accept_now": False}
+    with httpx.Client(base_url=server) as client:
+        created = client.post("/api/v1/applications", json=body, headers=clerk).json()
+        path = f"/api/v1/applications/{created['id']}"
+        seen = client.get(path, headers=clerk)
+        etag = seen.headers["etag"]
+        assert etag == f'"v{seen.json()["version"]}"'
+        assert client.get(path, headers=clerk | {"If-None-Match": etag}).status_code == 304
+        before = _events(runtime)
+        stale = client.post(
+            f"{path}/acceptance",
+            json={"decision": "accept"},
+            headers=clerk | {"If-Match": '"v0"'},
+        )
+        assert stale.status_code == 412 and _events(runtime) == before
+        accepted = client.post(
+            f"{path}/acceptance", json={"decision": "accept"}, headers=clerk | {"If-Match": etag}
+        )
+        assert accepted.status_code == 200, accepted.text
+        assert client.get(path, headers=clerk).headers["etag"] != etag

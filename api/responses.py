@@ -736,6 +736,115 @@ class CommitmentsToVerify(Out):
     permits: list[PermitToVerify] = Field(description="soonest due first")
 
 
+# --- a department's feed (推送 / 双告知) ----------------------------------------------------
+
+FeedEntryType = Literal[
+    "task.created",
+    "task.informed",
+    "task.supplement_requested",
+    "task.resumed",
+    "task.inspection_scheduled",
+    "task.decided",
+    "task.ended",
+    "registration.established",
+    "registration.refused",
+    "registration.reapplied",
+    "registration.changed",
+    "registration.suspended",
+    "registration.resumed",
+    "registration.deregistration_notice",
+    "registration.deregistration_objected",
+    "registration.exited",
+]
+
+
+class FeedBusiness(Out):
+    """The business as its public licence shows it after the entry's event: no personal data
+    (the legal representative is never in a feed entry)."""
+
+    uscc: Uscc
+    name: str
+    entity_type: str
+    domicile: str
+    business_scope: str
+    registered_capital: str = Field(description="a decimal, as text")
+    status: RegistrationStatus
+
+
+class FeedTask(Out):
+    """The department's task as it stands after the entry's event."""
+
+    application_id: str = Field(json_schema_extra={"format": "uuid"})
+    theme: str
+    permit_type: str
+    mode: Mode
+    state: TaskState
+    due_on: Day | None
+    statutory_due_on: Day | None
+    permit_number: str | None = Field(description="a decision or filing that numbered it")
+    reason: str | None = Field(description="of a decision, or why the task ended")
+    legal_basis: str | None
+    items: list[str] | None = Field(description="what a supplement request asks for")
+    inspection_on: Day | None = Field(description="the day of the joint inspection (联合勘查)")
+
+
+class FeedRegistrationAct(Out):
+    """What happened to the business's registration."""
+
+    changed: list[str] = Field(
+        description="变更: the changed fields by name (`name`, `domicile`, `business_scope`, "
+        "`legal_representative`); the new public values are in `business`, a new legal "
+        "representative is never shown"
+    )
+    reason: str | None
+    legal_basis: str | None
+    until: Day | None = Field(description="休业 until, or the end of the 简易注销 notice")
+    exit: Literal["deregistered", "revoked", "cancelled"] | None = Field(
+        description="注销, 吊销 or 撤销登记: every permit of the business is now 无效"
+    )
+
+
+class FeedLinks(Out):
+    licence: Link
+    task: Link | None = Field(description="the department's view of its task")
+    decision: Link | None = Field(description="where an approval task is decided")
+
+
+class FeedEntry(Out):
+    """One entry: fixed once written, the same in the pull feed and in the webhook body."""
+
+    id: str = Field(
+        json_schema_extra={"format": "uuid"},
+        description="stable; the webhook's `webhook-id` (a receiver deduplicates on it)",
+    )
+    cursor: str = Field(description="opaque: `?after=` this resumes right after the entry")
+    department: str
+    type: FeedEntryType = Field(
+        description="`task.*` entries carry `task`, `registration.*` entries `registration`"
+    )
+    occurred_at: Instant
+    uscc: Uscc
+    business: FeedBusiness
+    task: FeedTask | None
+    registration: FeedRegistrationAct | None
+    links: FeedLinks
+
+
+class FeedPageLinks(Out):
+    next: Link = Field(description="the next page (the same query while `more` is false)")
+
+
+class DepartmentFeed(Out):
+    department: str
+    entries: list[FeedEntry] = Field(description="in log order")
+    cursor: str | None = Field(
+        description="pass as `after` next time: the last entry's, or the one given when "
+        "nothing is new (null: nothing yet)"
+    )
+    more: bool = Field(description="the page is full: ask again at once for the rest")
+    links: FeedPageLinks
+
+
 # --- credit and audit ------------------------------------------------------------------
 
 

@@ -8,6 +8,7 @@ from typing import Annotated, Any, Literal
 from uuid import UUID
 
 from fastapi import APIRouter, HTTPException, Query, Response
+from pydantic import AfterValidator
 
 from api.answers import answer_with_application, answer_with_licence
 from api.auth import Reviewer, RuntimeDep
@@ -15,6 +16,7 @@ from api.problems import documented
 from api.responses import (
     Application,
     CommitmentsToVerify,
+    DepartmentFeed,
     Licence,
     PersonalData,
     TaskView,
@@ -37,7 +39,8 @@ from domain.actor import Actor
 from domain.bundle import OPEN_TASK_STATES, TERMINAL_TASK_STATES, TaskState
 from licensing import review
 from projections.desk import personal_data, task_view
-from projections.views import commitments_to_verify, department_worklist
+from projections.feed import parse_cursor
+from projections.views import commitments_to_verify, department_feed, department_worklist
 
 router = APIRouter(prefix="/api/v1", tags=["departments"])
 
@@ -247,6 +250,42 @@ def get_verifications(department: str, actor: Reviewer, rt: RuntimeDep) -> dict[
     _own(actor, department)
     permits = rt.view.verifications(department)
     return commitments_to_verify(permits, department=department, today=rt.licensing.today())
+
+
+def _cursor(text: str | None) -> str | None:
+    if text is not None:
+        parse_cursor(text)  # ValueError: a 422 naming `after`
+    return text
+
+
+@router.get(
+    "/departments/{department}/feed",
+    summary="推送 / 双告知: what concerns the department, in log order, from a cursor",
+    description=_OWN
+    + " New tasks (and 直接取消审批 items it is informed of), supplement requests, resumed "
+    "rounds, joint inspections, decisions and ended tasks of its own; registrations, changes "
+    "(变更), suspensions, deregistration notices, refusals and exits (注销, 吊销, 撤销登记) of "
+    "every business that holds or sought one of its permits. Entries never change; "
+    "`cursor` resumes exactly after the last one read. The same entries are pushed to the "
+    "department's webhook, if it has one (README: Webhooks).",
+    response_model=DepartmentFeed,
+    responses=documented((404, "No such department"), 422),
+)
+def get_feed(
+    department: str,
+    actor: Reviewer,
+    rt: RuntimeDep,
+    after: Annotated[
+        str | None,
+        Query(description="the `cursor` of the last entry read; absent: from the first"),
+        AfterValidator(_cursor),
+    ] = None,
+    limit: Annotated[int, Query(ge=1, le=500)] = 100,
+) -> dict[str, Any]:
+    _own(actor, department)
+    rt.catalogue.department(department)
+    rows = rt.view.feed(department, after=after, limit=limit)
+    return department_feed(rows, department=department, after=after, limit=limit)
 
 
 @router.post(

@@ -1,4 +1,4 @@
-"""One decision document's delivery to one of the applicant's fixed addresses (电子送达)."""
+"""One document's delivery to one address, every attempt an event: 电子送达 or a webhook push."""
 
 from __future__ import annotations
 
@@ -12,6 +12,7 @@ from domain.errors import Conflict
 PENDING = "pending"
 DELIVERED = "delivered"
 FAILED = "failed"  # permanently, or out of attempts: an operator must look
+WEBHOOK = "webhook"  # the channel of feed entries pushed to a department's own system
 
 
 class Delivery(Aggregate):
@@ -24,7 +25,9 @@ class Delivery(Aggregate):
 
     class Queued(Aggregate.Created):
         document_id: str
-        application_id: UUID
+        # None for a feed entry pushed to a department (its body says what it concerns);
+        # every delivery stored before webhooks has one.
+        application_id: UUID | None
         channel: str
         to: str
         subject: str
@@ -36,7 +39,7 @@ class Delivery(Aggregate):
         self,
         *,
         document_id: str,
-        application_id: UUID,
+        application_id: UUID | None,
         channel: str,
         to: str,
         subject: str,

@@ -6,7 +6,8 @@
   with the request's conditions (`conditions.py`: idempotency key, If-Match).
 - The event store (`store.py`), the catalogue as data (`catalogue.py`, `data/`), the
   working-day calendar, signing keys and tokens (`keys.py`, `signing.py`), QR images,
-  settings, the outbox and its channels (`outbox.py`, `delivery.py`).
+  settings, the outbox and its channels (`outbox.py`, `delivery.py`), the departments'
+  webhooks (`webhooks.py`: registry, signature, the ordered push of their feeds).
 - The composition root (`runtime.py`) and what operates on it: the CLI, backup and restore,
   start-up locks, the demo.
 

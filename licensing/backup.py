@@ -213,17 +213,17 @@ def _licence_digests(store: EventStore, work: Path, *, last: int) -> dict[str, s
         (work / "licences.db").unlink(missing_ok=True)
 
 
-def _event_batches(store: EventStore, *, last: int) -> Iterator[tuple[list[Any], int]]:
+def _event_batches(store: EventStore, *, last: int) -> Iterator[tuple[list[Any], list[int]]]:
     batch: list[Any] = []
-    position = 0
+    positions: list[int] = []
     for row in _stored_rows(store, last=last):
         batch.append(store.mapper.to_domain_event(_notification(row)))
-        position = row.position
+        positions.append(row.position)
         if len(batch) == _BATCH:
-            yield batch, position
-            batch = []
+            yield batch, positions
+            batch, positions = [], []
     if batch:
-        yield batch, position
+        yield batch, positions
 
 
 def _notification(row: StoredRow) -> Any:

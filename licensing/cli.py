@@ -377,25 +377,35 @@ def skip(position: int, reason: str, by: str | None) -> None:
 )
 def deliver(loop: bool, every: float, remind_days: int) -> None:
     """电子送达: send decisions, supplement notices (一次性告知) and 容缺 reminders to
-    applicants' fixed e-mail and mobile, with retries."""
+    applicants' fixed e-mail and mobile; 推送: push each department's feed entries to its
+    webhook (`licensing webhooks add`), in order. Both with retries, every attempt an event."""
     import time
 
     rt = _runtime(Settings())
     outbox = rt.outbox()
     outbox.remind_days = remind_days
-    if not outbox.channels:
+    pushes = rt.webhooks()
+    if not outbox.channels and not pushes.registry.all():
+        rt.close()
         raise click.UsageError(
-            "no channel: set LICENSING_SMTP_HOST and/or LICENSING_SMS_GATEWAY_URL"
+            "no channel: set LICENSING_SMTP_HOST and/or LICENSING_SMS_GATEWAY_URL,"
+            " or add a department's webhook (licensing webhooks add)"
         )
     try:
         while True:
-            queued = outbox.collect()
-            reminders = outbox.remind_due()
-            sent = outbox.deliver_due()
-            click.echo(
-                f"queued {queued}, delivered {sent}, pending {len(outbox.pending)}; "
-                f"reminders queued {reminders}"
-            )
+            if outbox.channels:
+                queued = outbox.collect()
+                reminders = outbox.remind_due()
+                sent = outbox.deliver_due()
+                click.echo(
+                    f"queued {queued}, delivered {sent}, pending {len(outbox.pending)}; "
+                    f"reminders queued {reminders}"
+                )
+            if pushes.registry.all():
+                rt.index()  # the feeds are read-model tables: bring them up to the log
+                queued = pushes.collect()
+                sent = pushes.deliver_due()
+                click.echo(f"webhooks: queued {queued}, delivered {sent}, waiting {pushes.waiting}")
             if not loop:
                 break
             time.sleep(every)
@@ -403,6 +413,89 @@ def deliver(loop: bool, every: float, remind_days: int) -> None:
         pass
     finally:
         rt.close()
+
+
+@main.group()
+def webhooks() -> None:
+    """Departments' webhooks (推送 / 双告知): each department's feed, pushed and signed.
+
+    URLs are kept in LICENSING_DATA_DIR/webhooks/webhooks.yaml, each secret in
+    webhooks/<department>.secret (mode 0600); secrets are never printed or logged."""
+
+
+@webhooks.command("add")
+@click.option("--department", required=True, help="the department's code in the catalogue")
+@click.option("--url", required=True, help="where its system receives the entries (https)")
+@click.option(
+    "--secret-file",
+    required=True,
+    type=click.Path(exists=True, dir_okay=False, path_type=Path),
+    help="the shared secret, whsec_ and base64 (`licensing webhooks new-secret FILE`)",
+)
+@click.option(
+    "--from-start",
+    is_flag=True,
+    help="push every entry of the feed; by default only those of events from now on",
+)
+@click.option("--replace", is_flag=True, help="change the URL or secret of an existing webhook")
+def add_webhook(
+    department: str, url: str, secret_file: Path, from_start: bool, replace: bool
+) -> None:
+    """Push DEPARTMENT's feed entries to URL, signed with the secret in SECRET_FILE."""
+    rt = _runtime(Settings())
+    try:
+        if department not in rt.catalogue.departments:
+            raise click.BadParameter(f"no department {department!r}", param_hint="--department")
+        since = 0 if from_start else rt.app.recorder.max_notification_id() or 0
+        secret = secret_file.read_text(encoding="utf-8")
+        try:
+            hook = rt.webhook_registry().add(
+                department=department, url=url, secret=secret, since=since, replace=replace
+            )
+        except ValueError as error:
+            raise click.ClickException(str(error)) from None
+    finally:
+        rt.close()
+    click.echo(
+        f"Webhook of {hook.department}: {hook.url}; entries of events after log position"
+        f" {hook.since} are pushed (all of them: GET /api/v1/departments/{department}/feed)"
+    )
+
+
+@webhooks.command("list")
+def list_webhooks() -> None:
+    """Each department's webhook: URL and from which log position it is pushed (no secrets)."""
+    settings = Settings()
+    from licensing.webhooks import WebhookRegistry
+
+    for hook in WebhookRegistry(settings.data_dir / "webhooks").all().values():
+        click.echo(f"{hook.department}\t{hook.url}\tsince {hook.since}")
+
+
+@webhooks.command("remove")
+@click.option("--department", required=True)
+def remove_webhook(department: str) -> None:
+    """Stop pushing to DEPARTMENT's webhook and delete its secret; its entries stay in the feed."""
+    from licensing.webhooks import WebhookRegistry
+
+    registry = WebhookRegistry(Settings().data_dir / "webhooks")
+    if not registry.remove(department):
+        raise click.ClickException(f"department {department} has no webhook")
+    click.echo(f"Removed the webhook of {department}")
+
+
+@webhooks.command("new-secret")
+@click.argument("file", type=click.Path(dir_okay=False, path_type=Path))
+def new_webhook_secret(file: Path) -> None:
+    """Write a fresh shared secret to FILE (mode 0600), to give the department and to add."""
+    from licensing.webhooks import new_secret
+
+    if file.exists():
+        raise click.ClickException(f"{file} exists; not overwritten")
+    fd = os.open(file, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    with os.fdopen(fd, "w", encoding="utf-8") as f:
+        f.write(new_secret() + "\n")
+    click.echo(f"Wrote a new secret to {file}")
 
 
 @main.group()

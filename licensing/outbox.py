@@ -14,7 +14,7 @@ from eventsourcing.persistence import IntegrityError
 
 from domain.bundle import IN_REVIEW, TASK_QUEUED, BundleApplication
 from domain.china import day_in_china
-from domain.delivery import PENDING, Delivery
+from domain.delivery import PENDING, WEBHOOK, Delivery
 from domain.permit import Permit, public_reason
 from licensing.delivery import Channel, DeliveryFailed, Document, RetryPolicy, is_email, is_mobile
 from licensing.unit_of_work import Licensing
@@ -107,10 +107,13 @@ class Outbox:
                 elif type(event) in PERMIT_ACTS:
                     queued += self._serve_permit_act(event)
                 elif isinstance(event, Delivery.Queued):
+                    if event.channel == WEBHOOK or event.application_id is None:
+                        continue  # a feed entry for a department: licensing.webhooks sends it
                     self.pending.setdefault(event.originator_id, None)
                     self._forget_promise(event.application_id, event.document_id)
                 elif isinstance(event, Delivery.AttemptFailed) and event.retry_at is not None:
-                    self.pending[event.originator_id] = event.retry_at
+                    if event.originator_id in self.pending:  # not a webhook's
+                        self.pending[event.originator_id] = event.retry_at
                 elif isinstance(event, Delivery.AttemptFailed | Delivery.Delivered):
                     self.pending.pop(event.originator_id, None)  # delivered, or no retry left
             self.position = notifications[-1].id

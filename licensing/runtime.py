@@ -28,6 +28,7 @@ from licensing.signing import mint_pointer
 from licensing.snapshots import SNAPSHOT_PATH
 from licensing.store import EventStore
 from licensing.unit_of_work import Licensing
+from licensing.webhooks import WebhookOutbox, WebhookRegistry
 from projections.errors import describe
 from projections.freshness import Freshness, Lag
 from projections.history import licence_as_of
@@ -232,6 +233,15 @@ class Runtime:
         if s.sms_gateway_url:
             channels["sms"] = SmsGateway(url=s.sms_gateway_url, token=s.sms_gateway_token)
         return Outbox(self.licensing, channels=channels)
+
+    def webhook_registry(self) -> WebhookRegistry:
+        """The departments' webhooks, as the operator registered them in the data folder."""
+        return WebhookRegistry(self.settings.data_dir / "webhooks")
+
+    def webhooks(self) -> WebhookOutbox:
+        """The push of each department's feed to its webhook; it reads the read model's
+        feeds, so catch it up first (`index()`)."""
+        return WebhookOutbox(self.licensing, feed=self.view, registry=self.webhook_registry())
 
     def verification_url(self, uscc: str, print_version: int) -> str:
         """What the printed QR holds: our public origin and a freshly signed pointer."""

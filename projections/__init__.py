@@ -1,4 +1,5 @@
-"""The read side: the read model built from the events and the projector that keeps it, the
+"""The read side: the read model built from the events (the departments' feeds among its
+tables, `feed.py`) and the projector that keeps it, the
 licence as of any past instant (the same handlers replayed in memory), the audit trail, and
 every view the API serves, including the one function that words a permit's public status.
 

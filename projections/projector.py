@@ -128,9 +128,10 @@ class Projector:
         applied = 0
         if batch:
             events = [e for _, e in batch if e is not None]
+            positions = [n.id for n, e in batch if e is not None]
             tracking = Tracking(name, batch[-1][0].id)
             try:
-                self.view.process(events, tracking, after=after, shadow=shadow)
+                self.view.process(events, positions, tracking, after=after, shadow=shadow)
                 applied = len(events)
             except PositionMoved:
                 raise
@@ -150,9 +151,14 @@ class Projector:
         applied = 0
         for notification, event in batch:
             events = [] if event is None else [event]
+            positions = [] if event is None else [notification.id]
             try:
                 self.view.process(
-                    events, Tracking(name, notification.id), after=after, shadow=shadow
+                    events,
+                    positions,
+                    Tracking(name, notification.id),
+                    after=after,
+                    shadow=shadow,
                 )
             except PositionMoved:
                 raise
@@ -298,9 +304,11 @@ class Projector:
             self._notify()
             return done
 
-    def _tail(self, position: int, applied: list[Any]) -> tuple[list[Any], int]:
-        """Every event after `position`, decoded and not skipped, for the switch to apply."""
+    def _tail(self, position: int, applied: list[Any]) -> tuple[list[Any], list[int], int]:
+        """Every event after `position`, decoded and not skipped, with its position, for the
+        switch to apply."""
         skipped = self.skipped()
+        positions: list[int] = []
         while notifications := self._after(position):
             for notification in notifications:
                 if notification.id not in skipped:
@@ -308,8 +316,9 @@ class Projector:
                         applied.append(self.app.mapper.to_domain_event(notification))
                     except Exception as error:
                         raise Poison(notification, error) from error
+                    positions.append(notification.id)
                 position = notification.id
-        return applied, position
+        return applied, positions, position
 
     def abandon_rebuild(self) -> None:
         self.view.abandon_rebuild(self.rebuild_name)

@@ -16,7 +16,7 @@ from eventsourcing.postgres import PostgresDatastore, PostgresTrackingRecorder
 from eventsourcing.sqlite import SQLiteDatastore, SQLiteTrackingRecorder
 from psycopg.sql import SQL
 
-from projections import applications, credit, licence, worklist
+from projections import applications, credit, feed, licence, worklist
 from projections.errors import PositionMoved, describe, is_transient, refresh_pool
 from projections.freshness import Stuck
 from projections.sql import Sql
@@ -27,9 +27,10 @@ log = logging.getLogger(__name__)
 # The schema's version is part of the read model's name: a new schema is built beside the old
 # one from the events (a fresh name has no tracking position), never migrated in place.
 # v4: the daily jobs' index (applications, promised materials, deemed); v5: tasks' claimants;
-# v6: the licence's void prints (void_below), for reprints.
-NAME = "ReadModelV6"
-MODULES = (licence, worklist, credit, applications)
+# v6: the licence's void prints (void_below), for reprints; v7: the departments' feeds.
+NAME = "ReadModelV7"
+# In this order: the feed reads the licence and the worklist as each event left them.
+MODULES = (licence, worklist, credit, applications, feed)
 TABLES = tuple(table for module in MODULES for table in module.TABLES)
 INDEXES = ("permits_by_uscc", "tasks_by_department", *applications.INDEXES)
 DDL = tuple(statement for module in MODULES for statement in module.DDL)
@@ -125,10 +126,16 @@ class ReadModel(TrackingRecorder, ABC):
         return int(row["notification_id"]) if row else None
 
     def process(
-        self, events: Sequence[Any], tracking: Tracking, *, after: int, shadow: bool = False
+        self,
+        events: Sequence[Any],
+        positions: Sequence[int],
+        tracking: Tracking,
+        *,
+        after: int,
+        shadow: bool = False,
     ) -> None:
-        """Apply events read after position `after` and move the position to
-        `tracking.notification_id`, in one transaction. The position moves only if it is
+        """Apply events read after position `after` (each at its log position in
+        `positions`) and move the position to `tracking.notification_id`, in one transaction. The position moves only if it is
         still `after` (compare and set, done first so it also takes the write lock); else
         PositionMoved (an IntegrityError), nothing is written, and the caller reads the
         position again. This is what makes several projectors on one read model exactly-once:
@@ -137,13 +144,16 @@ class ReadModel(TrackingRecorder, ABC):
         a rebuild's tables (its tracking name says which position moves)."""
         with self._transaction(commit=True) as cursor:
             self._advance(self._sql(cursor), tracking, after=after)
-            self._apply(self._sql(cursor, self.shadow_names if shadow else None), events)
+            sql = self._sql(cursor, self.shadow_names if shadow else None)
+            self._apply(sql, events, positions)
 
     @staticmethod
-    def _apply(sql: Sql, events: Iterable[Any]) -> None:
-        for event in events:
+    def _apply(sql: Sql, events: Iterable[Any], positions: Iterable[int | None]) -> None:
+        for event, position in zip(events, positions, strict=True):
+            sql.position = position
             for handler in HANDLERS.get(type(event), ()):
                 handler(sql, event)
+        sql.position = None
 
     @staticmethod
     def _advance(sql: Sql, tracking: Tracking, *, after: int) -> None:
@@ -164,8 +174,10 @@ class ReadModel(TrackingRecorder, ABC):
             msg = f"position of {tracking.application_name} is no longer {after}"
             raise PositionMoved(msg)
 
-    def rebuild(self, application_name: str, batches: Iterator[tuple[Sequence[Any], int]]) -> int:
-        """Empty every table and replay `batches` (events, position reached), all in one
+    def rebuild(
+        self, application_name: str, batches: Iterator[tuple[Sequence[Any], Sequence[int]]]
+    ) -> int:
+        """Empty every table and replay `batches` (events, their positions), all in one
         transaction. For a read model nobody reads while it is built (the backup's check
         copy); the live one is rebuilt beside itself by `Projector.rebuild`."""
         count = 0
@@ -177,10 +189,10 @@ class ReadModel(TrackingRecorder, ABC):
             )
             for table in TABLES:
                 sql.execute(f"DELETE FROM {{{table}}}")
-            for events, reached in batches:
-                self._apply(sql, events)
+            for events, positions in batches:
+                self._apply(sql, events, positions)
                 count += len(events)
-                position = reached
+                position = positions[-1] if positions else position
             if position:
                 self._advance(sql, Tracking(application_name, position), after=0)
         return count
@@ -211,7 +223,7 @@ class ReadModel(TrackingRecorder, ABC):
         self,
         application_name: str,
         rebuild_name: str,
-        tail: Callable[[int], tuple[Sequence[Any], int]],
+        tail: Callable[[int], tuple[Sequence[Any], Sequence[int], int]],
     ) -> int | None:
         """Swap the rebuilt tables in for the live ones, in one transaction: take the live
         position's lock first (a live projector's next batch waits, and then goes on in the
@@ -233,8 +245,8 @@ class ReadModel(TrackingRecorder, ABC):
             )
             if row is None:
                 return None
-            events, reached = tail(int(row["notification_id"]))
-            self._apply(self._sql(cursor, self.shadow_names), events)
+            events, positions, reached = tail(int(row["notification_id"]))
+            self._apply(self._sql(cursor, self.shadow_names), events, positions)
             position = max(reached, int(row["notification_id"]))
             sql.execute("DELETE FROM {tracking} WHERE application_name IN (:live, :rebuild)", names)
             if position:  # position 0 has no row: the first batch inserts it
@@ -348,6 +360,13 @@ class ReadModel(TrackingRecorder, ABC):
 
     def listed_on_or_before(self, list_code: str, day: str) -> list[tuple[str, str]]:
         return self.read(lambda sql: credit.listed_on_or_before(sql, list_code, day))
+
+    def feed(
+        self, department: str, *, after: str | None, since: int = 0, limit: int = 100
+    ) -> list[dict[str, Any]]:
+        """A department's feed entries after a cursor (`projections.feed.entries`)."""
+        with self.reading() as sql:
+            return feed.entries(sql, department, after=after, since=since, limit=limit)
 
     def verifications(self, department: str) -> list[dict[str, Any]]:
         return self.read(lambda sql: licence.verifications(sql, department))
@@ -517,7 +536,8 @@ def replayed(events: Iterable[Any]) -> Iterator[Sql]:
         for statement in DDL:
             cursor.execute(statement.format(**SQLiteReadModel.names))
         sql = Sql(cursor, tables=SQLiteReadModel.names, pyformat=False)
-        ReadModel._apply(sql, events)
+        events = list(events)
+        ReadModel._apply(sql, events, [None] * len(events))
         yield sql
     finally:
         connection.close()

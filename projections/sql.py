@@ -16,6 +16,9 @@ class Sql:
         self.cursor = cursor
         self.tables = tables
         self.pyformat = pyformat
+        # The log position of the event being applied; None in a replay of some aggregates'
+        # streams (a licence as of a past instant), which has none.
+        self.position: int | None = None
 
     def render(self, statement: str) -> str:
         text = statement.format(**self.tables)

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import json
 from collections.abc import Mapping
 from datetime import date
 from typing import Any, Protocol
+from urllib.parse import urlencode
 
 from domain.bundle import TASK_QUEUED, BundleApplication
 from domain.credit import ACTIVE, LISTS, OBJECTED, REMOVED, CreditRecord
@@ -322,3 +324,19 @@ def commitments_to_verify(
         base = f"/api/v1/licences/{permit['uscc']}/permits/{permit['permit_type']}"
         permit["links"] = {"verification": f"{base}/verification"}
     return {"department": department, "as_of": day, "permits": permits}
+
+
+def department_feed(
+    rows: list[dict[str, Any]], *, department: str, after: str | None, limit: int
+) -> dict[str, Any]:
+    """A page of a department's feed: the entries as written, and where to resume."""
+    entries = [json.loads(row["body"]) for row in rows]
+    cursor = rows[-1]["cursor"] if rows else after
+    query = urlencode({"after": cursor, "limit": limit} if cursor else {"limit": limit})
+    return {
+        "department": department,
+        "entries": entries,
+        "cursor": cursor,
+        "more": len(rows) == limit,
+        "links": {"next": f"/api/v1/departments/{department}/feed?{query}"},
+    }

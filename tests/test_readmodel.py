@@ -25,14 +25,15 @@ def test_a_batch_of_events_is_projected_exactly_once(runtime: Runtime) -> None:
     load(runtime.licensing)
     notifications = runtime.app.recorder.select_notifications(start=1, limit=5)
     events = [runtime.app.mapper.to_domain_event(n) for n in notifications]
+    positions = [n.id for n in notifications]
     tracking = Tracking(runtime.app.name, notifications[-1].id)
-    runtime.view.process(events, tracking, after=0)
+    runtime.view.process(events, positions, tracking, after=0)
     once = runtime.view.dump()
     with pytest.raises(IntegrityError):
-        runtime.view.process(events, tracking, after=0)
+        runtime.view.process(events, positions, tracking, after=0)
     with pytest.raises(IntegrityError):  # a newer position, but from an older start
         runtime.view.process(
-            events, Tracking(runtime.app.name, tracking.notification_id + 1), after=0
+            events, positions, Tracking(runtime.app.name, tracking.notification_id + 1), after=0
         )
     assert runtime.view.dump() == once
     runtime.projector.catch_up()

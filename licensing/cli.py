@@ -26,11 +26,23 @@ def _runtime(settings: Settings, **options: Any) -> Runtime:
     from licensing.locks import InitialisationTimeout
     from licensing.runtime import Runtime
 
+    _refuse_memory(settings)
     try:
         return Runtime(settings, **options)
     except (KeysMissing, InitialisationTimeout) as error:
         # The operator's next step is in the message; a traceback would only hide it.
         raise click.ClickException(str(error)) from None
+
+
+def _refuse_memory(settings: Settings) -> None:
+    # Every command here serves or changes a store that another process reads later: events
+    # kept in this process's memory would be gone when it ends, silently.
+    if settings.store == "memory":
+        msg = (
+            "LICENSING_STORE=memory keeps the events in one process's memory, for tests;"
+            " a command run from here would lose them when it ends. Use sqlite or postgres."
+        )
+        raise click.ClickException(msg)
 
 
 @click.group()
@@ -199,9 +211,11 @@ def restore(archive: Path, passphrase: str | None, passphrase_file: Path | None)
     check every licence against the backup. Start the services afterwards."""
     from licensing import backup as backups
 
+    settings = Settings()
+    _refuse_memory(settings)
     secret = _passphrase(passphrase, passphrase_file)
     try:
-        summary = backups.restore(Settings(), archive, secret)
+        summary = backups.restore(settings, archive, secret)
     except backups.BackupError as error:
         raise click.ClickException(str(error)) from None
     click.echo(

@@ -20,6 +20,20 @@ from licensing.settings import Settings
 def eventsourcing_env(settings: Settings, *, read_model: str) -> dict[str, str]:
     """The `eventsourcing` library's environment for our application and for the read model
     named `read_model`, a name (with its schema version) that only the runtime knows."""
+    if settings.store == "memory":
+        settings.data_dir.mkdir(parents=True, exist_ok=True)
+        # The events in this process's memory (the library's plain-Python recorder); the read
+        # model keeps its SQLite file (its own setting, by the read model's name): the same
+        # read-model code as the embedded default, the same WAL reader beside the projector.
+        # A shared-cache ":memory:" database would lock tables between that reader and the
+        # writer, which a file in WAL mode never does.
+        prefix = read_model.upper()
+        return {
+            "PERSISTENCE_MODULE": "eventsourcing.popo",
+            f"{prefix}_PERSISTENCE_MODULE": "eventsourcing.sqlite",
+            f"{prefix}_SQLITE_DBNAME": str(settings.data_dir / f"{read_model.lower()}.db"),
+            "SQLITE_LOCK_TIMEOUT": "10",
+        }
     if settings.store == "sqlite":
         settings.data_dir.mkdir(parents=True, exist_ok=True)
         # SQLite table names are fixed, so the write and read sides need a file each.

@@ -18,7 +18,12 @@ class Settings(BaseSettings):
     data_dir: Path = Field(
         default=Path("var"), description="SQLite files and signing keys live here"
     )
-    store: Literal["sqlite", "postgres"] = "sqlite"
+    store: Literal["sqlite", "postgres", "memory"] = Field(
+        default="sqlite",
+        description="sqlite: files in data_dir; postgres: a server; memory: the events in this"
+        " process only (for tests: the library's POPO recorder, the read model a SQLite file in"
+        " data_dir), gone when it ends — the CLI refuses it",
+    )
     postgres_host: str = "127.0.0.1"
     postgres_port: int = 5432
     postgres_dbname: str = "licensing"

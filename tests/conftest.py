@@ -1,4 +1,10 @@
-"""One suite, two backends: every story runs on the embedded SQLite file and on PostgreSQL."""
+"""The fixtures of every layer (see tests/README.md).
+
+- `settings` / `runtime`: one store on the embedded SQLite file and on PostgreSQL (the HTTP
+  stories, the kill and restart stories, anything about one real backend).
+- `service`: the service layer's stories, on the memory store (the library's POPO recorder)
+  and on both real backends: the actors' commands called directly (`tests/service.py`).
+- `server` / `token`: the real API on a real socket, for the HTTP wiring and contract."""
 
 from __future__ import annotations
 
@@ -17,6 +23,7 @@ from licensing.runtime import Runtime
 from licensing.settings import Settings
 from licensing.signing import mint_access_token
 from tests.pg import PG, drop_schema, postgres_settings
+from tests.service import Service
 
 SECRET = "test-secret-" + "x" * 40
 BASE_URL = "https://zzt.test"
@@ -42,8 +49,8 @@ def _settings(backend: str, data_dir: Path) -> Iterator[Settings]:
         "base_url": BASE_URL,
         "issuer": "zzt-test",
     }
-    if backend == "sqlite":
-        yield Settings(store="sqlite", **common)
+    if backend in ("sqlite", "memory"):
+        yield Settings(store=backend, **common)
         return
     if _PG_PROBLEM is not None:
         where = f"{PG['user']}@{PG['host']}:{PG['port']}/{PG['dbname']}"
@@ -61,6 +68,18 @@ def _settings(backend: str, data_dir: Path) -> Iterator[Settings]:
 @pytest.fixture(params=["sqlite", "postgres"])
 def settings(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Settings]:
     yield from _settings(request.param, tmp_path)
+
+
+@pytest.fixture(params=["memory", "sqlite", "postgres"])
+def service(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Service]:
+    """A runtime (no projector thread: `Service` catches the read model up after each act) on
+    the memory store and on both real backends, for the service layer's stories."""
+    for settings in _settings(request.param, tmp_path):
+        rt = Runtime(settings)
+        try:
+            yield Service(rt)
+        finally:
+            rt.close()
 
 
 @pytest.fixture

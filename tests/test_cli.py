@@ -134,3 +134,13 @@ def test_the_operator_rebuilds_the_read_model_from_the_events(settings: Settings
 def test_deliver_refuses_to_run_without_a_channel(tmp_path: Path) -> None:
     result = CliRunner().invoke(main, ["deliver"], env={"LICENSING_DATA_DIR": str(tmp_path)})
     assert result.exit_code == 2 and "LICENSING_SMTP_HOST" in result.output
+
+
+def test_every_command_refuses_the_memory_store(tmp_path: Path) -> None:
+    """The memory store is for tests: a command would lose its events when it ends."""
+    env = {"LICENSING_STORE": "memory", "LICENSING_DATA_DIR": str(tmp_path / "data")}
+    for argv in (["init"], ["demo"], ["applications", "lapse"]):
+        result = CliRunner().invoke(main, argv, env=env)
+        assert result.exit_code == 1, (argv, result.output)
+        assert "LICENSING_STORE=memory" in result.output
+    assert not (tmp_path / "data" / "keys").exists()  # nothing was set up

@@ -23,7 +23,7 @@ from domain.actor import Actor, Role
 from domain.bundle import OPEN_TASK_STATES, TERMINAL_TASK_STATES
 from domain.china import today_in_china
 from domain.errors import NotFound
-from licensing import registrar, review, window
+from licensing import credit, registrar, review, window
 from licensing.runtime import Runtime
 from licensing.unit_of_work import Receipt
 from licensing.window import BusinessDetails
@@ -378,3 +378,19 @@ class Service:
             self.runtime.licensing, uscc=uscc, actor=actor("registrar", sub=sub), **body
         )
         return self._licence_after(receipt)
+
+    # The credit office.
+
+    def list_business(
+        self, uscc: str, *, list_code: str, grounds: str, basis: str, sub: str = "c"
+    ) -> None:
+        """A listing on a credit list (经营异常名录, …)."""
+        credit.list_business(
+            self.runtime.licensing,
+            uscc=uscc,
+            actor=actor("credit", sub=sub),
+            list_code=list_code,
+            grounds=grounds,
+            legal_basis=basis,
+        )
+        self.runtime.projector.catch_up()

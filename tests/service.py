@@ -176,6 +176,26 @@ class Service:
         )
         return self._answer(receipt)
 
+    def accept(self, application_id: str, *, by: Actor = CLERK) -> dict[str, Any]:
+        """受理 an application the window only received."""
+        receipt = window.accept(
+            self.runtime.licensing, application_id=UUID(application_id), actor=by
+        )
+        return self._answer(receipt)
+
+    def refuse_acceptance(
+        self, application_id: str, *, reason: str, basis: str, by: Actor = CLERK
+    ) -> dict[str, Any]:
+        """不予受理."""
+        receipt = window.refuse_acceptance(
+            self.runtime.licensing,
+            application_id=UUID(application_id),
+            actor=by,
+            reason=reason,
+            legal_basis=basis,
+        )
+        return self._answer(receipt)
+
     def resubmit(
         self,
         application_id: str,

@@ -227,7 +227,39 @@ class Service:
         )
         return self._answer(receipt)
 
+    def schedule_joint_inspection(
+        self, application_id: str, *, on: date, by: Actor = CLERK
+    ) -> dict[str, Any]:
+        """联合勘查."""
+        receipt = window.schedule_joint_inspection(
+            self.runtime.licensing, application_id=UUID(application_id), actor=by, on=on
+        )
+        return self._answer(receipt)
+
     # The departments.
+
+    def record_finding(
+        self, application_id: str, permit_type: str, department: str, *, passed: bool, notes: str
+    ) -> dict[str, Any]:
+        """One department's finding at the joint inspection."""
+        receipt = review.record_finding(
+            self.runtime.licensing,
+            application_id=UUID(application_id),
+            permit_type=permit_type,
+            actor=actor("department", department),
+            passed=passed,
+            notes=notes,
+        )
+        return self._answer(receipt)
+
+    def approve_jointly(self, application_id: str, department: str) -> dict[str, Any]:
+        """合并受理 on the fast track: every task of the department at once."""
+        receipt = review.approve_jointly(
+            self.runtime.licensing,
+            application_id=UUID(application_id),
+            actor=actor("department", department),
+        )
+        return self._answer(receipt)
 
     def approve(
         self, application_id: str, permit_type: str, department: str, *, number: str, **extra: Any

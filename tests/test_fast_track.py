@@ -1,16 +1,17 @@
-"""守信快批: a credit-qualified chain's pharmacy, accepted once and valid within one working day."""
+"""守信快批: a credit-qualified chain's pharmacy, accepted once and valid within one working day.
+
+Service-layer stories (memory, SQLite, PostgreSQL)."""
 
 from __future__ import annotations
 
-from collections.abc import Callable
-
-import httpx
+import pytest
 
 from domain.china import today_in_china
+from domain.errors import Conflict, ValidationFailed
 from domain.uscc import make_uscc
 from licensing.runtime import Runtime
-from tests.conftest import auth
-from tests.stories import submission, submit
+from tests.service import Service
+from tests.stories import submission
 
 STORE = make_uscc("91440612MA4PH4RM1")
 HQ = make_uscc("91440612MA4CHA1N0")
@@ -23,65 +24,46 @@ def _pharmacy(runtime: Runtime) -> dict:
     return body
 
 
-def test_a_chain_pharmacy_is_valid_within_one_working_day(
-    server: str, runtime: Runtime, token: Callable[..., str]
-) -> None:
-    samr = auth(token("department", "samr"))
-    with httpx.Client(base_url=server) as client:
-        accepted = submit(client, token("clerk"), _pharmacy(runtime))
-        assert accepted["fast_track"]["target_days"] == 1
-        assert accepted["fast_track"]["hq_credit"]["listings"] == []
-        tomorrow = runtime.licensing.calendar.add_working_days(today_in_china(), 1).isoformat()
-        queued = [t for t in accepted["tasks"] if t["state"] == "queued"]
-        assert queued and {t["due_on"] for t in queued} == {tomorrow}
-        # One joint acceptance decides every task of the one department concerned.
-        decided = client.post(f"/api/v1/applications/{accepted['id']}/joint-decision", headers=samr)
-        assert decided.status_code == 200, decided.text
-        assert decided.json()["status"] == "decided"
-        licence = client.get(f"/api/v1/licences/{STORE}").json()
-        assert {p["status"]["word"] for p in licence["permits"]} == {"有效"}
-        assert len(licence["permits"]) == 5 and licence["status"]["word"] == "存续"
-        # Valid on the day of acceptance, inside the one-working-day target.
-        assert {p["valid_from"] for p in licence["permits"]} == {today_in_china().isoformat()}
-        again = client.post(f"/api/v1/applications/{accepted['id']}/joint-decision", headers=samr)
-        assert again.status_code == 409
+def test_a_chain_pharmacy_is_valid_within_one_working_day(service: Service) -> None:
+    runtime = service.runtime
+    accepted = service.submit(_pharmacy(runtime))
+    assert accepted["fast_track"]["target_days"] == 1
+    assert accepted["fast_track"]["hq_credit"]["listings"] == []
+    tomorrow = runtime.licensing.calendar.add_working_days(today_in_china(), 1).isoformat()
+    queued = [t for t in accepted["tasks"] if t["state"] == "queued"]
+    assert queued and {t["due_on"] for t in queued} == {tomorrow}
+    # One joint acceptance decides every task of the one department concerned.
+    decided = service.approve_jointly(accepted["id"], "samr")
+    assert decided["status"] == "decided"
+    licence = service.licence(STORE)
+    assert {p["status"]["word"] for p in licence["permits"]} == {"有效"}
+    assert len(licence["permits"]) == 5 and licence["status"]["word"] == "存续"
+    # Valid on the day of acceptance, inside the one-working-day target.
+    assert {p["valid_from"] for p in licence["permits"]} == {today_in_china().isoformat()}
+    with pytest.raises(Conflict):
+        service.approve_jointly(accepted["id"], "samr")
 
 
 def test_the_fast_track_is_closed_to_a_listed_headquarters_and_to_other_themes(
-    server: str, runtime: Runtime, token: Callable[..., str]
+    service: Service,
 ) -> None:
-    with httpx.Client(base_url=server) as client:
-        # The headquarters is itself a registered business, then listed.
-        submit(client, token("clerk"), submission(runtime, "open_restaurant", HQ, "连锁药房总部"))
-        client.post(
-            f"/api/v1/credit/{HQ}/listings",
-            json={
-                "list": "serious_dishonesty",
-                "grounds": "销售假药",
-                "legal_basis": "《药品管理法》",
-            },
-            headers=auth(token("credit", sub="c")),
-        ).raise_for_status()
-        before = runtime.app.recorder.max_notification_id()
-        refused = client.post(
-            "/api/v1/applications", json=_pharmacy(runtime), headers=auth(token("clerk"))
-        )
-        assert refused.status_code == 409
-        assert (
-            "chain headquarters" in refused.json()["detail"]
-            and "严重违法失信名单" in refused.json()["detail"]
-        )
-        other = submission(runtime, "open_restaurant", STORE, "饭店")
-        other["fast_track"] = {"chain_hq_uscc": HQ, "declaration": DECLARATION}
-        wrong_theme = client.post("/api/v1/applications", json=other, headers=auth(token("clerk")))
-        assert wrong_theme.status_code == 422
-        assert {e["name"] for e in wrong_theme.json()["errors"]} == {"fast_track"}
-        no_declaration = _pharmacy(runtime)
-        no_declaration["fast_track"]["declaration"] = "   "
-        assert (
-            client.post(
-                "/api/v1/applications", json=no_declaration, headers=auth(token("clerk"))
-            ).status_code
-            == 422
-        )
-        assert runtime.app.recorder.max_notification_id() == before
+    runtime = service.runtime
+    # The headquarters is itself a registered business, then listed.
+    service.submit(submission(runtime, "open_restaurant", HQ, "连锁药房总部"))
+    service.list_business(
+        HQ, list_code="serious_dishonesty", grounds="销售假药", basis="《药品管理法》"
+    )
+    before = service.events()
+    with pytest.raises(Conflict) as refused:
+        service.submit(_pharmacy(runtime))
+    assert "chain headquarters" in str(refused.value) and "严重违法失信名单" in str(refused.value)
+    other = submission(runtime, "open_restaurant", STORE, "饭店")
+    other["fast_track"] = {"chain_hq_uscc": HQ, "declaration": DECLARATION}
+    with pytest.raises(ValidationFailed) as wrong_theme:
+        service.submit(other)
+    assert {p.name for p in wrong_theme.value.problems} == {"fast_track"}
+    no_declaration = _pharmacy(runtime)
+    no_declaration["fast_track"]["declaration"] = "   "
+    with pytest.raises(ValidationFailed):
+        service.submit(no_declaration)
+    assert service.events() == before

@@ -19,6 +19,7 @@ from uuid import uuid4
 import pytest
 
 from domain.actor import Actor
+from licensing.catalogue import Catalogue
 from licensing.runtime import Runtime
 from licensing.settings import Settings
 from licensing.signing import mint_access_token
@@ -70,12 +71,20 @@ def settings(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Setting
     yield from _settings(request.param, tmp_path)
 
 
+@pytest.fixture
+def catalogue() -> Catalogue | None:
+    """The catalogue a `service` runs on: the shipped one unless a module overrides this."""
+    return None
+
+
 @pytest.fixture(params=["memory", "sqlite", "postgres"])
-def service(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Service]:
+def service(
+    request: pytest.FixtureRequest, tmp_path: Path, catalogue: Catalogue | None
+) -> Iterator[Service]:
     """A runtime (no projector thread: `Service` catches the read model up after each act) on
     the memory store and on both real backends, for the service layer's stories."""
     for settings in _settings(request.param, tmp_path):
-        rt = Runtime(settings)
+        rt = Runtime(settings, catalogue=catalogue)
         try:
             yield Service(rt)
         finally:

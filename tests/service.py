@@ -30,6 +30,7 @@ from licensing.window import BusinessDetails
 from projections.views import (
     application_view,
     commitments_to_verify,
+    credit_record,
     department_worklist,
     present_licence,
     supplement_notice,
@@ -432,6 +433,10 @@ class Service:
         return self._licence_after(receipt)
 
     # The credit office.
+
+    def credit_record(self, uscc: str) -> dict[str, Any]:
+        """A business's credit listings and what they bar it from."""
+        return _json(credit_record(uscc, self.runtime.licensing.credit_record(uscc)))
 
     def list_business(
         self, uscc: str, *, list_code: str, grounds: str, basis: str, sub: str = "c"

@@ -1,14 +1,21 @@
-"""Credit: listings with grounds, objection and repair; a listed applicant loses commitment mode."""
+"""Credit: listings with grounds, objection and repair; a listed applicant loses commitment mode.
+
+The blacklisting story runs at the service layer (memory, SQLite, PostgreSQL); the credit
+office's routes keep their story over HTTP."""
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable
 
 import httpx
+import pytest
 
+from domain.errors import Conflict
 from domain.uscc import make_uscc
 from licensing.runtime import Runtime
 from tests.conftest import auth
+from tests.service import Service
 from tests.stories import store_situation, submission, submit
 
 HOTEL = make_uscc("91440610MA4CRED01")
@@ -22,44 +29,40 @@ def _hotel_on_commitment(runtime: Runtime, uscc: str = HOTEL) -> dict:
 
 
 def test_a_false_commitment_blacklists_the_applicant_who_then_loses_commitment_mode(
-    server: str, runtime: Runtime, token: Callable[..., str]
+    service: Service,
 ) -> None:
-    with httpx.Client(base_url=server) as client:
-        first = submit(client, token("clerk"), _hotel_on_commitment(runtime))
-        assert first["credit"] == {"checked_on": first["credit"]["checked_on"], "listings": []}
-        client.post(
-            f"/api/v1/licences/{HOTEL}/permits/fire_safety_check/verification",
-            json={
-                "outcome": "false",
-                "findings": "消防设施未配置",
-                "legal_basis": "消防法第十五条",
-            },
-            headers=auth(token("department", "fire")),
-        ).raise_for_status()
-        record = client.get(
-            f"/api/v1/credit/{HOTEL}", headers=auth(token("credit", sub="c"))
-        ).json()
-        assert [(x["list"], x["state"]) for x in record["listings"]] == [
-            ("commitment_blacklist", "active")
-        ]
-        assert record["restricted"] is True
-        # The public sees the act and its basis, not what the inspection found; nor does the
-        # published listing.
-        public = client.get(f"/api/v1/licences/{HOTEL}").text
-        assert "承诺不实，撤销许可" in public and "消防法第十五条" in public
-        assert "消防设施未配置" not in public
+    runtime = service.runtime
+    first = service.submit(_hotel_on_commitment(runtime))
+    assert first["credit"] == {"checked_on": first["credit"]["checked_on"], "listings": []}
+    service.verify_commitment(
+        HOTEL,
+        "fire_safety_check",
+        "fire",
+        outcome="false",
+        findings="消防设施未配置",
+        basis="消防法第十五条",
+    )
+    record = service.credit_record(HOTEL)
+    assert [(x["list"], x["state"]) for x in record["listings"]] == [
+        ("commitment_blacklist", "active")
+    ]
+    assert record["restricted"] is True
+    # The public sees the act and its basis, not what the inspection found; nor does the
+    # published listing.
+    public = json.dumps(service.licence(HOTEL), ensure_ascii=False)
+    assert "承诺不实，撤销许可" in public and "消防法第十五条" in public
+    assert "消防设施未配置" not in public
 
-        # The next application on commitment is refused, and says why; nothing is written.
-        before = runtime.app.recorder.max_notification_id()
-        again = client.post(
-            "/api/v1/applications", json=_hotel_on_commitment(runtime), headers=auth(token("clerk"))
-        )
-        assert again.status_code == 409
-        assert (
-            "承诺履行黑名单" in again.json()["detail"]
-            and "commitment mode" in again.json()["detail"]
-        )
-        assert runtime.app.recorder.max_notification_id() == before
+    # The next application on commitment is refused, and says why; nothing is written.
+    before = service.events()
+    with pytest.raises(Conflict) as again:
+        service.submit(_hotel_on_commitment(runtime))
+    assert "承诺履行黑名单" in str(again.value) and "commitment mode" in str(again.value)
+    assert service.events() == before
+
+
+# Over HTTP, on both real backends: the credit office's routes (who may list, the closed set
+# of lists, the new listing's Location) with the story of an objection and a repair.
 
 
 def test_a_listing_can_be_objected_to_and_repaired_and_the_application_records_the_snapshot(

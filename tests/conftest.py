@@ -8,6 +8,7 @@
 
 from __future__ import annotations
 
+import inspect
 import os
 import threading
 import time
@@ -153,3 +154,35 @@ def token(runtime: Runtime) -> Callable[..., str]:
 
 def auth(bearer: str) -> dict[str, str]:
     return {"Authorization": f"Bearer {bearer}"}
+
+
+# The layers of the pyramid (tests/README.md), as markers: `-m service` runs one layer. Each
+# test is marked by what it uses, so that a new test lands in its layer without a decorator.
+_WHOLE_PROCESSES = {"test_cli", "test_kill"}  # modules that start and kill real processes
+_CONTRACT = {"test_openapi", "test_api_edges"}  # modules about the published contract
+_OVER_HTTP = ("create_app(", "TestClient(", "ASGITransport(", "serve(", "httpx.Client(")
+_ONE_STORE = {"settings", "runtime", "pg_settings"}
+
+
+def _layer(item: pytest.Function) -> str:
+    module = item.module.__name__.rsplit(".", 1)[-1]
+    try:
+        source = inspect.getsource(item.function)
+    except (OSError, TypeError):
+        source = ""
+    names = set(item.fixturenames)
+    if module in _WHOLE_PROCESSES or "subprocess" in source:
+        return "system"
+    if "service" in names:
+        return "service"
+    if "server" in names or module in _CONTRACT or any(call in source for call in _OVER_HTTP):
+        return "http"
+    if names & _ONE_STORE:
+        return "backend"
+    return "domain"
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    for item in items:
+        if isinstance(item, pytest.Function):
+            item.add_marker(_layer(item))

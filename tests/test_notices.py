@@ -1,8 +1,12 @@
 """电子送达 beyond decisions: one supplement notice per round for all departments (一次告知),
-and a reminder before a promised missing material (容缺) is due."""
+and a reminder before a promised missing material (容缺) is due.
+
+Service-layer stories (memory, SQLite, PostgreSQL) with real SMTP and SMS transports; the
+operator's `licensing deliver` runs against a real store."""
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable
 from datetime import UTC, date, datetime, timedelta
 from email import policy
@@ -16,7 +20,7 @@ from domain.uscc import make_uscc
 from licensing.delivery import EmailSender, SmsGateway
 from licensing.outbox import Outbox
 from licensing.runtime import Runtime
-from tests.conftest import auth
+from tests.service import Service
 from tests.stories import APPLICANT, store_situation, submission, submit
 from tests.test_delivery import Gateway, Mailbox, _no_proxy, gateway, smtp_server  # noqa: F401
 
@@ -46,84 +50,72 @@ def _pass(outbox: Outbox) -> int:
 
 
 def test_three_departments_ask_and_the_applicant_gets_one_notice_per_round(
-    server: str,
-    runtime: Runtime,
-    token: Callable[..., str],
+    service: Service,
     smtp_server,  # noqa: F811 — the transports' fixtures, shared
     gateway: Gateway,  # noqa: F811
 ) -> None:
+    runtime = service.runtime
     mailbox = Mailbox()
     channels = {
         "email": _sender(smtp_server(mailbox)),
         "sms": SmsGateway(url=gateway.url, timeout=5.0),
     }
     outbox = Outbox(runtime.licensing, channels=channels)
+    application = service.submit(submission(runtime, "open_restaurant", RESTAURANT, "告知饭店"))
+    app_id = application["id"]
 
-    def ask(client: httpx.Client, department: str, permit_type: str, items: list[str]) -> None:
-        client.post(
-            f"{app_url}/tasks/{permit_type}/supplement-request",
-            json={"items": items, "note": f"{department} 请补充"},
-            headers=auth(token("department", department)),
-        ).raise_for_status()
-
-    def approve(client: httpx.Client, department: str, permit_type: str) -> None:
-        client.post(
-            f"{app_url}/tasks/{permit_type}/decision",
-            json={"outcome": "approve", "permit_number": f"{department.upper()}-1"},
-            headers=auth(token("department", department)),
-        ).raise_for_status()
-
-    with httpx.Client(base_url=server) as client:
-        application = submit(
-            client, token("clerk"), submission(runtime, "open_restaurant", RESTAURANT, "告知饭店")
+    def ask(department: str, permit_type: str, items: list[str]) -> None:
+        service.request_supplement(
+            app_id, permit_type, department, items=items, note=f"{department} 请补充"
         )
-        app_url = f"/api/v1/applications/{application['id']}"
-        ask(client, "samr", "food_operation", ["厨房平面布局图"])
-        ask(client, "water", "sewage_discharge", ["隔油池设计图", "排水许可申请表"])
-        approve(client, "samr", "business_licence")
-        approve(client, "fire", "fire_safety_check")
-        # The signboard is still queued: the notice is not complete, only decisions go.
-        assert _pass(outbox) == 4
-        assert _emails(mailbox, NOTICE) == []
-        fire = runtime.catalogue.permit_type("fire_safety_check").name_zh
-        assert f"准予许可决定书：{fire}" in {str(m["subject"]) for m in _emails(mailbox, "")}
 
-        ask(client, "urban", "outdoor_signboard", ["招牌效果图"])
-        assert _pass(outbox) == 2  # the notice, by e-mail and by SMS
-        [notice] = _emails(mailbox, NOTICE)
-        body = notice.get_content()
-        for item in ("厨房平面布局图", "隔油池设计图", "排水许可申请表", "招牌效果图"):
-            assert body.count(item) == 2  # Chinese part and English part
-        for department in ("samr", "water", "urban"):
-            assert f"{department} 请补充" in body
-        assert "一并提交" in body and RESTAURANT in body and fire not in body
-        assert notice["to"].addresses[0].addr_spec == APPLICANT["email"]
-        assert notice["X-Document-Id"] == f"{application['id']}.supplement.1"
-        [sms] = [r for r in gateway.requests if NOTICE in r.body["text"]]
-        assert sms.body["to"] == APPLICANT["mobile"]
+    def approve(department: str, permit_type: str) -> None:
+        service.approve(app_id, permit_type, department, number=f"{department.upper()}-1")
 
-        # Collecting again, or a restarted outbox, sends nothing twice.
-        assert outbox.collect() == 0 and outbox.deliver_due() == 0
-        again = Outbox(runtime.licensing, channels=channels)
-        assert again.collect() == 0 and again.remind_due() == 0 and again.deliver_due() == 0
-        assert len(_emails(mailbox, NOTICE)) == 1
+    ask("samr", "food_operation", ["厨房平面布局图"])
+    ask("water", "sewage_discharge", ["隔油池设计图", "排水许可申请表"])
+    approve("samr", "business_licence")
+    approve("fire", "fire_safety_check")
+    # The signboard is still queued: the notice is not complete, only decisions go.
+    assert _pass(outbox) == 4
+    assert _emails(mailbox, NOTICE) == []
+    fire = runtime.catalogue.permit_type("fire_safety_check").name_zh
+    assert f"准予许可决定书：{fire}" in {str(m["subject"]) for m in _emails(mailbox, "")}
 
-        # One resubmission answers it; the next round has its own notice, once the last
-        # department still reviewing has decided.
-        client.post(
-            f"{app_url}/resubmission",
-            json={"materials": ["厨房平面布局图", "隔油池设计图", "排水许可申请表", "招牌效果图"]},
-            headers=auth(token("clerk")),
-        ).raise_for_status()
-        ask(client, "samr", "food_operation", ["从业人员健康证明"])
-        approve(client, "water", "sewage_discharge")
-        _pass(again)
-        assert len(_emails(mailbox, NOTICE)) == 1
-        approve(client, "urban", "outdoor_signboard")
-        _pass(again)
-        _pass(Outbox(runtime.licensing, channels=channels))
+    ask("urban", "outdoor_signboard", ["招牌效果图"])
+    assert _pass(outbox) == 2  # the notice, by e-mail and by SMS
+    [notice] = _emails(mailbox, NOTICE)
+    body = notice.get_content()
+    for item in ("厨房平面布局图", "隔油池设计图", "排水许可申请表", "招牌效果图"):
+        assert body.count(item) == 2  # Chinese part and English part
+    for department in ("samr", "water", "urban"):
+        assert f"{department} 请补充" in body
+    assert "一并提交" in body and RESTAURANT in body and fire not in body
+    assert notice["to"].addresses[0].addr_spec == APPLICANT["email"]
+    assert notice["X-Document-Id"] == f"{app_id}.supplement.1"
+    [sms] = [r for r in gateway.requests if NOTICE in r.body["text"]]
+    assert sms.body["to"] == APPLICANT["mobile"]
+
+    # Collecting again, or a restarted outbox, sends nothing twice.
+    assert outbox.collect() == 0 and outbox.deliver_due() == 0
+    again = Outbox(runtime.licensing, channels=channels)
+    assert again.collect() == 0 and again.remind_due() == 0 and again.deliver_due() == 0
+    assert len(_emails(mailbox, NOTICE)) == 1
+
+    # One resubmission answers it; the next round has its own notice, once the last
+    # department still reviewing has decided.
+    service.resubmit(
+        app_id, materials=["厨房平面布局图", "隔油池设计图", "排水许可申请表", "招牌效果图"]
+    )
+    ask("samr", "food_operation", ["从业人员健康证明"])
+    approve("water", "sewage_discharge")
+    _pass(again)
+    assert len(_emails(mailbox, NOTICE)) == 1
+    approve("urban", "outdoor_signboard")
+    _pass(again)
+    _pass(Outbox(runtime.licensing, channels=channels))
     _, second = _emails(mailbox, NOTICE)
-    assert second["X-Document-Id"] == f"{application['id']}.supplement.2"
+    assert second["X-Document-Id"] == f"{app_id}.supplement.2"
     body = second.get_content()
     assert "第 2 次" in body and "从业人员健康证明" in body and "招牌效果图" not in body
     assert len([r for r in gateway.requests if NOTICE in r.body["text"]]) == 2
@@ -139,33 +131,20 @@ def _with_deficiencies(runtime: Runtime, theme: str, uscc: str, supply_by: date)
 
 
 def test_a_missing_material_is_reminded_three_working_days_before_its_date_once(
-    server: str,
-    runtime: Runtime,
-    token: Callable[..., str],
+    service: Service,
     smtp_server,  # noqa: F811
 ) -> None:
+    runtime = service.runtime
     calendar = runtime.licensing.calendar
     day0 = today_in_china()
     supply_by = calendar.add_working_days(day0, 6)
     mailbox = Mailbox()
     outbox = Outbox(runtime.licensing, channels={"email": _sender(smtp_server(mailbox))})
-    clerk = auth(token("clerk"))
-    with httpx.Client(base_url=server) as client:
-        hotel = submit(
-            client, token("clerk"), _with_deficiencies(runtime, "open_hotel", HOTEL, supply_by)
-        )
-        inn = submit(
-            client, token("clerk"), _with_deficiencies(runtime, "open_hotel", INN, supply_by)
-        )
-        # The hotel brings the lease at once; the inn withdraws altogether.
-        client.post(
-            f"/api/v1/applications/{hotel['id']}/materials/{LEASE}", headers=clerk
-        ).raise_for_status()
-        client.post(
-            f"/api/v1/applications/{inn['id']}/withdrawal",
-            json={"reason": "选址变更"},
-            headers=clerk,
-        ).raise_for_status()
+    hotel = service.submit(_with_deficiencies(runtime, "open_hotel", HOTEL, supply_by))
+    inn = service.submit(_with_deficiencies(runtime, "open_hotel", INN, supply_by))
+    # The hotel brings the lease at once; the inn withdraws altogether.
+    service.supply_material(hotel["id"], LEASE)
+    service.withdraw(inn["id"], reason="选址变更")
 
     for days in (0, 1, 2):  # six, five, four working days before: too early
         runtime.licensing.today = lambda days=days: calendar.add_working_days(day0, days)
@@ -184,34 +163,31 @@ def test_a_missing_material_is_reminded_three_working_days_before_its_date_once(
 
 
 def test_no_reminder_for_a_material_just_supplied_or_a_date_already_past(
-    server: str,
-    runtime: Runtime,
-    token: Callable[..., str],
+    service: Service,
     smtp_server,  # noqa: F811
 ) -> None:
+    runtime = service.runtime
     calendar = runtime.licensing.calendar
     day0 = today_in_china()
     mailbox = Mailbox()
     outbox = Outbox(runtime.licensing, channels={"email": _sender(smtp_server(mailbox))})
-    with httpx.Client(base_url=server) as client:
-        hotel_by = calendar.add_working_days(day0, 5)
-        hotel = submit(
-            client, token("clerk"), _with_deficiencies(runtime, "open_hotel", HOTEL, hotel_by)
-        )
-        inn_by = calendar.add_working_days(day0, 2)
-        submit(client, token("clerk"), _with_deficiencies(runtime, "open_hotel", INN, inn_by))
-        outbox.collect()
-        # The outbox's last look was on day 0; on day 4 the hotel brings one material, and
-        # the inn's date is past (the lapse job's turn, not a reminder's).
-        runtime.licensing.today = lambda: calendar.add_working_days(day0, 4)
-        client.post(
-            f"/api/v1/applications/{hotel['id']}/materials/{FIRE_DESIGN}",
-            headers=auth(token("clerk")),
-        ).raise_for_status()
+    hotel_by = calendar.add_working_days(day0, 5)
+    hotel = service.submit(_with_deficiencies(runtime, "open_hotel", HOTEL, hotel_by))
+    inn_by = calendar.add_working_days(day0, 2)
+    service.submit(_with_deficiencies(runtime, "open_hotel", INN, inn_by))
+    outbox.collect()
+    # The outbox's last look was on day 0; on day 4 the hotel brings one material, and
+    # the inn's date is past (the lapse job's turn, not a reminder's).
+    runtime.licensing.today = lambda: calendar.add_working_days(day0, 4)
+    service.supply_material(hotel["id"], FIRE_DESIGN)
     assert outbox.remind_due() == 1 and outbox.deliver_due() == 1
     [reminder] = _emails(mailbox, REMINDER)
     assert LEASE in str(reminder["subject"])
     assert _pass(outbox) == 0 and _pass(Outbox(runtime.licensing, channels=outbox.channels)) == 0
+
+
+# Over HTTP and the CLI, on both real backends: `licensing deliver` is another process, which
+# only a real store shares.
 
 
 def test_the_operator_command_reminds_as_many_working_days_ahead_as_told(
@@ -243,45 +219,30 @@ def test_the_operator_command_reminds_as_many_working_days_ahead_as_told(
 
 
 def test_not_accepted_is_delivered_and_a_later_acceptance_keeps_its_missing_material(
-    server: str,
-    runtime: Runtime,
-    token: Callable[..., str],
+    service: Service,
     smtp_server,  # noqa: F811
 ) -> None:
+    runtime = service.runtime
     calendar = runtime.licensing.calendar
     day0 = today_in_china()
     supply_by = calendar.add_working_days(day0, 3)
     mailbox = Mailbox()
     outbox = Outbox(runtime.licensing, channels={"email": _sender(smtp_server(mailbox))})
-    clerk = auth(token("clerk"))
-    with httpx.Client(base_url=server) as client:
-        refused_body = submission(runtime, "open_hotel", HOTEL, "收件旅馆")
-        late_body = _with_deficiencies(runtime, "open_hotel", INN, supply_by)
-        for body in (refused_body, late_body):
-            body["accept_now"] = False
-        refused = submit(client, token("clerk"), refused_body)
-        late = submit(client, token("clerk"), late_body)
-        client.post(
-            f"/api/v1/applications/{refused['id']}/acceptance",
-            json={
-                "decision": "not_accept",
-                "reason": "材料不属于本窗口",
-                "legal_basis": "第三十二条",
-            },
-            headers=clerk,
-        ).raise_for_status()
-        # Received only: nothing is promised yet, so nothing to remind of.
-        assert _pass(outbox) == 1
-        [decision] = _emails(mailbox, "不予受理决定书")
-        assert decision["X-Document-Id"] == f"{refused['id']}.not-accepted"
-        assert "材料不属于本窗口" in decision.get_content()
-        assert f"决定日期：{today_in_china()}" in decision.get_content()
-        assert "行政复议" in decision.get_content()
-        client.post(
-            f"/api/v1/applications/{late['id']}/acceptance",
-            json={"decision": "accept"},
-            headers=clerk,
-        ).raise_for_status()
+    refused_body = submission(runtime, "open_hotel", HOTEL, "收件旅馆")
+    late_body = _with_deficiencies(runtime, "open_hotel", INN, supply_by)
+    for body in (refused_body, late_body):
+        body["accept_now"] = False
+    refused = service.submit(refused_body)
+    late = service.submit(late_body)
+    service.refuse_acceptance(refused["id"], reason="材料不属于本窗口", basis="第三十二条")
+    # Received only: nothing is promised yet, so nothing to remind of.
+    assert _pass(outbox) == 1
+    [decision] = _emails(mailbox, "不予受理决定书")
+    assert decision["X-Document-Id"] == f"{refused['id']}.not-accepted"
+    assert "材料不属于本窗口" in decision.get_content()
+    assert f"决定日期：{today_in_china()}" in decision.get_content()
+    assert "行政复议" in decision.get_content()
+    service.accept(late["id"])
     # Accepted with two missing materials due in three working days: both are reminded.
     assert _pass(outbox) == 2
     assert {m["X-Document-Id"] for m in _emails(mailbox, REMINDER)} == {
@@ -291,29 +252,25 @@ def test_not_accepted_is_delivered_and_a_later_acceptance_keeps_its_missing_mate
 
 
 def test_a_department_s_later_act_on_a_permit_is_served_to_the_applicant(
-    server: str,
-    runtime: Runtime,
-    token: Callable[..., str],
+    service: Service,
     smtp_server,  # noqa: F811
 ) -> None:
+    runtime = service.runtime
     store = make_uscc("91440615MA4ACT001")
     situation = store_situation()  # a filing: 有效 at once, so it can be suspended
     mailbox = Mailbox()
     outbox = Outbox(runtime.licensing, channels={"email": _sender(smtp_server(mailbox))})
-    samr = auth(token("department", "samr"))
-    permit_url = f"/api/v1/licences/{store}/permits/prepackaged_food_filing"
-    with httpx.Client(base_url=server) as client:
-        body = submission(runtime, "open_convenience_store", store, "送达便利店", situation)
-        submit(client, token("clerk"), body)
-        assert _pass(outbox) == 0  # a filing on the spot decides nothing to serve
-        client.post(
-            f"{permit_url}/suspension",
-            json={"reason": "抽检不合格", "legal_basis": "《食品安全法》第一百二十四条"},
-            headers=samr,
-        ).raise_for_status()
-        client.post(
-            f"{permit_url}/resumption", json={"reason": "复检合格"}, headers=samr
-        ).raise_for_status()
+    body = submission(runtime, "open_convenience_store", store, "送达便利店", situation)
+    service.submit(body)
+    assert _pass(outbox) == 0  # a filing on the spot decides nothing to serve
+    service.suspend_permit(
+        store,
+        "prepackaged_food_filing",
+        "samr",
+        reason="抽检不合格",
+        basis="《食品安全法》第一百二十四条",
+    )
+    service.resume_permit(store, "prepackaged_food_filing", "samr", reason="复检合格")
     assert _pass(outbox) == 2
     suspended, resumed = _emails(mailbox, "暂停许可决定书"), _emails(mailbox, "恢复许可通知书")
     assert len(suspended) == len(resumed) == 1
@@ -325,24 +282,18 @@ def test_a_department_s_later_act_on_a_permit_is_served_to_the_applicant(
 
 
 def test_an_act_older_than_a_week_when_first_seen_is_not_served(
-    server: str,
-    runtime: Runtime,
-    token: Callable[..., str],
+    service: Service,
     smtp_server,  # noqa: F811
 ) -> None:
     """After an upgrade the outbox reads the log from the start: old acts are not served."""
+    runtime = service.runtime
     store = make_uscc("91440615MA4ALD001")
     mailbox = Mailbox()
     channels = {"email": _sender(smtp_server(mailbox))}
-    with httpx.Client(base_url=server) as client:
-        body = submission(runtime, "open_restaurant", store, "旧事饭店")
-        body["accept_now"] = False
-        application = submit(client, token("clerk"), body)
-        client.post(
-            f"/api/v1/applications/{application['id']}/acceptance",
-            json={"decision": "not_accept", "reason": "非本机关职权", "legal_basis": "第三十二条"},
-            headers=auth(token("clerk")),
-        ).raise_for_status()
+    body = submission(runtime, "open_restaurant", store, "旧事饭店")
+    body["accept_now"] = False
+    application = service.submit(body)
+    service.refuse_acceptance(application["id"], reason="非本机关职权", basis="第三十二条")
     later = Outbox(
         runtime.licensing,
         channels=channels,
@@ -354,24 +305,20 @@ def test_an_act_older_than_a_week_when_first_seen_is_not_served(
 
 
 def test_the_business_is_served_the_findings_the_public_page_leaves_out(
-    server: str,
-    runtime: Runtime,
-    token: Callable[..., str],
+    service: Service,
     smtp_server,  # noqa: F811
 ) -> None:
+    runtime = service.runtime
     hotel = make_uscc("91440615MA4FND001")
     mailbox = Mailbox()
     outbox = Outbox(runtime.licensing, channels={"email": _sender(smtp_server(mailbox))})
-    with httpx.Client(base_url=server) as client:
-        body = submission(runtime, "open_hotel", hotel, "核查旅馆")
-        body["commitments"] = {"fire_safety_check": {"version": "2025.1", "signed_by": "李测试"}}
-        submit(client, token("clerk"), body)
-        client.post(
-            f"/api/v1/licences/{hotel}/permits/fire_safety_check/verification",
-            json={"outcome": "defects", "findings": "疏散通道堵塞"},
-            headers=auth(token("department", "fire")),
-        ).raise_for_status()
-        public = client.get(f"/api/v1/licences/{hotel}").text
+    body = submission(runtime, "open_hotel", hotel, "核查旅馆")
+    body["commitments"] = {"fire_safety_check": {"version": "2025.1", "signed_by": "李测试"}}
+    service.submit(body)
+    service.verify_commitment(
+        hotel, "fire_safety_check", "fire", outcome="defects", findings="疏散通道堵塞"
+    )
+    public = json.dumps(service.licence(hotel), ensure_ascii=False)
     assert "整改中" in public and "疏散通道堵塞" not in public
     assert _pass(outbox) == 1
     [order] = _emails(mailbox, "责令限期整改通知书")

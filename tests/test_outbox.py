@@ -1,5 +1,8 @@
 """电子送达: each decision document reaches the applicant's fixed e-mail and phone, with retries,
-and every attempt is an event."""
+and every attempt is an event.
+
+Service-layer stories (memory, SQLite, PostgreSQL) with real transports; the operator's
+`licensing deliver` runs against a real store."""
 
 from __future__ import annotations
 
@@ -16,6 +19,7 @@ from licensing.delivery import EmailSender, RetryPolicy, SmsGateway
 from licensing.outbox import Outbox
 from licensing.runtime import Runtime
 from tests.conftest import auth
+from tests.service import Service
 from tests.stories import APPLICANT, submission, submit
 from tests.test_delivery import Gateway, Mailbox, _no_proxy, gateway, smtp_server  # noqa: F401
 
@@ -40,25 +44,36 @@ def _decide_two(client: httpx.Client, runtime: Runtime, token: Callable[..., str
     return application
 
 
+def _decide_two_directly(service: Service) -> dict:
+    application = service.submit(submission(service.runtime, "open_restaurant", SHOP, "送达饭店"))
+    service.approve(application["id"], "food_operation", "samr", number="JY-88")
+    service.refuse(
+        application["id"],
+        "sewage_discharge",
+        "water",
+        reason="未设置隔油池",
+        basis="排水条例第二十一条",
+    )
+    return application
+
+
 def _events_of(runtime: Runtime, delivery_id) -> list[str]:
     return [type(e).__name__ for e in runtime.app.events.get(delivery_id)]
 
 
 def test_decisions_are_delivered_by_email_and_sms_and_recorded(
-    server: str,
-    runtime: Runtime,
-    token: Callable[..., str],
+    service: Service,
     smtp_server,  # noqa: F811 — the transports' fixtures, shared
     gateway: Gateway,  # noqa: F811
 ) -> None:
+    runtime = service.runtime
     mailbox = Mailbox()
     port = smtp_server(mailbox)
     channels = {
         "email": EmailSender(host="127.0.0.1", port=port, sender="证照通 <noreply@zzt.test>"),
         "sms": SmsGateway(url=gateway.url, timeout=5.0),
     }
-    with httpx.Client(base_url=server) as client:
-        application = _decide_two(client, runtime, token)
+    application = _decide_two_directly(service)
     outbox = Outbox(runtime.licensing, channels=channels)
     assert outbox.collect() == 4  # two decision documents, two channels each
     assert outbox.collect() == 0  # nothing new
@@ -87,11 +102,10 @@ def test_decisions_are_delivered_by_email_and_sms_and_recorded(
 
 
 def test_a_failing_gateway_is_retried_later_and_a_permanent_failure_stops(
-    server: str,
-    runtime: Runtime,
-    token: Callable[..., str],
+    service: Service,
     gateway: Gateway,  # noqa: F811
 ) -> None:
+    runtime = service.runtime
     clock = [datetime(2026, 11, 23, 9, 0, tzinfo=UTC)]
     outbox = Outbox(
         runtime.licensing,
@@ -99,8 +113,7 @@ def test_a_failing_gateway_is_retried_later_and_a_permanent_failure_stops(
         policy=RetryPolicy(max_attempts=3, first_delay=60),
         now=lambda: clock[0],
     )
-    with httpx.Client(base_url=server) as client:
-        _decide_two(client, runtime, token)
+    _decide_two_directly(service)
     assert outbox.collect() == 2
     gateway.status = 503
     assert outbox.deliver_due() == 0

@@ -36,11 +36,16 @@ from api.schemas import (
     VerificationIn,
 )
 from domain.actor import Actor
-from domain.bundle import OPEN_TASK_STATES, TERMINAL_TASK_STATES, TaskState
+from domain.bundle import TaskState
 from licensing import review
 from projections.desk import personal_data, task_view
 from projections.feed import parse_cursor
-from projections.views import commitments_to_verify, department_feed, department_worklist
+from projections.views import (
+    commitments_to_verify,
+    department_feed,
+    department_worklist,
+    worklist_states,
+)
 
 router = APIRouter(prefix="/api/v1", tags=["departments"])
 
@@ -57,13 +62,6 @@ _STATE = "The task is not awaiting this act (decided, paused, or its inspection 
 _CLAIMED = "; or another officer has claimed it (named): take it over first"
 _PERMIT_STATE = "The permit's status does not allow this act"
 _NO_TASK = "The department has no task for this permit on the application (another's, or none)"
-
-# The worklist's groups of states.
-_GROUPS: dict[str, tuple[str, ...] | None] = {
-    "open": tuple(OPEN_TASK_STATES),
-    "decided": tuple(TERMINAL_TASK_STATES),
-    "all": None,
-}
 
 
 @router.get(
@@ -101,13 +99,9 @@ def get_worklist(
     _own(actor, department)
     rt.catalogue.department(department)
     today = rt.licensing.today()
-    group = _GROUPS[status or ("all" if state else "open")]
-    states = (state,) if state else group
-    if state and group is not None and state not in group:
-        states = ()  # a state outside the group asked for: nothing matches
     tasks, total = rt.view.tasks(
         department,
-        states=states,
+        states=worklist_states(state, status),
         overdue_on=today.isoformat() if overdue else None,
         theme=theme,
         officer=officer,

@@ -8,7 +8,7 @@ from datetime import date
 from typing import Any, Protocol
 from urllib.parse import urlencode
 
-from domain.bundle import TASK_QUEUED, BundleApplication
+from domain.bundle import OPEN_TASK_STATES, TASK_QUEUED, TERMINAL_TASK_STATES, BundleApplication
 from domain.credit import ACTIVE, LISTS, OBJECTED, REMOVED, CreditRecord
 from domain.permit import PAST_VALIDITY
 from domain.registration import ENTITY_TYPES
@@ -277,6 +277,26 @@ def credit_record(uscc: str, record: CreditRecord | None) -> dict[str, Any]:
         "restricted": bool(in_force),
         "restrictions": list(_RESTRICTIONS) if in_force else [],
     }
+
+
+# The worklist's groups of states.
+_GROUPS: dict[str, tuple[str, ...] | None] = {
+    "open": tuple(OPEN_TASK_STATES),
+    "decided": tuple(TERMINAL_TASK_STATES),
+    "all": None,
+}
+
+
+def worklist_states(state: str | None, status: str | None) -> tuple[str, ...] | None:
+    """The task states a worklist shows (None: every state): one `state`, or a group —
+    `open` (queued or paused for a supplement), `decided` or `all`; by default `open`, or
+    `all` when a state is given. A state outside the group asked for matches nothing."""
+    group = _GROUPS[status or ("all" if state else "open")]
+    if state is None:
+        return group
+    if group is not None and state not in group:
+        return ()
+    return (state,)
 
 
 def department_worklist(

@@ -20,7 +20,6 @@ from uuid import UUID
 from pydantic_core import to_jsonable_python
 
 from domain.actor import Actor, Role
-from domain.bundle import OPEN_TASK_STATES, TERMINAL_TASK_STATES
 from domain.china import today_in_china
 from domain.errors import NotFound
 from licensing import credit, registrar, review, window
@@ -34,6 +33,7 @@ from projections.views import (
     department_worklist,
     present_licence,
     supplement_notice,
+    worklist_states,
 )
 
 
@@ -132,17 +132,10 @@ class Service:
     ) -> dict[str, Any]:
         """A department's worklist, filtered as the route's query parameters filter it."""
         self.runtime.projector.catch_up()
-        groups: dict[str, tuple[str, ...] | None] = {
-            "open": tuple(OPEN_TASK_STATES),
-            "decided": tuple(TERMINAL_TASK_STATES),
-            "all": None,
-        }
         today = self.runtime.licensing.today()
-        group = groups[status or ("all" if state else "open")]
-        states = (state,) if state else group
         tasks, total = self.runtime.view.tasks(
             department,
-            states=states,
+            states=worklist_states(state, status),
             overdue_on=today.isoformat() if overdue else None,
             theme=None,
             officer=None,

@@ -232,19 +232,31 @@ class Service:
 
     # The departments.
 
-    def record_finding(
-        self, application_id: str, permit_type: str, department: str, *, passed: bool, notes: str
+    def _task_act(
+        self, handler: Any, application_id: str, permit_type: str, department: str, **body: Any
     ) -> dict[str, Any]:
-        """One department's finding at the joint inspection."""
-        receipt = review.record_finding(
+        """A department's act on its own task of an application; answers with the application."""
+        receipt = handler(
             self.runtime.licensing,
             application_id=UUID(application_id),
             permit_type=permit_type,
             actor=actor("department", department),
+            **body,
+        )
+        return self._answer(receipt)
+
+    def record_finding(
+        self, application_id: str, permit_type: str, department: str, *, passed: bool, notes: str
+    ) -> dict[str, Any]:
+        """One department's finding at the joint inspection."""
+        return self._task_act(
+            review.record_finding,
+            application_id,
+            permit_type,
+            department,
             passed=passed,
             notes=notes,
         )
-        return self._answer(receipt)
 
     def approve_jointly(self, application_id: str, department: str) -> dict[str, Any]:
         """合并受理 on the fast track: every task of the department at once."""
@@ -259,18 +271,9 @@ class Service:
         self, application_id: str, permit_type: str, department: str, *, number: str, **extra: Any
     ) -> dict[str, Any]:
         """Decision `approve`; `extra`: valid_from, valid_until, reason, legal_basis."""
-        receipt = review.approve(
-            self.runtime.licensing,
-            application_id=UUID(application_id),
-            permit_type=permit_type,
-            actor=actor("department", department),
-            permit_number=number,
-            valid_from=extra.get("valid_from"),
-            valid_until=extra.get("valid_until"),
-            reason=extra.get("reason"),
-            legal_basis=extra.get("legal_basis"),
+        return self._task_act(
+            review.approve, application_id, permit_type, department, permit_number=number, **extra
         )
-        return self._answer(receipt)
 
     def approve_all(self, application: dict[str, Any], *, prefix: str) -> dict[str, Any]:
         """Every task approved by its own department, numbered `prefix-<permit type>`."""
@@ -287,15 +290,9 @@ class Service:
     def refuse(
         self, application_id: str, permit_type: str, department: str, *, reason: str, basis: str
     ) -> dict[str, Any]:
-        receipt = review.refuse(
-            self.runtime.licensing,
-            application_id=UUID(application_id),
-            permit_type=permit_type,
-            actor=actor("department", department),
-            reason=reason,
-            legal_basis=basis,
+        return self._task_act(
+            review.refuse, application_id, permit_type, department, reason=reason, legal_basis=basis
         )
-        return self._answer(receipt)
 
     def request_supplement(
         self,
@@ -306,51 +303,28 @@ class Service:
         items: list[str],
         note: str = "",
     ) -> dict[str, Any]:
-        receipt = review.request_supplement(
-            self.runtime.licensing,
-            application_id=UUID(application_id),
-            permit_type=permit_type,
-            actor=actor("department", department),
+        return self._task_act(
+            review.request_supplement,
+            application_id,
+            permit_type,
+            department,
             items=items,
             note=note,
         )
-        return self._answer(receipt)
 
-    def suspend_permit(
-        self, uscc: str, permit_type: str, department: str, *, reason: str, basis: str
+    def permit_act(
+        self, act: str, uscc: str, permit_type: str, department: str, **body: Any
     ) -> dict[str, Any]:
-        receipt = review.suspend_permit(
+        """One of `licensing.review`'s acts on an issued permit (`suspend_permit`,
+        `resume_permit`, `revoke_permit`, `cancel_permit`) by its own department, with `body`
+        as its arguments; answers with the licence."""
+        handler = getattr(review, act)
+        receipt = handler(
             self.runtime.licensing,
             uscc=uscc,
             permit_type=permit_type,
             actor=actor("department", department),
-            reason=reason,
-            legal_basis=basis,
-        )
-        return self._licence_after(receipt)
-
-    def resume_permit(
-        self, uscc: str, permit_type: str, department: str, *, reason: str
-    ) -> dict[str, Any]:
-        receipt = review.resume_permit(
-            self.runtime.licensing,
-            uscc=uscc,
-            permit_type=permit_type,
-            actor=actor("department", department),
-            reason=reason,
-        )
-        return self._licence_after(receipt)
-
-    def revoke_permit(
-        self, uscc: str, permit_type: str, department: str, *, reason: str, basis: str
-    ) -> dict[str, Any]:
-        receipt = review.revoke_permit(
-            self.runtime.licensing,
-            uscc=uscc,
-            permit_type=permit_type,
-            actor=actor("department", department),
-            reason=reason,
-            legal_basis=basis,
+            **body,
         )
         return self._licence_after(receipt)
 

@@ -110,20 +110,34 @@ def test_休业_and_resumption(service: Service) -> None:
 def test_a_department_suspends_resumes_and_revokes_only_its_own_permit(service: Service) -> None:
     _open_restaurant_directly(service)
     with pytest.raises(Forbidden):
-        service.suspend_permit(USCC, "sewage_discharge", "fire", reason="r", basis="b")
-    suspended = service.suspend_permit(
-        USCC, "sewage_discharge", "water", reason="超标排放", basis="条例第五十条"
+        service.permit_act(
+            "suspend_permit", USCC, "sewage_discharge", "fire", reason="r", legal_basis="b"
+        )
+    suspended = service.permit_act(
+        "suspend_permit",
+        USCC,
+        "sewage_discharge",
+        "water",
+        reason="超标排放",
+        legal_basis="条例第五十条",
     )
     assert _words(suspended)["sewage_discharge"] == "无效"
-    resumed = service.resume_permit(USCC, "sewage_discharge", "water", reason="整改完成")
+    resumed = service.permit_act(
+        "resume_permit", USCC, "sewage_discharge", "water", reason="整改完成"
+    )
     assert _words(resumed)["sewage_discharge"] == "有效"
-    revoked = service.revoke_permit(
-        USCC, "sewage_discharge", "water", reason="再次超标", basis="条例第五十条"
+    revoked = service.permit_act(
+        "revoke_permit",
+        USCC,
+        "sewage_discharge",
+        "water",
+        reason="再次超标",
+        legal_basis="条例第五十条",
     )
     permit = next(p for p in revoked["permits"] if p["permit_type"] == "sewage_discharge")
     assert permit["status"]["word"] == "无效" and permit["reason"] == "吊销 revoked: 再次超标"
     with pytest.raises(Conflict):
-        service.resume_permit(USCC, "sewage_discharge", "water", reason="x")
+        service.permit_act("resume_permit", USCC, "sewage_discharge", "water", reason="x")
 
 
 def test_permits_expire_at_the_end_of_their_validity(service: Service) -> None:

@@ -263,14 +263,15 @@ def test_a_department_s_later_act_on_a_permit_is_served_to_the_applicant(
     body = submission(runtime, "open_convenience_store", store, "送达便利店", situation)
     service.submit(body)
     assert _pass(outbox) == 0  # a filing on the spot decides nothing to serve
-    service.suspend_permit(
+    service.permit_act(
+        "suspend_permit",
         store,
         "prepackaged_food_filing",
         "samr",
         reason="抽检不合格",
-        basis="《食品安全法》第一百二十四条",
+        legal_basis="《食品安全法》第一百二十四条",
     )
-    service.resume_permit(store, "prepackaged_food_filing", "samr", reason="复检合格")
+    service.permit_act("resume_permit", store, "prepackaged_food_filing", "samr", reason="复检合格")
     assert _pass(outbox) == 2
     suspended, resumed = _emails(mailbox, "暂停许可决定书"), _emails(mailbox, "恢复许可通知书")
     assert len(suspended) == len(resumed) == 1

@@ -1,4 +1,5 @@
-"""How the event store and the read model are stored: a SQLite file by default, PostgreSQL by choice."""
+"""How the event store and the read model are stored: a SQLite file by default, PostgreSQL by
+choice, or (for the tests' service layer) the events in memory."""
 
 from __future__ import annotations
 

@@ -455,9 +455,42 @@ class Application(Out):
     not_accepted: NonAcceptance | None
     submitted_at: Instant
     submitted_by: str = Field(description="the clerk's id")
+    district: str | None = Field(
+        description="the district of the window it was filed at (the clerk token's); only "
+        "that district's clerks see it"
+    )
     version: int
     tasks: list[Task] = Field(description="in catalogue order; none before acceptance")
     links: ApplicationLinks
+
+
+class ApplicationRowLinks(Out):
+    self: Link
+
+
+class ApplicationRow(Out):
+    """One application in the window's list."""
+
+    id: str = Field(json_schema_extra={"format": "uuid"})
+    uscc: Uscc
+    business_name: str | None = Field(description="as registered; null until projected")
+    theme: str
+    status: ApplicationStatus
+    district: str | None = Field(description="the district of the window it was filed at")
+    received_on: Day = Field(description="the day (in China) it was received (收件)")
+    accepted_on: Day | None = Field(description="the day it was accepted (受理); null before")
+    received_at: Instant
+    links: ApplicationRowLinks
+
+
+class ApplicationList(Out):
+    """One page of the window's applications, newest first (limit/offset paging; `total`
+    counts every application the filters match)."""
+
+    total: int
+    limit: int
+    offset: int
+    applications: list[ApplicationRow]
 
 
 class OpenRequest(Out):

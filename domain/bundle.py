@@ -183,6 +183,8 @@ class BundleApplication(Aggregate):
         self.applicant = dict(applicant)
         self.answers = dict(answers)
         self.submitted_by = actor.id
+        # The window's district it was filed at: a clerk of another district does not see it.
+        self.district = actor.district
         self.inspection: Inspection | None = None
         # Only received (收件): what the window will dispatch once it accepts (受理).
         self.request = request

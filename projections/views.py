@@ -233,12 +233,39 @@ def application_view(application: BundleApplication) -> dict[str, Any]:
         "not_accepted": application.acceptance,
         "submitted_at": application.created_on.isoformat(),
         "submitted_by": application.submitted_by,
+        "district": application.district,
         "version": application.version,
         "tasks": task_summary(application),
         "links": {
             "self": f"/api/v1/applications/{application.id}",
             "licence": f"/api/v1/licences/{application.uscc}",
         },
+    }
+
+
+def application_list(
+    rows: list[dict[str, Any]], *, total: int, limit: int, offset: int
+) -> dict[str, Any]:
+    """One page of the window's applications (from the read model), each with its link."""
+    return {
+        "total": total,
+        "limit": limit,
+        "offset": offset,
+        "applications": [
+            {
+                "id": row["application_id"],
+                "uscc": row["uscc"],
+                "business_name": row["business_name"],
+                "theme": row["theme"],
+                "status": row["status"],
+                "district": row["district"],
+                "received_on": row["received_on"],
+                "accepted_on": row["accepted_on"],
+                "received_at": row["received_at"],
+                "links": {"self": f"/api/v1/applications/{row['application_id']}"},
+            }
+            for row in rows
+        ],
     }
 
 

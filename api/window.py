@@ -22,6 +22,7 @@ from api.responses import (
 from api.schemas import (
     AcceptanceIn,
     AcceptIn,
+    Empty,
     JointInspectionIn,
     ResubmissionIn,
     SubmissionIn,
@@ -275,4 +276,20 @@ def supply_material(
     receipt = window.supply_material(
         rt.licensing, application_id=application_id, actor=actor, material=material
     )
+    return answer_with_application(rt, receipt)
+
+
+@router.post(
+    "/applications/{application_id}/progress-code",
+    summary="办件查询: send the applicant a new progress code",
+    description="The applicant lost the code, or locked it with wrong tries: a new code goes to "
+    "the applicant's mobile; the code before stops working and the lock ends. The code is "
+    "never in an answer, the log or the store (only its hash). " + _REACH,
+    response_model=Application,
+    responses=documented((404, _ELSEWHERE), (409, "Not accepted (yet): no code to send"), 422),
+)
+def reissue_progress_code(
+    application_id: UUID, body: Empty, actor: Clerk, rt: RuntimeDep
+) -> dict[str, Any]:
+    receipt = window.reissue_progress_code(rt.licensing, application_id=application_id, actor=actor)
     return answer_with_application(rt, receipt)

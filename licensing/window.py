@@ -26,6 +26,7 @@ from domain.permit import Permit
 from domain.registration import ENTITY_TYPES, BusinessRegistration
 from domain.status import RegistrationStatus
 from domain.uscc import validate_uscc
+from licensing import progress
 from licensing.catalogue import Catalogue
 from licensing.unit_of_work import Licensing, UnitOfWork, command
 
@@ -53,6 +54,20 @@ def _at_window(uow: UnitOfWork, application_id: UUID, actor: Actor) -> BundleApp
     application = uow.application(application_id)
     if not within_reach(application.district, actor):
         raise NotFound(f"no application {application_id}")
+    return application
+
+
+@command
+def reissue_progress_code(
+    uow: UnitOfWork, *, application_id: UUID, actor: Actor
+) -> BundleApplication:
+    """办件查询: a new progress code, sent again (the applicant lost it, or locked it with
+    wrong tries): the code before stops working, and the lock ends."""
+    application = _at_window(uow, application_id, actor)
+    if uow.licensing.progress_codes is None:
+        msg = "this installation issues no progress codes"
+        raise Conflict(msg)
+    progress.issue_code(uow, application, actor=actor)
     return application
 
 
@@ -145,6 +160,8 @@ def submit(
             accepted_on=uow.today if accept_now else None,
         )
     )
+    if accept_now:
+        progress.issue_code(uow, application, actor=actor)
     application.decide_if_complete(actor=actor)
     return application
 
@@ -184,6 +201,7 @@ def accept_received(
         fast_track=plan.fast_track,
         deficiencies=plan.deficiencies,
     )
+    progress.issue_code(uow, application, actor=actor)
 
 
 @command

@@ -167,6 +167,10 @@ class DocumentPermit(Out):
     type: str = Field(description="permit type code")
     no: str | None = Field(description="permit number; null until issued")
     status: PermitStatus
+    reason: str = Field(
+        description="why it has that status, as the page says it (e.g. 待营业执照核发后生效: "
+        "granted with a business licence not issued yet)"
+    )
     valid_to: Day | None
     changed_at: Instant
 

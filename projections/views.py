@@ -37,6 +37,10 @@ class Names(Protocol):
     def departments(self) -> Mapping[str, Named]: ...
 
 
+# 先照后证: why a permit granted with the business licence is not in force yet.
+AWAITING_LICENCE = "待营业执照核发后生效 takes effect when the business licence is issued"
+
+
 class ThemeNames(Names, Protocol):
     """The catalogue's names, themes included."""
 
@@ -44,14 +48,21 @@ class ThemeNames(Names, Protocol):
     def themes(self) -> Mapping[str, Named]: ...
 
 
-def permit_status(permit: Mapping[str, Any], *, today: date) -> tuple[PermitStatus, str]:
+def permit_status(
+    permit: Mapping[str, Any], *, today: date, registration: str | None = None
+) -> tuple[PermitStatus, str]:
     """A permit's public status and its reason: as the read model recorded them from the
-    domain's wording, except that a permit still valid on record but past its validity is
-    无效 at once (the daily job records the expiry later). Every place that shows a status —
-    the licence JSON, the scan page, the signed status document, live or as of a past
-    instant — takes it from here."""
+    domain's wording, except that a permit still valid on record is 无效 at once past its
+    validity (the daily job records the expiry later), and — 先照后证 — not yet in force
+    while its business is still being established: a filing or commitment (or any permit)
+    accepted with the 营业执照 takes effect when the licence is issued (`registration`, the
+    registration's status code, says so; a refused licence ends it on record, as before).
+    Every place that shows a status — the licence JSON, the scan page, the signed status
+    document, live or as of a past instant — takes it from here."""
     status = PermitStatus(permit["status"])
     valid_until = permit["valid_until"]
+    if status is PermitStatus.VALID and registration == RegistrationStatus.ESTABLISHING.value:
+        return PermitStatus.INVALID, AWAITING_LICENCE
     if status is PermitStatus.VALID and valid_until and valid_until < today.isoformat():
         return PermitStatus.INVALID, PAST_VALIDITY.format(valid_until=valid_until)
     return status, permit["reason"]
@@ -95,7 +106,7 @@ def present_licence(row: Mapping[str, Any], *, names: Names, today: date) -> dic
     no staff identities; a row of the live view or of one replayed as of a past instant."""
     permits = []
     for p in row["permits"]:
-        status, reason = permit_status(p, today=today)
+        status, reason = permit_status(p, today=today, registration=row["status"])
         name_zh, name_en = _names(names.permit_types, p["permit_type"])
         department_zh, department_en = _names(names.departments, p["department"])
         permits.append(
@@ -149,6 +160,7 @@ def status_document(licence: Mapping[str, Any], *, print_version: int) -> dict[s
                 "type": p["permit_type"],
                 "no": p["permit_number"],
                 "status": p["status"]["code"],
+                "reason": p["reason"],
                 "valid_to": p["valid_until"],
                 "changed_at": p["updated_at"],
             }

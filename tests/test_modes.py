@@ -16,6 +16,7 @@ from domain.china import today_in_china
 from domain.errors import ValidationFailed
 from domain.uscc import make_uscc
 from licensing.runtime import Runtime
+from projections.views import AWAITING_LICENCE
 from tests.conftest import auth
 from tests.service import Service
 from tests.stories import decode_qr, store_situation, submission, submit
@@ -45,10 +46,18 @@ def test_filings_are_valid_on_the_spot_and_approvals_wait_for_their_department(
         "tobacco_retail": "queued",
     }
     permits = service.permits(SHOP)
-    assert permits["prepackaged_food_filing"]["status"]["word"] == "有效"
-    assert permits["prepackaged_food_filing"]["permit_number"]
+    # Filed on the spot, in force with the business licence (先照后证).
+    filing = permits["prepackaged_food_filing"]
+    assert (filing["status"]["word"], filing["reason"]) == ("无效", AWAITING_LICENCE)
+    assert filing["permit_number"]
     assert permits["tobacco_retail"]["status"]["word"] == "核查中"
     assert application["status"] == "in_review"
+    _issue_licence(service, application)
+    assert service.permits(SHOP)["prepackaged_food_filing"]["status"]["word"] == "有效"
+
+
+def _issue_licence(service: Service, application: dict) -> None:
+    service.approve(application["id"], "business_licence", "samr", number="BL-1")
 
 
 def test_a_cancelled_approval_only_informs_the_department(service: Service) -> None:
@@ -80,6 +89,8 @@ def test_a_commitment_permit_is_valid_at_once_then_verified(service: Service) ->
     application = service.submit(body)
     task = next(t for t in application["tasks"] if t["permit_type"] == "fire_safety_check")
     assert task["state"] == "approved_on_commitment"
+    assert service.permits(HOTEL)["fire_safety_check"]["status"]["word"] == "无效"
+    _issue_licence(service, application)  # 先照后证: in force with the licence
     assert service.permits(HOTEL)["fire_safety_check"]["status"]["word"] == "有效"
     due = runtime.licensing.calendar.add_working_days(today_in_china(), 20)
     todo = service.verifications("fire")["permits"]

@@ -29,7 +29,7 @@ def test_a_refused_business_licence_ends_every_permit_and_the_code_can_apply_aga
         submission(runtime, "open_convenience_store", STORE, "重名便利店", SITUATION)
     )
     before = {p: v["status"]["word"] for p, v in service.permits(STORE).items()}
-    assert before["prepackaged_food_filing"] == "有效"
+    assert before["prepackaged_food_filing"] == "无效"  # 先照后证: not before the licence
     assert before["tobacco_retail"] == "核查中"
 
     refused = _refuse_licence(

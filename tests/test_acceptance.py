@@ -18,6 +18,7 @@ from domain.errors import Conflict, Forbidden, NotFound
 from domain.uscc import make_uscc
 from licensing import jobs
 from licensing.runtime import Runtime
+from projections.views import AWAITING_LICENCE
 from tests.conftest import auth
 from tests.service import Service, actor
 from tests.stories import store_situation, submission, submit
@@ -66,8 +67,11 @@ def test_a_received_application_reaches_the_departments_only_when_accepted(
     assert accepted["status"] == "in_review"
     assert accepted["credit"]["checked_on"] == today_in_china().isoformat()
     assert [t["state"] for t in _tobacco_tasks(service, STORE)] == ["queued"]
-    words = {p["permit_type"]: p["status"]["word"] for p in service.licence(STORE)["permits"]}
-    assert words["prepackaged_food_filing"] == "有效"
+    filing = service.permits(STORE)["prepackaged_food_filing"]
+    # 先照后证: accepted with the business licence, the filing takes effect with it.
+    assert (filing["status"]["word"], filing["reason"]) == ("无效", AWAITING_LICENCE)
+    service.approve(application["id"], "business_licence", "samr", number="BL-1")
+    assert service.permits(STORE)["prepackaged_food_filing"]["status"]["word"] == "有效"
 
     # Accepting twice is a conflict, and writes nothing.
     before = service.events()

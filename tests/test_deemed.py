@@ -70,6 +70,8 @@ def test_a_rule_deems_its_task_approved_the_day_after_the_statutory_limit(
     # Only the task with a rule moved; publications has none and stays overdue.
     assert states["tobacco_retail"] == "approved"
     assert states["publication_retail"] == "queued"
+    # 先照后证: the deemed permit is in force once the business licence is issued.
+    service.approve(application["id"], "business_licence", "samr", number="BL-1")
     tobacco = service.permits(STORE)["tobacco_retail"]
     assert tobacco["status"]["word"] == "有效"
     assert "视为准予" in tobacco["reason"] and tobacco["legal_basis"] == RULE

@@ -50,6 +50,8 @@ def test_missing_the_promised_date_ends_the_undecided_part_of_the_application(
     supply_by = runtime.licensing.calendar.add_working_days(today_in_china(), 2)
     application = service.submit(_with_deficiency(runtime, HOTEL, supply_by))
     service.approve(application["id"], "food_operation", "samr", number="F-1")
+    # 先照后证: what was decided before stands in force only with an issued licence.
+    service.approve(application["id"], "business_licence", "samr", number="BL-1")
     runtime.licensing.today = lambda: supply_by + timedelta(days=1)
     receipts = jobs.lapse_overdue(runtime.licensing, runtime.index())
     assert len(receipts) == 1 and jobs.lapse_overdue(runtime.licensing, runtime.index()) == []

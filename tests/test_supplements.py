@@ -74,6 +74,8 @@ def test_the_applicant_withdraws_before_decision(service: Service) -> None:
     )
     app_id = application["id"]
     service.approve(app_id, "food_operation", "samr", number="F-1")
+    # 先照后证: what was decided before stands in force only with an issued licence.
+    service.approve(app_id, "business_licence", "samr", number="BL-1")
     with pytest.raises(Forbidden):
         service.withdraw(app_id, reason="x", by=actor("department", "samr"))
     withdrawn = service.withdraw(app_id, reason="选址变更")

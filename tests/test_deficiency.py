@@ -14,6 +14,7 @@ from domain.uscc import make_uscc
 from licensing import jobs
 from licensing.demo import sample_answers
 from licensing.runtime import Runtime
+from projections.views import AWAITING_LICENCE
 from tests.service import Service
 from tests.stories import store_situation, submission
 
@@ -50,8 +51,6 @@ def test_missing_the_promised_date_ends_the_undecided_part_of_the_application(
     supply_by = runtime.licensing.calendar.add_working_days(today_in_china(), 2)
     application = service.submit(_with_deficiency(runtime, HOTEL, supply_by))
     service.approve(application["id"], "food_operation", "samr", number="F-1")
-    # 先照后证: what was decided before stands in force only with an issued licence.
-    service.approve(application["id"], "business_licence", "samr", number="BL-1")
     runtime.licensing.today = lambda: supply_by + timedelta(days=1)
     receipts = jobs.lapse_overdue(runtime.licensing, runtime.index())
     assert len(receipts) == 1 and jobs.lapse_overdue(runtime.licensing, runtime.index()) == []
@@ -61,7 +60,9 @@ def test_missing_the_promised_date_ends_the_undecided_part_of_the_application(
     states = {t["permit_type"]: t["state"] for t in lapsed["tasks"]}
     assert states["food_operation"] == "approved" and states["hotel_special_trade"] == "withdrawn"
     permits = service.permits(HOTEL)
-    assert permits["food_operation"]["status"]["word"] == "有效"
+    # Approved, but the business licence never was: not in force (先照后证).
+    assert permits["food_operation"]["status"]["word"] == "无效"
+    assert permits["food_operation"]["reason"] == AWAITING_LICENCE
     assert permits["hotel_special_trade"]["status"]["word"] == "无效"
     assert MATERIAL in permits["hotel_special_trade"]["reason"]
 

@@ -9,6 +9,7 @@ import pytest
 from domain.china import today_in_china
 from domain.errors import Conflict, Forbidden, ValidationFailed
 from domain.uscc import make_uscc
+from projections.views import AWAITING_LICENCE
 from tests.service import Service, actor
 from tests.stories import submission
 
@@ -74,8 +75,6 @@ def test_the_applicant_withdraws_before_decision(service: Service) -> None:
     )
     app_id = application["id"]
     service.approve(app_id, "food_operation", "samr", number="F-1")
-    # 先照后证: what was decided before stands in force only with an issued licence.
-    service.approve(app_id, "business_licence", "samr", number="BL-1")
     with pytest.raises(Forbidden):
         service.withdraw(app_id, reason="x", by=actor("department", "samr"))
     withdrawn = service.withdraw(app_id, reason="选址变更")
@@ -83,7 +82,9 @@ def test_the_applicant_withdraws_before_decision(service: Service) -> None:
     states = {t["permit_type"]: t["state"] for t in withdrawn["tasks"]}
     assert states["food_operation"] == "approved" and states["sewage_discharge"] == "withdrawn"
     permits = service.permits(RESTAURANT)
-    assert permits["food_operation"]["status"]["word"] == "有效"  # decided before: stands
+    # Decided before: it stands, in force with a business licence (先照后证).
+    assert permits["food_operation"]["permit_number"]
+    assert permits["food_operation"]["reason"] == AWAITING_LICENCE
     assert permits["sewage_discharge"]["status"]["word"] == "无效"
     assert "withdrawn" in permits["sewage_discharge"]["reason"]
     with pytest.raises(Conflict):

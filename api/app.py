@@ -8,10 +8,22 @@ from typing import Any
 
 from fastapi import FastAPI, Response
 
-from api import audit, contract, credit, prints, problems, public, registrar, review, window
+from api import (
+    audit,
+    contract,
+    credit,
+    observe,
+    prints,
+    problems,
+    public,
+    registrar,
+    review,
+    window,
+)
 from api.answers import ReadModelNotice
 from api.conditions import RequestConditions
 from api.responses import Liveness, Readiness
+from licensing import logs
 from licensing.runtime import Runtime
 from licensing.settings import Settings
 from projections.errors import describe
@@ -42,6 +54,7 @@ def create_app(runtime: Runtime) -> FastAPI:
     contract.install(app)
     app.add_middleware(RequestConditions)
     app.add_middleware(ReadModelNotice)
+    app.add_middleware(observe.RequestLog)  # added last: outermost, it times everything
     app.include_router(window.router)
     app.include_router(review.router)
     app.include_router(registrar.router)
@@ -49,6 +62,7 @@ def create_app(runtime: Runtime) -> FastAPI:
     app.include_router(credit.router)
     app.include_router(prints.router)
     app.include_router(public.router)
+    app.include_router(observe.router)
 
     @app.get(
         "/livez",
@@ -116,5 +130,8 @@ def create_app(runtime: Runtime) -> FastAPI:
 
 
 def create_app_from_environment() -> FastAPI:
-    """The app `licensing serve` runs (by name, so the CLI need not import the API)."""
-    return create_app(Runtime(Settings()))
+    """The app `licensing serve` runs (by name, so the CLI need not import the API), in each
+    server process: each sets up its own log."""
+    settings = Settings()
+    logs.configure(format=settings.log_format, level=settings.log_level)
+    return create_app(Runtime(settings))

@@ -39,9 +39,10 @@ def main() -> None:
 
     Configuration comes from LICENSING_* environment variables (see README).
     """
-    logging.basicConfig(
-        level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
-    )
+    from licensing import logs
+
+    settings = Settings()
+    logs.configure(format=settings.log_format, level=settings.log_level)
 
 
 @main.command()
@@ -78,7 +79,10 @@ def serve(host: str, port: int, demo: bool) -> None:
         factory=True,
         host=host,
         port=port,
-        log_level="info",
+        # Our log, not uvicorn's: its set-up is left alone, and its bare access line gives
+        # way to the API's own (request id, route template, status, duration, role).
+        log_config=None,
+        access_log=False,
     )
 
 

@@ -335,6 +335,10 @@ class ReadModel(TrackingRecorder, ABC):
         """One page of a department's worklist and the number of tasks the filters match."""
         return self.read(lambda sql: worklist.list_tasks(sql, department, **filters))
 
+    def task_counts(self, today: str) -> list[dict[str, Any]]:
+        """Open and overdue tasks by department (what /metrics reports)."""
+        return self.read(lambda sql: worklist.task_counts(sql, today))
+
     def usccs_with_validity_before(self, day: str) -> list[str]:
         """Businesses holding a permit whose validity ended before `day` (candidates only:
         the aggregate decides)."""

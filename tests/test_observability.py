@@ -27,6 +27,7 @@ from tests.stories import APPLICANT, LEGAL_REP, submission
 HOTEL = make_uscc("91440605MA4DB5001")
 METRICS_TOKEN = "m" * 40
 PERSONAL = (*LEGAL_REP.values(), APPLICANT["email"])
+DASHBOARD = Path(__file__).parent.parent / "deploy" / "grafana-dashboard.json"
 
 
 @pytest.fixture
@@ -211,6 +212,26 @@ def test_metrics_move_when_a_department_decides_and_a_daily_job_runs(
     assert _value(after, "licensing_projection_lag_events") == 0
     assert _value(after, "licensing_projection_stuck") == 0
     assert _value(after, "licensing_scrape_errors", figure="tasks") == 0
+
+
+def _family(name: str) -> str:
+    return re.sub(r"_(total|bucket|count|sum)$", "", name)
+
+
+def test_the_grafana_dashboard_graphs_metrics_the_api_exposes(
+    server: str, token: Callable[..., str]
+) -> None:
+    with httpx.Client(base_url=server) as client:
+        text = client.get("/metrics", headers=auth(token("admin"))).text
+    exposed = {_family(line.split()[2]) for line in text.splitlines() if line.startswith("# TYPE")}
+    dashboard = json.loads(DASHBOARD.read_text(encoding="utf-8"))
+    graphed = {
+        _family(name)
+        for panel in dashboard["panels"]
+        for target in panel["targets"]
+        for name in re.findall(r"licensing_[a-z_]+", target["expr"])
+    }
+    assert len(graphed) >= 10 and graphed <= exposed, graphed - exposed
 
 
 def test_scans_are_counted_by_verdict(

@@ -4,18 +4,18 @@ request id, echoed in `X-Request-ID`), and `/metrics` for Prometheus."""
 from __future__ import annotations
 
 import logging
+import os
 import re
 import time
-import uuid
-from typing import Annotated
+from typing import Annotated, Any
 
 from fastapi import APIRouter, Response, Security
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
-from structlog.contextvars import bound_contextvars
 
 from api.auth import RuntimeDep, scraper
 from domain.actor import Actor
 from licensing.logs import ACCESS_LOG
+from licensing.logs import request_id as current_request_id
 from licensing.metrics import LATENCY, REQUESTS, exposition
 
 access = logging.getLogger(ACCESS_LOG)
@@ -32,7 +32,7 @@ def request_id(scope: Scope) -> str:
     for name, value in scope.get("headers", ()):
         if name == _HEADER and _PLAIN_ID.fullmatch(value):
             return bytes(value).decode()
-    return uuid.uuid4().hex
+    return os.urandom(16).hex()
 
 
 class RequestLog:
@@ -44,6 +44,9 @@ class RequestLog:
 
     def __init__(self, app: ASGIApp) -> None:
         self.app = app
+        # Each (method, route template, status)'s counter and histogram: few keys, bounded
+        # by the routes (a 404 no route took is one key).
+        self._counted: dict[tuple[str, str, int], tuple[Any, Any]] = {}
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -61,19 +64,26 @@ class RequestLog:
                 message = {**message, "headers": [*message.get("headers", []), echoed]}
             await send(message)
 
+        bound = current_request_id.set(rid)
         try:
-            with bound_contextvars(request_id=rid):
-                await self.app(scope, receive, tagged)
+            await self.app(scope, receive, tagged)
         finally:
+            current_request_id.reset(bound)
             self._done(scope, rid, status, time.perf_counter() - started)
 
-    @staticmethod
-    def _done(scope: Scope, rid: str, status: int, seconds: float) -> None:
+    def _done(self, scope: Scope, rid: str, status: int, seconds: float) -> None:
         route = getattr(scope.get("route"), "path", None) or UNMATCHED
         method = scope["method"]
-        labels = (method, route, str(status))
-        REQUESTS.labels(*labels).inc()
-        LATENCY.labels(*labels).observe(seconds)
+        key = (method, route, status)
+        counted = self._counted.get(key)
+        if counted is None:  # labels() takes a lock and checks its input: once per key
+            labels = (method, route, str(status))
+            counted = self._counted[key] = (
+                REQUESTS.labels(*labels),
+                LATENCY.labels(*labels),
+            )
+        counted[0].inc()
+        counted[1].observe(seconds)
         if not access.isEnabledFor(logging.INFO):
             return
         actor = scope.get("state", {}).get("actor")

@@ -9,6 +9,7 @@ from typing import Any
 from fastapi import FastAPI, Response
 
 from api import (
+    applicant,
     audit,
     contract,
     credit,
@@ -56,6 +57,7 @@ def create_app(runtime: Runtime) -> FastAPI:
     app.add_middleware(ReadModelNotice)
     app.add_middleware(observe.RequestLog)  # added last: outermost, it times everything
     app.include_router(window.router)
+    app.include_router(applicant.router)
     app.include_router(review.router)
     app.include_router(registrar.router)
     app.include_router(audit.router)

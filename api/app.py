@@ -25,6 +25,7 @@ from api.answers import ReadModelNotice
 from api.conditions import RequestConditions
 from api.responses import Liveness, Readiness
 from licensing import logs
+from licensing.metrics import multiprocess_problem
 from licensing.runtime import Runtime
 from licensing.settings import Settings
 from projections.errors import describe
@@ -136,4 +137,7 @@ def create_app_from_environment() -> FastAPI:
     server process: each sets up its own log."""
     settings = Settings()
     logs.configure(format=settings.log_format, level=settings.log_level)
+    problem = multiprocess_problem()
+    if problem:
+        raise RuntimeError(problem)
     return create_app(Runtime(settings))

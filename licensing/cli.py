@@ -40,9 +40,13 @@ def main() -> None:
     Configuration comes from LICENSING_* environment variables (see README).
     """
     from licensing import logs
+    from licensing.metrics import multiprocess_problem
 
     settings = Settings()
     logs.configure(format=settings.log_format, level=settings.log_level)
+    problem = multiprocess_problem()
+    if problem:
+        raise click.ClickException(problem)
 
 
 @main.command()

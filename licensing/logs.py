@@ -42,6 +42,19 @@ class _Handoff(QueueHandler):
 request_id: ContextVar[str | None] = ContextVar("request_id", default=None)
 
 
+class _StandardError(logging.StreamHandler):  # type: ignore[type-arg]
+    """Writes to whatever `sys.stderr` is when the line is written, not when the log was set
+    up: a test runner or click's may have swapped it (and closed the one before)."""
+
+    @property
+    def stream(self) -> TextIO:
+        return sys.stderr
+
+    @stream.setter
+    def stream(self, _: TextIO) -> None:
+        pass
+
+
 class _RequestContext(logging.Filter):
     """Puts the current request's id on each record logged while it is answered (the act
     lines of its commands among them), in the caller's thread: the writer thread does not
@@ -100,11 +113,14 @@ def formatter(kind: Literal["json", "console"], *, colors: bool = False) -> logg
 class Logging:
     """The root logger's set-up: a queue in front, a writer thread behind."""
 
-    def __init__(self, *, kind: Literal["json", "console"], level: str, stream: TextIO) -> None:
+    def __init__(
+        self, *, kind: Literal["json", "console"], level: str, stream: TextIO | None
+    ) -> None:
         self.kind = kind
         records: queue.SimpleQueue[logging.LogRecord] = queue.SimpleQueue()
-        writer = logging.StreamHandler(stream)
-        writer.setFormatter(formatter(kind, colors=kind == "console" and _isatty(stream)))
+        writer = _StandardError() if stream is None else logging.StreamHandler(stream)
+        colors = kind == "console" and _isatty(stream or sys.stderr)
+        writer.setFormatter(formatter(kind, colors=colors))
         self.handler = _Handoff(records)
         self.handler.addFilter(_RequestContext())
         self.listener = QueueListener(records, writer, respect_handler_level=False)
@@ -159,7 +175,7 @@ def configure(
     kind: Literal["json", "console"] = (
         format if format != "auto" else ("console" if _isatty(out) else "json")
     )
-    _current = Logging(kind=kind, level=level, stream=out)
+    _current = Logging(kind=kind, level=level, stream=stream)
     return _current
 
 

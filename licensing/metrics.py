@@ -186,6 +186,15 @@ def exposition(*collectors: Collector, multiprocess_dir: str | None = None) -> b
     return generate_latest(registry)
 
 
+def multiprocess_problem() -> str | None:
+    """Why the counters could not be kept (PROMETHEUS_MULTIPROC_DIR names no folder), or
+    None: said at start, not by every request failing at its first count."""
+    folder = os.environ.get("PROMETHEUS_MULTIPROC_DIR")
+    if folder and not os.path.isdir(folder):
+        return f"PROMETHEUS_MULTIPROC_DIR={folder} is not a folder; create it (empty) or unset it"
+    return None
+
+
 def count_delivery(channel: str, *, failed: bool = False, final: bool = False) -> None:
     """One delivery attempt, and whether it failed (finally: no retry left)."""
     DELIVERY_ATTEMPTS.labels(channel).inc()

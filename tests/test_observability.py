@@ -283,3 +283,16 @@ def test_counters_of_several_processes_add_up_in_the_multiprocess_folder(tmp_pat
     assert samples[("licensing_delivery_attempts_total", (("channel", "sms"),))] == 4
     failed = (("channel", "sms"), ("final", "true"))
     assert samples[("licensing_delivery_failures_total", failed)] == 2
+
+
+def test_a_multiprocess_folder_that_is_not_there_stops_the_command_with_why(
+    tmp_path: Path,
+) -> None:
+    from click.testing import CliRunner
+
+    from licensing.cli import main
+
+    missing = tmp_path / "not-made"
+    result = CliRunner().invoke(main, ["jwks"], env={"PROMETHEUS_MULTIPROC_DIR": str(missing)})
+    assert result.exit_code == 1
+    assert f"PROMETHEUS_MULTIPROC_DIR={missing} is not a folder" in result.output

@@ -383,12 +383,26 @@ def skip(position: int, reason: str, by: str | None) -> None:
     type=click.IntRange(min=0),
     help="remind of a missing material (容缺) this many working days before its date",
 )
-def deliver(loop: bool, every: float, remind_days: int) -> None:
+@click.option(
+    "--metrics-port",
+    type=click.IntRange(1, 65535),
+    default=None,
+    help="serve this worker's delivery counters for Prometheus on this port (no token: bind"
+    " with --metrics-host where only Prometheus reaches)",
+)
+@click.option("--metrics-host", default="127.0.0.1", show_default=True)
+def deliver(
+    loop: bool, every: float, remind_days: int, metrics_port: int | None, metrics_host: str
+) -> None:
     """电子送达: send decisions, supplement notices (一次性告知) and 容缺 reminders to
     applicants' fixed e-mail and mobile; 推送: push each department's feed entries to its
     webhook (`licensing webhooks add`), in order. Both with retries, every attempt an event."""
     import time
 
+    if metrics_port is not None:
+        from licensing import metrics
+
+        metrics.serve(metrics_port, host=metrics_host)
     rt = _runtime(Settings())
     outbox = rt.outbox()
     outbox.remind_days = remind_days

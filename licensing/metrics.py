@@ -20,6 +20,7 @@ from prometheus_client import (
     Histogram,
     disable_created_metrics,
     generate_latest,
+    start_http_server,
 )
 from prometheus_client.core import GaugeMetricFamily, Metric
 from prometheus_client.multiprocess import MultiProcessCollector
@@ -172,18 +173,33 @@ class _Counters(Collector):
         return REGISTRY.collect()
 
 
-def exposition(*collectors: Collector, multiprocess_dir: str | None = None) -> bytes:
-    """The text a scrape gets: the counters (of every process sharing the multiprocess
-    folder, when there is one) and the given collectors' gauges."""
+def _counters(folder: str | None = None) -> CollectorRegistry:
+    """A registry of the counters: this process's, or every process's of the folder."""
     registry = CollectorRegistry(auto_describe=False)
-    folder = multiprocess_dir or os.environ.get("PROMETHEUS_MULTIPROC_DIR")
+    folder = folder or os.environ.get("PROMETHEUS_MULTIPROC_DIR")
     if folder:
         MultiProcessCollector(registry, path=folder)  # type: ignore[no-untyped-call]
     else:
         registry.register(_Counters())
+    return registry
+
+
+def exposition(*collectors: Collector, multiprocess_dir: str | None = None) -> bytes:
+    """The text a scrape gets: the counters (of every process sharing the multiprocess
+    folder, when there is one) and the given collectors' gauges."""
+    registry = _counters(multiprocess_dir)
     for collector in collectors:
         registry.register(collector)
     return generate_latest(registry)
+
+
+def serve(port: int, *, host: str = "127.0.0.1") -> Any:
+    """Serve this process's counters (or the multiprocess folder's) on host:port, from a
+    thread: for a worker in a container of its own, which shares no folder with the API.
+    No token is asked there: bind it where only Prometheus reaches. Returns the server
+    (`shutdown()` stops it)."""
+    server, _ = start_http_server(port, addr=host, registry=_counters())
+    return server
 
 
 def multiprocess_problem() -> str | None:

@@ -16,6 +16,7 @@ from typing import Any
 
 import httpx
 import pytest
+from prometheus_client import REGISTRY
 from prometheus_client.parser import text_string_to_metric_families
 
 from domain.uscc import make_uscc
@@ -296,3 +297,33 @@ def test_a_multiprocess_folder_that_is_not_there_stops_the_command_with_why(
     result = CliRunner().invoke(main, ["jwks"], env={"PROMETHEUS_MULTIPROC_DIR": str(missing)})
     assert result.exit_code == 1
     assert f"PROMETHEUS_MULTIPROC_DIR={missing} is not a folder" in result.output
+
+
+def test_a_worker_serves_its_own_counters_on_its_metrics_port() -> None:
+    """`licensing deliver --loop --metrics-port`: the delivery worker in a container of its
+    own, sharing no multiprocess folder with the API."""
+    import socket
+
+    from licensing import metrics
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    server = metrics.serve(port)
+    try:
+        before = (
+            REGISTRY.get_sample_value("licensing_delivery_attempts_total", {"channel": "email"})
+            or 0.0
+        )
+        metrics.count_delivery("email", failed=True)
+        text = httpx.get(f"http://127.0.0.1:{port}/metrics", timeout=30).text
+    finally:
+        server.shutdown()
+    samples = {
+        (s.name, tuple(sorted(s.labels.items()))): s.value
+        for family in text_string_to_metric_families(text)
+        for s in family.samples
+    }
+    assert samples[("licensing_delivery_attempts_total", (("channel", "email"),))] == before + 1
+    retried = (("channel", "email"), ("final", "false"))
+    assert samples[("licensing_delivery_failures_total", retried)] >= 1

@@ -1,5 +1,6 @@
 """One command, one unit of work: load the aggregates it acts on, let the domain act, save
-every change in one transaction, and on a concurrent change run the whole command again."""
+every change in one transaction, and on a concurrent change run the whole command again; a
+committed act is logged (`licensing.acts`) and counted (decisions by department)."""
 
 from __future__ import annotations
 

@@ -180,6 +180,9 @@ def configure(
 
 
 @atexit.register
-def _drain() -> None:
+def reset() -> None:
+    """Write what is queued and take the set-up down (at exit; between tests)."""
+    global _current
     if _current is not None:
         _current.close()
+        _current = None

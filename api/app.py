@@ -13,6 +13,7 @@ from api import (
     audit,
     contract,
     credit,
+    observe,
     prints,
     problems,
     public,
@@ -23,6 +24,8 @@ from api import (
 from api.answers import ReadModelNotice
 from api.conditions import RequestConditions
 from api.responses import Liveness, Readiness
+from licensing import logs
+from licensing.metrics import multiprocess_problem
 from licensing.runtime import Runtime
 from licensing.settings import Settings
 from projections.errors import describe
@@ -53,6 +56,7 @@ def create_app(runtime: Runtime) -> FastAPI:
     contract.install(app)
     app.add_middleware(RequestConditions)
     app.add_middleware(ReadModelNotice)
+    app.add_middleware(observe.RequestLog)  # added last: outermost, it times everything
     app.include_router(window.router)
     app.include_router(applicant.router)
     app.include_router(review.router)
@@ -61,6 +65,7 @@ def create_app(runtime: Runtime) -> FastAPI:
     app.include_router(credit.router)
     app.include_router(prints.router)
     app.include_router(public.router)
+    app.include_router(observe.router)
 
     @app.get(
         "/livez",
@@ -128,5 +133,11 @@ def create_app(runtime: Runtime) -> FastAPI:
 
 
 def create_app_from_environment() -> FastAPI:
-    """The app `licensing serve` runs (by name, so the CLI need not import the API)."""
-    return create_app(Runtime(Settings()))
+    """The app `licensing serve` runs (by name, so the CLI need not import the API), in each
+    server process: each sets up its own log."""
+    settings = Settings()
+    logs.configure(format=settings.log_format, level=settings.log_level)
+    problem = multiprocess_problem()
+    if problem:
+        raise RuntimeError(problem)
+    return create_app(Runtime(settings))

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hmac
 from typing import Annotated
 
 from fastapi import Depends, HTTPException, Request, Security
@@ -34,9 +35,13 @@ def current_actor(
         raise HTTPException(401, "a bearer token is required", headers=challenge)
     rt = runtime(request)
     try:
-        return read_access_token(rt.auth_secret, credentials.credentials, issuer=rt.settings.issuer)
+        actor = read_access_token(
+            rt.auth_secret, credentials.credentials, issuer=rt.settings.issuer
+        )
     except TokenInvalid as error:
         raise HTTPException(401, f"bearer token refused: {error}", headers=challenge) from None
+    request.state.actor = actor  # the request's log line names its role and department
+    return actor
 
 
 def admitted(
@@ -51,6 +56,23 @@ def admitted(
             403, f"role {actor.role!r} may not do this; needs {' or '.join(allowed)}"
         )
     return actor
+
+
+def scraper(
+    security_scopes: SecurityScopes,
+    request: Request,
+    credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
+) -> None:
+    """Who may read /metrics: Prometheus with the configured metrics token, or an actor in
+    one of the route's roles."""
+    configured = runtime(request).settings.metrics_token
+    if (
+        configured is not None
+        and credentials is not None
+        and hmac.compare_digest(credentials.credentials.encode(), configured.encode())
+    ):
+        return
+    admitted(security_scopes, current_actor(request, credentials))
 
 
 # Who may call a route, by role: one alias per kind of caller.

@@ -19,6 +19,7 @@ from domain.china import CHINA, day_in_china, today_in_china
 from domain.errors import InvalidParam, NotFound, ValidationFailed
 from domain.registration import CopyState, copy_state
 from domain.uscc import validate_uscc
+from licensing.metrics import SCANS
 from licensing.qr import qr_png, qr_svg
 from licensing.runtime import Runtime
 from licensing.signing import KeyRevoked, Pointer, TokenInvalid, read_pointer, sign_status
@@ -177,10 +178,12 @@ class _Unshown(Exception):
         status_code: int,
         detail: str,
         reason: str,
+        verdict: str,
         template: str = "refused.html",
         context: dict[str, Any] | None = None,
     ) -> None:
         super().__init__(detail)
+        self.verdict = verdict  # as /metrics counts it
         self.status_code = status_code
         self.detail = detail
         self.reason = reason
@@ -194,27 +197,37 @@ def _refused(rt: Runtime, error: TokenInvalid) -> _Unshown:
     if isinstance(error, KeyRevoked):
         detail = f"this code was signed with a key {issuer} has revoked: {error}"
         return _Unshown(
-            status_code=400, detail=detail, reason=str(error), context={"revoked": error.why}
+            status_code=400,
+            detail=detail,
+            reason=str(error),
+            verdict="revoked_key",
+            context={"revoked": error.why},
         )
     if isinstance(error, SnapshotExpired):
         detail = f"this snapshot code {error}: the holder should show a fresh one"
         moment = beijing(datetime.fromtimestamp(error.expired_at, tz=BEIJING))
         return _Unshown(
-            status_code=400, detail=detail, reason=str(error), context={"expired_at": moment}
+            status_code=400,
+            detail=detail,
+            reason=str(error),
+            verdict="expired",
+            context={"expired_at": moment},
         )
     detail = f"this code was not issued by {issuer}: {error}"
-    return _Unshown(status_code=400, detail=detail, reason=str(error))
+    return _Unshown(status_code=400, detail=detail, reason=str(error), verdict="refused")
 
 
 def _live_row(rt: Runtime, uscc: str) -> dict[str, Any]:
     row = live_licence(rt, uscc)
     if row is None:
         detail = f"no licence with USCC {uscc}"
-        raise _Unshown(status_code=404, detail=detail, reason="licence not found")
+        raise _Unshown(
+            status_code=404, detail=detail, reason="licence not found", verdict="not_found"
+        )
     return row
 
 
-def _scanned(rt: Runtime, token: str) -> tuple[Pointer, dict[str, Any]]:
+def _scanned(rt: Runtime, token: str) -> tuple[Pointer, dict[str, Any], CopyState]:
     """What a scanned code points to: its pointer, and the live licence's row. A copy
     declared void shows no status at all; a print version never issued is refused."""
     try:
@@ -227,7 +240,9 @@ def _scanned(rt: Runtime, token: str) -> tuple[Pointer, dict[str, Any]]:
     )
     if state is CopyState.UNKNOWN:
         detail = f"print {pointer.print_version} of licence {pointer.uscc} was never issued"
-        raise _Unshown(status_code=400, detail=detail, reason="unknown print version")
+        raise _Unshown(
+            status_code=400, detail=detail, reason="unknown print version", verdict="unknown"
+        )
     if state is CopyState.VOID:
         detail = (
             f"this printed copy (print {pointer.print_version}) of licence {pointer.uscc} is void:"
@@ -235,9 +250,14 @@ def _scanned(rt: Runtime, token: str) -> tuple[Pointer, dict[str, Any]]:
         )
         context = {"name": row["name"], "uscc": row["uscc"], "print_version": pointer.print_version}
         raise _Unshown(
-            status_code=410, detail=detail, reason="void", template="void.html", context=context
+            status_code=410,
+            detail=detail,
+            reason="void",
+            verdict="void",
+            template="void.html",
+            context=context,
         )
-    return pointer, row
+    return pointer, row, state
 
 
 def _unshown_answer(request: Request, unshown: _Unshown, *, wants_json: bool) -> Response:
@@ -272,9 +292,11 @@ def _unshown_answer(request: Request, unshown: _Unshown, *, wants_json: bool) ->
 def scan(token: str, request: Request, rt: RuntimeDep) -> Response:
     wants_json = _wants_json(request)
     try:
-        pointer, row = _scanned(rt, token)
+        pointer, row, state = _scanned(rt, token)
     except _Unshown as unshown:
+        SCANS.labels("pointer", unshown.verdict).inc()
         return _unshown_answer(request, unshown, wants_json=wants_json)
+    SCANS.labels("pointer", state.value).inc()
     licence = public_licence(rt, row)
     headers = {**NO_STORE, "ETag": f'"v{row["version"]}"', "Vary": "Accept"}
     if wants_json:
@@ -321,6 +343,7 @@ def scan_snapshot(token: str, request: Request, rt: RuntimeDep) -> Response:
     try:
         snapshot, row = _snapshot_scanned(rt, token)
     except _Unshown as unshown:
+        SCANS.labels("snapshot", unshown.verdict).inc()
         return _unshown_answer(request, unshown, wants_json=wants_json)
     licence = public_licence(rt, row)
     checked = {
@@ -329,6 +352,7 @@ def scan_snapshot(token: str, request: Request, rt: RuntimeDep) -> Response:
         "expires_at": datetime.fromtimestamp(snapshot.expires_at, tz=BEIJING).isoformat(),
         "behind": snapshot.version < licence["version"],
     }
+    SCANS.labels("snapshot", "behind" if checked["behind"] else "current").inc()
     headers = {**NO_STORE, "ETag": f'"v{row["version"]}"', "Vary": "Accept"}
     if wants_json:
         doc = status_document(licence, print_version=licence["print_version"])

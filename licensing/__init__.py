@@ -8,7 +8,9 @@
   scope's terms to permits, 明确告知, in `scope.py` and `data/scope_terms.yaml`), the
   working-day calendar, signing keys and tokens (`keys.py`, `signing.py`), QR images,
   settings, the outbox and its channels (`outbox.py`, `delivery.py`), the departments'
-  webhooks (`webhooks.py`: registry, signature, the ordered push of their feeds).
+  webhooks (`webhooks.py`: registry, signature, the ordered push of their feeds); the log's
+  set-up (`logs.py`: JSON or readable lines, written off the caller's thread) and the
+  metrics (`metrics.py`: counters where the work is done, gauges measured when scraped).
 - The composition root (`runtime.py`) and what operates on it: the CLI, backup and restore,
   start-up locks, the demo.
 

@@ -51,9 +51,14 @@ def main() -> None:
 
     Configuration comes from LICENSING_* environment variables (see README).
     """
-    logging.basicConfig(
-        level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
-    )
+    from licensing import logs
+    from licensing.metrics import multiprocess_problem
+
+    settings = Settings()
+    logs.configure(format=settings.log_format, level=settings.log_level)
+    problem = multiprocess_problem()
+    if problem:
+        raise click.ClickException(problem)
 
 
 @main.command()
@@ -90,7 +95,10 @@ def serve(host: str, port: int, demo: bool) -> None:
         factory=True,
         host=host,
         port=port,
-        log_level="info",
+        # Our log, not uvicorn's: its set-up is left alone, and its bare access line gives
+        # way to the API's own (request id, route template, status, duration, role).
+        log_config=None,
+        access_log=False,
     )
 
 
@@ -389,12 +397,26 @@ def skip(position: int, reason: str, by: str | None) -> None:
     type=click.IntRange(min=0),
     help="remind of a missing material (容缺) this many working days before its date",
 )
-def deliver(loop: bool, every: float, remind_days: int) -> None:
+@click.option(
+    "--metrics-port",
+    type=click.IntRange(1, 65535),
+    default=None,
+    help="serve this worker's delivery counters for Prometheus on this port (no token: bind"
+    " with --metrics-host where only Prometheus reaches)",
+)
+@click.option("--metrics-host", default="127.0.0.1", show_default=True)
+def deliver(
+    loop: bool, every: float, remind_days: int, metrics_port: int | None, metrics_host: str
+) -> None:
     """电子送达: send decisions, supplement notices (一次性告知) and 容缺 reminders to
     applicants' fixed e-mail and mobile; 推送: push each department's feed entries to its
     webhook (`licensing webhooks add`), in order. Both with retries, every attempt an event."""
     import time
 
+    if metrics_port is not None:
+        from licensing import metrics
+
+        metrics.serve(metrics_port, host=metrics_host)
     rt = _runtime(Settings())
     outbox = rt.outbox()
     outbox.remind_days = remind_days

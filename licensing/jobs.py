@@ -18,6 +18,7 @@ from domain.credit import REMOVED, CreditRecord
 from domain.dates import add_years
 from domain.errors import DomainError
 from domain.permit import Permit
+from licensing.metrics import JOB_SKIPPED, counted_job
 from licensing.unit_of_work import Licensing, Receipt, UnitOfWork, command
 from licensing.window import accept_received, end_undecided_permits
 
@@ -48,10 +49,12 @@ def _each(job: str, items: Iterable[T], act: Callable[[T], list[Receipt]]) -> li
         try:
             receipts += act(item)
         except DomainError as error:
+            JOB_SKIPPED.labels(job).inc()
             log.warning("%s: %s skipped: %s", job, item, error)
     return receipts
 
 
+@counted_job("deem")
 def deem_overdue(licensing: Licensing, index: Index) -> list[Receipt]:
     """Where a rule deems the outcome of a task whose statutory limit passed undecided, record
     it — as the system's decision, citing the rule. An application only received and not
@@ -111,6 +114,7 @@ def _deem(uow: UnitOfWork, *, application_id: UUID, permit_type: str) -> BundleA
     return application
 
 
+@counted_job("lapse")
 def lapse_overdue(licensing: Licensing, index: Index) -> list[Receipt]:
     """End every application whose promised missing material (容缺) is overdue."""
     today = licensing.today()
@@ -136,6 +140,7 @@ def _lapse(uow: UnitOfWork, *, application_id: UUID) -> BundleApplication:
     return application
 
 
+@counted_job("expire_permits")
 def expire_permits(licensing: Licensing, index: Index) -> list[Receipt]:
     """Every permit past its validity becomes 无效; the read model names the businesses."""
     today = licensing.today()
@@ -147,7 +152,7 @@ def expire_permits(licensing: Licensing, index: Index) -> list[Receipt]:
             if licensing.permit(uscc, permit_type).is_due_to_expire(today)
         ]
 
-    return _each("expire permits", index.usccs_with_validity_before(today.isoformat()), expire)
+    return _each("expire_permits", index.usccs_with_validity_before(today.isoformat()), expire)
 
 
 @command
@@ -157,6 +162,7 @@ def _expire_permit(uow: UnitOfWork, *, uscc: str, permit_type: str) -> Permit:
     return permit
 
 
+@counted_job("expire_listings")
 def expire_listings(licensing: Licensing, index: Index) -> list[Receipt]:
     """Move out every listing whose period is over (移出)."""
     today = licensing.today()
@@ -180,7 +186,7 @@ def expire_listings(licensing: Licensing, index: Index) -> list[Receipt]:
         reason = f"列入期满移出 listing period of {kind.period_years} years ended"
         return [_expire_listing(licensing, uscc=uscc, listing_id=listing_id, reason=reason)]
 
-    return _each("expire listings", candidates, expire)
+    return _each("expire_listings", candidates, expire)
 
 
 @command

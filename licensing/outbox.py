@@ -17,6 +17,7 @@ from domain.china import day_in_china
 from domain.delivery import PENDING, WEBHOOK, Delivery
 from domain.permit import Permit, public_reason
 from licensing.delivery import Channel, DeliveryFailed, Document, RetryPolicy, is_email, is_mobile
+from licensing.metrics import count_delivery
 from licensing.progress import DOCUMENT as PROGRESS_CODE
 from licensing.progress import PLACEHOLDER, ProgressCodes, code_matches
 from licensing.unit_of_work import Licensing
@@ -296,6 +297,7 @@ class Outbox:
                 delay = self.policy.next_delay(delivery.attempts + 1) if error.retryable else None
                 retry_at = now + timedelta(seconds=delay) if delay is not None else None
                 delivery.failed(reason=error.reason, retry_at=retry_at)
+                count_delivery(delivery.channel, failed=True, final=retry_at is None)
                 if retry_at is None:
                     log.error(
                         "delivery %s by %s failed for good: %s",
@@ -308,6 +310,7 @@ class Outbox:
                     self.pending[delivery_id] = retry_at
             else:
                 delivery.delivered(transport_id=transport_id)
+                count_delivery(delivery.channel)
                 self.pending.pop(delivery_id, None)
                 sent += 1
             self.licensing.store.save(delivery)

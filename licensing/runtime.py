@@ -21,6 +21,7 @@ from licensing.calendar import WorkingCalendar
 from licensing.catalogue import Catalogue, default_catalogue
 from licensing.delivery import Channel, EmailSender, SmsGateway
 from licensing.keys import open_key_ring
+from licensing.metrics import StoreCollector
 from licensing.outbox import Outbox
 from licensing.persistence import eventsourcing_env
 from licensing.progress import ProgressCodes
@@ -116,6 +117,12 @@ class Runtime:
         # How far behind the read model is, measured at most once per cache period whoever
         # asks (a probe, a page deciding whether to trust the read model).
         self.freshness = Freshness(self.projector.measure, max_age=settings.freshness_cache_seconds)
+        # The gauges /metrics measures when scraped: the worklists' counts and the lag.
+        self.gauges = StoreCollector(
+            task_counts=lambda: self.view.task_counts(self.licensing.today().isoformat()),
+            lag=self.freshness.lag,
+            seconds_behind=self.freshness.seconds_behind,
+        )
         self._started = False
 
     def start(self) -> None:

@@ -88,6 +88,20 @@ class Settings(BaseSettings):
         default=1.0,
         description="how long the projection lag's figures are reused before measuring again",
     )
+    log_format: Literal["auto", "json", "console"] = Field(
+        default="auto",
+        description="json: one JSON object a line; console: readable lines; auto: console when"
+        " standard error is a terminal, json otherwise",
+    )
+    log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = Field(
+        default="INFO", description="the least severe level written (INFO: one line a request)"
+    )
+    metrics_token: str | None = Field(
+        default=None,
+        min_length=32,
+        description="a bearer token that reads /metrics (Prometheus' scrape credentials); an"
+        " admin JWT reads it too",
+    )
 
     @field_validator("postgres_schema")
     @classmethod
@@ -96,6 +110,11 @@ class Settings(BaseSettings):
             msg = "must be a lower-case SQL identifier"
             raise ValueError(msg)
         return value
+
+    @field_validator("log_level", mode="before")
+    @classmethod
+    def _level_in_capitals(cls, value: object) -> object:
+        return value.upper() if isinstance(value, str) else value
 
     @field_validator("base_url")
     @classmethod

@@ -1,5 +1,6 @@
 """One command, one unit of work: load the aggregates it acts on, let the domain act, save
-every change in one transaction, and on a concurrent change run the whole command again."""
+every change in one transaction, and on a concurrent change run the whole command again; a
+committed act is logged (`licensing.acts`) and counted (decisions by department)."""
 
 from __future__ import annotations
 
@@ -10,7 +11,7 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date
-from typing import Concatenate, ParamSpec, Protocol, TypeVar
+from typing import Any, Concatenate, ParamSpec, Protocol, TypeVar
 from uuid import UUID
 
 from eventsourcing.application import AggregateNotFoundError
@@ -32,11 +33,19 @@ from licensing.calendar import WorkingCalendar
 from licensing.catalogue import Catalogue
 from licensing.conditions import AnsweredRequest, Conditions
 from licensing.conditions import current as current_conditions
+from licensing.logs import ACTS_LOG
+from licensing.metrics import COMMITTED, DECISIONS
 from licensing.store import EventStore
 
 P = ParamSpec("P")
 A = TypeVar("A", bound=Aggregate)
 log = logging.getLogger(__name__)
+acts = logging.getLogger(ACTS_LOG)
+# The events that decide a task, and the outcome each counts as.
+_DECISIONS: dict[type, str] = {
+    BundleApplication.TaskApproved: "approved",
+    BundleApplication.TaskRefused: "refused",
+}
 
 # Departments deciding one bundle at once collide on its version; each collision re-runs the
 # whole command on fresh state, with jittered, growing backoff.
@@ -145,6 +154,7 @@ class UnitOfWork:
         self.calendar = licensing.calendar
         self.today = licensing.today()  # one day for the whole command
         self._seen: dict[UUID, Aggregate] = {}
+        self.saved: list[Any] = []  # the events `commit` saved
 
     def add(self, aggregate: A) -> A:
         """A new aggregate, saved with the rest."""
@@ -228,7 +238,14 @@ class UnitOfWork:
         for aggregate in changed:
             for event in aggregate.pending_events:
                 check_event(event)
+        events: list[tuple[Aggregate, Any]] = [(a, e) for a in changed for e in a.pending_events]
         recordings = self.licensing.store.save(*changed)
+        self.saved = [e for _, e in events]
+        for aggregate, event in events:
+            outcome = _DECISIONS.get(type(event))
+            if outcome is not None and isinstance(aggregate, BundleApplication):
+                department = aggregate.tasks[event.permit_type].department
+                DECISIONS.labels(department, outcome).inc()
         return recordings[-1].notification.id if recordings else 0
 
 
@@ -273,10 +290,33 @@ def command(
                     raise
                 time.sleep(random.uniform(0, 0.002 * (2 ** min(attempt, 6))))  # noqa: S311
                 continue
+            _committed(handler.__name__, uow, subject, position)
             return Receipt(id=subject.id, uscc=subject.uscc, position=position)
         raise AssertionError  # pragma: no cover
 
     return run
+
+
+def _committed(act: str, uow: UnitOfWork, subject: Subject, position: int) -> None:
+    """The business act's log line and count: what was done, to which aggregate, where in
+    the log (the request's id joins it, from the log's context). Ids and event names only:
+    never a field of the events, which may hold personal data."""
+    if position == 0:
+        return  # the command found nothing to change
+    COMMITTED.labels(act.lstrip("_")).inc()
+    if acts.isEnabledFor(logging.INFO):
+        acts.info(
+            "act",
+            extra={
+                "act": act.lstrip("_"),
+                "aggregate": str(subject.id),
+                "aggregate_type": type(subject).__name__,
+                "uscc": subject.uscc,
+                "version": getattr(subject, "version", None),
+                "position": position,
+                "events": [type(e).__qualname__ for e in uow.saved],
+            },
+        )
 
 
 def _replay(earlier: AnsweredRequest, asked: Conditions) -> Receipt:

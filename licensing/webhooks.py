@@ -24,6 +24,7 @@ from eventsourcing.utils import get_topic
 
 from domain.delivery import DELIVERED, PENDING, WEBHOOK, Delivery
 from licensing.delivery import Channel, DeliveryFailed, Document, RetryPolicy
+from licensing.metrics import count_delivery
 from licensing.unit_of_work import Licensing
 
 log = logging.getLogger(__name__)
@@ -346,8 +347,10 @@ class WebhookOutbox:
             delay = self.policy.next_delay(delivery.attempts + 1) if error.retryable else None
             retry_at = now + timedelta(seconds=delay) if delay is not None else None
             delivery.failed(reason=error.reason, retry_at=retry_at)
+            count_delivery(WEBHOOK, failed=True, final=retry_at is None)
         else:
             delivery.delivered(transport_id=transport_id)
+            count_delivery(WEBHOOK)
         try:
             self.licensing.store.save(delivery)
         except IntegrityError:

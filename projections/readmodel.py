@@ -336,6 +336,10 @@ class ReadModel(TrackingRecorder, ABC):
         """One page of a department's worklist and the number of tasks the filters match."""
         return self.read(lambda sql: worklist.list_tasks(sql, department, **filters))
 
+    def task_counts(self, today: str) -> list[dict[str, Any]]:
+        """Open and overdue tasks by department (what /metrics reports)."""
+        return self.read(lambda sql: worklist.task_counts(sql, today))
+
     def applications(self, **filters: Any) -> tuple[list[dict[str, Any]], int]:
         """One page of applications and the number the filters match
         (`projections.applications.list_applications`)."""

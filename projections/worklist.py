@@ -217,3 +217,14 @@ def deemable_before(sql: Sql, day: str) -> list[str]:
         {"queued": TASK_QUEUED, "day": day},
     )
     return [row["application_id"] for row in rows]
+
+
+def task_counts(sql: Sql, today: str) -> list[dict[str, Any]]:
+    """Per department with open tasks: how many are open (queued, or paused for a
+    supplement) and how many of the queued ones are past their promised date on `today`."""
+    return sql.all(
+        "SELECT department, COUNT(*) AS open,"
+        " SUM(CASE WHEN state = :queued AND due_on < :today THEN 1 ELSE 0 END) AS overdue"
+        " FROM {tasks} WHERE state IN (:queued, :paused) GROUP BY department ORDER BY department",
+        {"queued": TASK_QUEUED, "paused": TASK_SUPPLEMENT, "today": today},
+    )

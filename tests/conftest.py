@@ -20,6 +20,7 @@ from uuid import uuid4
 import pytest
 
 from domain.actor import Actor
+from licensing import logs
 from licensing.catalogue import Catalogue
 from licensing.runtime import Runtime
 from licensing.settings import Settings
@@ -65,6 +66,13 @@ def _settings(backend: str, data_dir: Path) -> Iterator[Settings]:
     schema = f"t_{uuid4().hex[:16]}"
     yield postgres_settings(schema=schema, **common)
     drop_schema(schema)
+
+
+@pytest.fixture(autouse=True)
+def _log_set_up_ends_with_the_test() -> Iterator[None]:
+    """A test that runs the CLI sets up the process's log; the next test starts without it."""
+    yield
+    logs.reset()
 
 
 @pytest.fixture(params=["sqlite", "postgres"])

@@ -20,6 +20,7 @@ from uuid import UUID
 import httpx
 import pytest
 from click.testing import CliRunner
+from prometheus_client import REGISTRY
 
 from domain.delivery import WEBHOOK, Delivery
 from licensing.cli import main
@@ -115,6 +116,16 @@ def _push(runtime: Runtime, outbox: WebhookOutbox) -> tuple[int, int]:
     return outbox.collect(), outbox.deliver_due()
 
 
+def _delivery_counts() -> tuple[float, float, float]:
+    """The webhook channel's attempts, failures to retry and final failures (/metrics)."""
+    sample = REGISTRY.get_sample_value
+    return (
+        sample("licensing_delivery_attempts_total", {"channel": WEBHOOK}) or 0.0,
+        sample("licensing_delivery_failures_total", {"channel": WEBHOOK, "final": "false"}) or 0.0,
+        sample("licensing_delivery_failures_total", {"channel": WEBHOOK, "final": "true"}) or 0.0,
+    )
+
+
 def _events_of(runtime: Runtime, entry_id: str) -> list[str]:
     delivery_id = Delivery.create_id(entry_id, WEBHOOK)
     return [type(e).__name__ for e in runtime.app.events.get(delivery_id)]
@@ -174,6 +185,7 @@ def test_a_failing_receiver_gets_each_entry_once_in_order_after_two_failed_attem
         now=lambda: clock[0],
     )
     receiver.script = [500, 500]
+    counted = _delivery_counts()
     with httpx.Client(base_url=server) as client:
         _open_restaurant(client, runtime, token)
     assert _push(runtime, outbox) == (2, 0)  # the first entry fails; the second waits for it
@@ -193,6 +205,11 @@ def test_a_failing_receiver_gets_each_entry_once_in_order_after_two_failed_attem
     assert [e["type"] for e in receiver.accepted] == ["task.created", "registration.established"]
     assert receiver.accepted[0]["id"] == first  # arrived once
     assert _events_of(runtime, first) == ["Queued", "AttemptFailed", "AttemptFailed", "Delivered"]
+    # /metrics counts each attempt, and the failures that will be retried.
+    attempts, retried, final = (
+        now - then for now, then in zip(_delivery_counts(), counted, strict=True)
+    )
+    assert (attempts, retried, final) == (4, 2, 0)
     failures = [
         e
         for e in runtime.app.events.get(Delivery.create_id(first, WEBHOOK))

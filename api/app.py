@@ -8,7 +8,18 @@ from typing import Any
 
 from fastapi import FastAPI, Response
 
-from api import audit, contract, credit, prints, problems, public, registrar, review, window
+from api import (
+    audit,
+    contract,
+    credit,
+    prints,
+    problems,
+    public,
+    registrar,
+    review,
+    throttle,
+    window,
+)
 from api.answers import ReadModelNotice
 from api.conditions import RequestConditions
 from api.responses import Liveness, Readiness
@@ -42,6 +53,7 @@ def create_app(runtime: Runtime) -> FastAPI:
     contract.install(app)
     app.add_middleware(RequestConditions)
     app.add_middleware(ReadModelNotice)
+    throttle.install(app, runtime.settings)  # outermost: the client's address comes first
     app.include_router(window.router)
     app.include_router(review.router)
     app.include_router(registrar.router)

@@ -76,6 +76,13 @@ _MEANINGS = {
     409: "The request does not fit the current state; nothing was written",
     412: "If-Match names another version than the resource has now; nothing was written",
     422: "Invalid fields, each named in `errors`; nothing was written",
+    429: "Too many requests from this client address; ask again after `Retry-After` seconds",
+}
+_RETRY_AFTER = {
+    "Retry-After": {
+        "description": "whole seconds until this client address may ask again",
+        "schema": {"type": "integer", "minimum": 1},
+    }
 }
 
 
@@ -93,6 +100,8 @@ def documented(
         if page:
             content["text/html"] = {"schema": {"type": "string"}}
         documented[status] = {"description": meaning, "content": content}
+        if status == 429:
+            documented[status]["headers"] = _RETRY_AFTER
     return documented
 
 
@@ -114,6 +123,7 @@ _HTTP_TITLES = {
     409: ("conflict", "Conflict"),
     415: ("unsupported-media-type", "Unsupported media type"),
     422: ("invalid-input", "The request has invalid fields"),
+    429: ("too-many-requests", "Too many requests"),
 }
 
 

@@ -79,6 +79,8 @@ def serve(host: str, port: int, demo: bool) -> None:
         host=host,
         port=port,
         log_level="info",
+        # The app reads X-Forwarded-For itself, from LICENSING_TRUSTED_PROXIES only.
+        proxy_headers=False,
     )
 
 

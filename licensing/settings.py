@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import ipaddress
 import re
 from pathlib import Path
 from typing import Literal
 
+from limits import parse_many
 from pydantic import Field, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
@@ -79,6 +81,18 @@ class Settings(BaseSettings):
         description="a scan, the licence JSON and a command's answer are taken from the events "
         "themselves, not the read model, while projection is stuck or this far behind",
     )
+    public_rate_limit: str = Field(
+        default="120/minute",
+        description="requests each client address may make to the public doors (the scan "
+        "pages, the licence lookup, its QR images) together, in the notation of the `limits` "
+        "library (`120/minute`, `10/second;600/hour`); `off`: no limit",
+    )
+    trusted_proxies: str = Field(
+        default="",
+        description="comma-separated addresses or networks of the reverse proxies whose "
+        "X-Forwarded-For (and X-Forwarded-Proto) is believed; empty: the peer's address is "
+        "the client's and the header is ignored",
+    )
     freshness_cache_seconds: float = Field(
         default=1.0,
         description="how long the projection lag's figures are reused before measuring again",
@@ -90,6 +104,32 @@ class Settings(BaseSettings):
         if not re.fullmatch(r"[a-z_][a-z0-9_]{0,62}", value):
             msg = "must be a lower-case SQL identifier"
             raise ValueError(msg)
+        return value
+
+    @field_validator("public_rate_limit")
+    @classmethod
+    def _rate_limit_parses(cls, value: str) -> str:
+        value = value.strip()
+        if value.lower() == "off":
+            return "off"
+        try:
+            parse_many(value)
+        except ValueError:
+            msg = "must be `off` or limits like `120/minute` or `10/second;600/hour`"
+            raise ValueError(msg) from None
+        return value
+
+    @field_validator("trusted_proxies")
+    @classmethod
+    def _proxies_are_addresses(cls, value: str) -> str:
+        for entry in filter(None, (part.strip() for part in value.split(","))):
+            if entry == "*":
+                continue
+            try:
+                ipaddress.ip_network(entry, strict=False)
+            except ValueError:
+                msg = f"{entry!r} is neither an address nor a network (nor `*`)"
+                raise ValueError(msg) from None
         return value
 
     @field_validator("base_url")

@@ -9,6 +9,7 @@ from typing import Any
 from fastapi import FastAPI, Response
 
 from api import (
+    applicant,
     audit,
     contract,
     credit,
@@ -55,6 +56,7 @@ def create_app(runtime: Runtime) -> FastAPI:
     app.add_middleware(ReadModelNotice)
     throttle.install(app, runtime.settings)  # outermost: the client's address comes first
     app.include_router(window.router)
+    app.include_router(applicant.router)
     app.include_router(review.router)
     app.include_router(registrar.router)
     app.include_router(audit.router)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import math
+from datetime import UTC, datetime
 from typing import Any, Literal
 
 from fastapi import FastAPI, Request
@@ -16,6 +18,7 @@ from domain.errors import (
     Conflict,
     DomainError,
     Forbidden,
+    Locked,
     NotFound,
     PreconditionFailed,
     ValidationFailed,
@@ -76,11 +79,11 @@ _MEANINGS = {
     409: "The request does not fit the current state; nothing was written",
     412: "If-Match names another version than the resource has now; nothing was written",
     422: "Invalid fields, each named in `errors`; nothing was written",
-    429: "Too many requests from this client address; ask again after `Retry-After` seconds",
+    429: "Too many tries: wait for the time `Retry-After` gives",
 }
 _RETRY_AFTER = {
     "Retry-After": {
-        "description": "whole seconds until this client address may ask again",
+        "description": "whole seconds to wait before asking again",
         "schema": {"type": "integer", "minimum": 1},
     }
 }
@@ -111,6 +114,7 @@ _DOMAIN_STATUS: list[tuple[type[DomainError], int, str, str]] = [
     (Conflict, 409, "conflict", "The request does not fit the current state"),
     (Forbidden, 403, "forbidden", "Not allowed for this actor"),
     (PreconditionFailed, 412, "precondition-failed", "The resource changed since it was read"),
+    (Locked, 429, "locked", "Too many wrong tries"),
 ]
 
 _HTTP_TITLES = {
@@ -205,6 +209,10 @@ def install(app: FastAPI) -> None:
                 errors = None
                 if isinstance(exc, ValidationFailed):
                     errors = [field_error(p.name, p.reason) for p in exc.problems]
+                headers = None
+                if isinstance(exc, Locked):
+                    wait = (exc.until - datetime.now(UTC)).total_seconds()
+                    headers = {"Retry-After": str(max(1, math.ceil(wait)))}
                 return problem(
                     status,
                     slug=slug,
@@ -212,6 +220,7 @@ def install(app: FastAPI) -> None:
                     detail=str(exc),
                     instance=request.url.path,
                     errors=errors,
+                    headers=headers,
                 )
         return problem(400, slug="bad-request", title="Bad request", detail=str(exc))
 

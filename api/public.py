@@ -15,7 +15,7 @@ from api.answers import live_licence, public_licence
 from api.auth import RuntimeDep
 from api.problems import documented
 from api.responses import Jwks, LiveLicence, PastLicence, SnapshotAnswer, StatusAnswer
-from api.throttle import LIMITED
+from api.throttle import LIMITED, THROTTLED
 from domain.china import CHINA, day_in_china, today_in_china
 from domain.errors import InvalidParam, NotFound, ValidationFailed
 from domain.registration import CopyState, copy_state
@@ -97,7 +97,7 @@ _LICENCE_HEADERS = {
     dependencies=LIMITED,
     responses={
         200: {"description": "The licence", "headers": _LICENCE_HEADERS},
-        **documented((404, "No licence with this USCC (or not a valid USCC)"), 422, 429),
+        **documented((404, "No licence with this USCC (or not a valid USCC)"), 422, THROTTLED),
     },
 )
 def get_licence(
@@ -154,7 +154,9 @@ _QR = {QrFormat.PNG: (qr_png, "image/png"), QrFormat.SVG: (qr_svg, "image/svg+xm
                 "image/svg+xml": {"schema": {"type": "string"}},
             },
         },
-        **documented((404, "No licence with this USCC, or a format other than png or svg"), 429),
+        **documented(
+            (404, "No licence with this USCC, or a format other than png or svg"), THROTTLED
+        ),
     },
 )
 def get_qr(uscc: str, fmt: QrFormat, rt: RuntimeDep) -> Response:
@@ -271,7 +273,7 @@ def _unshown_answer(request: Request, unshown: _Unshown, *, wants_json: bool) ->
             (404, "A genuine code, but no licence with its USCC"),
             page=True,
         ),
-        **documented(429),
+        **documented(THROTTLED),
     },
 )
 def scan(token: str, request: Request, rt: RuntimeDep) -> Response:
@@ -320,7 +322,7 @@ def _snapshot_scanned(rt: Runtime, token: str) -> tuple[Snapshot, dict[str, Any]
             (404, "A genuine code, but no licence with its USCC"),
             page=True,
         ),
-        **documented(429),
+        **documented(THROTTLED),
     },
 )
 def scan_snapshot(token: str, request: Request, rt: RuntimeDep) -> Response:

@@ -1,8 +1,8 @@
 """Limits on the public doors: how many requests one client address may make to the scan
-pages, the licence lookup and its QR images, together, before a 429 (a problem document with
-`Retry-After`). Counted in this process's memory by the `limits` library (fixed windows: one
-counter per address and window, so a hit costs a dictionary update), so with several server
-processes each counts apart. Behind a reverse proxy the client's address is the one the
+pages, the licence lookup, its QR images and the applicant's progress lookup, together,
+before a 429 (a problem document with `Retry-After`). Counted in this process's memory by the
+`limits` library (fixed windows: one counter per address and window, so a hit costs a
+dictionary update), so with several server processes each counts apart. Behind a reverse proxy the client's address is the one the
 trusted proxies (`LICENSING_TRUSTED_PROXIES`) put in X-Forwarded-For (uvicorn's own
 middleware reads it); from anyone else the header is ignored, so it cannot buy a fresh budget."""
 
@@ -57,8 +57,13 @@ async def public_door(request: Request) -> None:
         )
 
 
-# `dependencies=` of every public door.
+# `dependencies=` of every public door, and what its 429 means (`documented(THROTTLED)`).
 LIMITED = [Depends(public_door)]
+THROTTLED = (
+    429,
+    "Too many requests from this client address to the public doors "
+    "(`LICENSING_PUBLIC_RATE_LIMIT`): ask again after `Retry-After` seconds",
+)
 
 
 def install(app: FastAPI, settings: Settings) -> None:

@@ -84,8 +84,9 @@ class Settings(BaseSettings):
     public_rate_limit: str = Field(
         default="120/minute",
         description="requests each client address may make to the public doors (the scan "
-        "pages, the licence lookup, its QR images) together, in the notation of the `limits` "
-        "library (`120/minute`, `10/second;600/hour`); `off`: no limit",
+        "pages, the licence lookup, its QR images, the applicant's progress) together, in "
+        "the notation of the `limits` library (`120/minute`, `10/second;600/hour`); `off`: "
+        "no limit",
     )
     trusted_proxies: str = Field(
         default="",

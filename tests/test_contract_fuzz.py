@@ -27,7 +27,7 @@ from api.app import create_app
 from domain.actor import Actor
 from licensing.runtime import Runtime
 from licensing.settings import Settings
-from tests.world import World, bearer, build_world
+from tests.world import DISTRICT, World, bearer, build_world
 
 # Examples per operation (each sent as three callers): enough to reach every documented
 # answer class, few enough for CI (PostgreSQL's calls cost more; the generation is the same).
@@ -96,7 +96,7 @@ def test_the_contract_holds_for_every_operation_and_caller(
     with asgi.get_client(app) as client:
         world = build_world(client, rt)
     callers = {
-        "clerk": bearer(rt, Actor(id="fuzz-clerk", role="clerk", district="chancheng")),
+        "clerk": bearer(rt, Actor(id="fuzz-clerk", role="clerk", district=DISTRICT)),
         "department fire": bearer(rt, Actor(id="fuzz-fire", role="department", department="fire")),
         "anonymous": {},
     }

@@ -1,4 +1,4 @@
-"""The public doors (scan pages, licence lookup, QR images) count requests per client address
+"""The public doors (scan pages, licence lookup, QR images, the applicant's progress) count requests per client address
 and answer 429 with Retry-After, as a problem document, past the configured limit; staff
 routes and the rest of the public API are not counted; X-Forwarded-For is believed only from
 the configured proxies."""
@@ -20,7 +20,13 @@ from tests.conftest import auth, serve
 from tests.stories import submission, submit
 
 HOTEL = make_uscc("91440611MA4C0L001")
-DOORS = {"/v/{token}", "/s/{token}", "/api/v1/licences/{uscc}", "/api/v1/licences/{uscc}/qr.{fmt}"}
+DOORS = {
+    "/v/{token}",
+    "/s/{token}",
+    "/api/v1/licences/{uscc}",
+    "/api/v1/licences/{uscc}/qr.{fmt}",
+    "/api/v1/progress",
+}
 JSON = {"Accept": "application/json"}
 
 
@@ -50,7 +56,7 @@ def test_past_the_limit_every_public_door_answers_429_and_staff_are_not_counted(
 ) -> None:
     with (
         limited(settings, public_rate_limit="3/minute") as (rt, url),
-        httpx.Client(base_url=url) as client,
+        httpx.Client(base_url=url, timeout=60) as client,
     ):
         clerk = auth(token("clerk"))
         application = submit(
@@ -72,6 +78,9 @@ def test_past_the_limit_every_public_door_answers_429_and_staff_are_not_counted(
         # A browser is refused too (a refused scan or garbage token counts the same).
         assert client.get("/v/not.a.token").status_code == 429
         assert client.get("/s/AAAA").status_code == 429
+        # The applicant's progress lookup too, before its code is even compared.
+        progress = {"application_id": application["id"], "code": "000000"}
+        _refused_for_too_many(client.post("/api/v1/progress", json=progress))
         # X-Forwarded-For from an untrusted peer buys nothing.
         spoofed = client.get(scan, headers=JSON | {"X-Forwarded-For": "198.51.100.9"})
         _refused_for_too_many(spoofed)
@@ -87,7 +96,7 @@ def test_behind_a_trusted_proxy_each_forwarded_client_has_its_own_budget(
             _,
             url,
         ),
-        httpx.Client(base_url=url) as client,
+        httpx.Client(base_url=url, timeout=60) as client,
     ):
 
         def lookup(forwarded_for: str) -> httpx.Response:
@@ -118,7 +127,7 @@ def test_off_counts_nothing_and_bad_settings_are_refused(tmp_path: object) -> No
 def test_off_lets_every_request_through(settings: Settings) -> None:
     with (
         limited(settings, public_rate_limit="off") as (_, url),
-        httpx.Client(base_url=url) as client,
+        httpx.Client(base_url=url, timeout=60) as client,
     ):
         answers = {client.get(f"/api/v1/licences/{HOTEL}/qr.png").status_code for _ in range(30)}
         assert answers == {404}
@@ -127,7 +136,7 @@ def test_off_lets_every_request_through(settings: Settings) -> None:
 def test_the_document_publishes_429_and_retry_after_on_exactly_the_public_doors(
     settings: Settings,
 ) -> None:
-    with limited(settings) as (_, url), httpx.Client(base_url=url) as client:
+    with limited(settings) as (_, url), httpx.Client(base_url=url, timeout=60) as client:
         spec = client.get("/openapi.json").json()
     throttled = set()
     for path, item in spec["paths"].items():
@@ -136,6 +145,7 @@ def test_the_document_publishes_429_and_retry_after_on_exactly_the_public_doors(
             if answer is None:
                 continue
             throttled.add(path)
+            assert "client address" in answer["description"], path
             assert answer["headers"]["Retry-After"]["schema"]["type"] == "integer"
             assert answer["content"] == {
                 "application/problem+json": {"schema": {"$ref": "#/components/schemas/Problem"}}

@@ -19,6 +19,7 @@ from tests.stories import submission
 HOTEL = make_uscc("91440611MA4C0W001")
 # The hotel's task of this department and permit type is the one path parameters name.
 DEPARTMENT, PERMIT_TYPE = "fire", "fire_safety_check"
+DISTRICT = "chancheng"  # of the window the hotel applies at
 PARAMETER = re.compile(r"\{(\w+)\}")
 
 
@@ -59,7 +60,7 @@ def bearer(runtime: Runtime, actor: Actor) -> dict[str, str]:
 def build_world(client: Client, runtime: Runtime) -> World:
     """Submit the hotel (accepted on the spot: a task per permit), list it on a credit list,
     and read its codes; every step through the API, as the window and offices would."""
-    clerk = bearer(runtime, Actor(id="world-clerk", role="clerk", district="chancheng"))
+    clerk = bearer(runtime, Actor(id="world-clerk", role="clerk", district=DISTRICT))
     credit = bearer(runtime, Actor(id="world-credit", role="credit"))
     submitted = client.post(
         "/api/v1/applications",

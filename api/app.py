@@ -19,6 +19,7 @@ from api import (
     public,
     registrar,
     review,
+    throttle,
     window,
 )
 from api.answers import ReadModelNotice
@@ -56,7 +57,8 @@ def create_app(runtime: Runtime) -> FastAPI:
     contract.install(app)
     app.add_middleware(RequestConditions)
     app.add_middleware(ReadModelNotice)
-    app.add_middleware(observe.RequestLog)  # added last: outermost, it times everything
+    app.add_middleware(observe.RequestLog)  # outermost but one: it times everything
+    throttle.install(app, runtime.settings)  # outermost: the client's address comes first
     app.include_router(window.router)
     app.include_router(applicant.router)
     app.include_router(review.router)

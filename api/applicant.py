@@ -11,6 +11,7 @@ from api.auth import RuntimeDep
 from api.problems import documented
 from api.responses import Progress
 from api.schemas import ProgressIn
+from api.throttle import LIMITED
 from licensing import progress
 from projections.views import applicant_progress
 
@@ -28,9 +29,14 @@ router = APIRouter(prefix="/api/v1", tags=["applicant"])
     "application, whoever tries. Each task's state and decision with its reasons, what waits "
     "on the applicant, the supplement notice; never an officer's identity or personal data.",
     response_model=Progress,
+    dependencies=LIMITED,
     responses=documented(
         (403, "The number and the code do not match (`detail` says how many tries are left)"),
-        (429, "Too many wrong codes: locked until the time `Retry-After` gives"),
+        (
+            429,
+            "Too many wrong codes: locked until the time `Retry-After` gives; or too many "
+            "requests from this client address to the public doors",
+        ),
         422,
     ),
 )

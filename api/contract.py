@@ -18,6 +18,7 @@ from licensing.conditions import MAX_KEY_LENGTH
 
 DOCS_ASSETS = "/docs/assets"
 _FASTAPI_422 = "#/components/schemas/HTTPValidationError"
+_UNREADABLE = "The body cannot be read as JSON text (not UTF-8); nothing was written"
 
 # What api.conditions.RequestConditions reads, on every write and on every read with an ETag.
 _WRITE_HEADERS = [
@@ -90,6 +91,10 @@ def _complete(spec: dict[str, Any]) -> None:
                 described = operation.get("description", "")
                 operation["description"] = _who(allowed) + ("\n\n" + described if described else "")
                 for status, answer in documented(401, 403).items():
+                    responses.setdefault(str(status), answer)
+            if "requestBody" in operation:
+                # FastAPI answers a body it cannot decode (not UTF-8) with 400, not 422.
+                for status, answer in documented((400, _UNREADABLE)).items():
                     responses.setdefault(str(status), answer)
             _conditions(method, operation)
             operation["responses"] = dict(sorted(responses.items()))

@@ -81,6 +81,12 @@ _MEANINGS = {
     422: "Invalid fields, each named in `errors`; nothing was written",
     429: "Too many tries: wait for the time `Retry-After` gives",
 }
+_RETRY_AFTER = {
+    "Retry-After": {
+        "description": "whole seconds to wait before asking again",
+        "schema": {"type": "integer", "minimum": 1},
+    }
+}
 
 
 def documented(
@@ -97,6 +103,8 @@ def documented(
         if page:
             content["text/html"] = {"schema": {"type": "string"}}
         documented[status] = {"description": meaning, "content": content}
+        if status == 429:
+            documented[status]["headers"] = _RETRY_AFTER
     return documented
 
 
@@ -119,6 +127,7 @@ _HTTP_TITLES = {
     409: ("conflict", "Conflict"),
     415: ("unsupported-media-type", "Unsupported media type"),
     422: ("invalid-input", "The request has invalid fields"),
+    429: ("too-many-requests", "Too many requests"),
 }
 
 

@@ -15,6 +15,7 @@ from api.answers import live_licence, public_licence
 from api.auth import RuntimeDep
 from api.problems import documented
 from api.responses import Jwks, LiveLicence, PastLicence, SnapshotAnswer, StatusAnswer
+from api.throttle import LIMITED, THROTTLED
 from domain.china import CHINA, day_in_china, today_in_china
 from domain.errors import InvalidParam, NotFound, ValidationFailed
 from domain.registration import CopyState, copy_state
@@ -94,9 +95,10 @@ _LICENCE_HEADERS = {
     description="Live: with links to its QR code and scan page. With `as_of`: the licence "
     "as it stood then, replayed from the events, with `requested_as_of`.",
     response_model=LiveLicence | PastLicence,
+    dependencies=LIMITED,
     responses={
         200: {"description": "The licence", "headers": _LICENCE_HEADERS},
-        **documented((404, "No licence with this USCC (or not a valid USCC)"), 422),
+        **documented((404, "No licence with this USCC (or not a valid USCC)"), 422, THROTTLED),
     },
 )
 def get_licence(
@@ -144,6 +146,7 @@ _QR = {QrFormat.PNG: (qr_png, "image/png"), QrFormat.SVG: (qr_svg, "image/svg+xm
     "/api/v1/licences/{uscc}/qr.{fmt}",
     summary="The licence's QR code (PNG or SVG): a signed pointer to the live status page",
     response_class=Response,
+    dependencies=LIMITED,
     responses={
         200: {
             "description": "The QR code: `qr.png` a PNG image, `qr.svg` an SVG document",
@@ -152,7 +155,9 @@ _QR = {QrFormat.PNG: (qr_png, "image/png"), QrFormat.SVG: (qr_svg, "image/svg+xm
                 "image/svg+xml": {"schema": {"type": "string"}},
             },
         },
-        **documented((404, "No licence with this USCC, or a format other than png or svg")),
+        **documented(
+            (404, "No licence with this USCC, or a format other than png or svg"), THROTTLED
+        ),
     },
 )
 def get_qr(uscc: str, fmt: QrFormat, rt: RuntimeDep) -> Response:
@@ -276,6 +281,7 @@ def _unshown_answer(request: Request, unshown: _Unshown, *, wants_json: bool) ->
     "gets the status document and the same signed (verify it with the JWKS); refusals then "
     "come as problem documents instead of pages.",
     response_model=StatusAnswer,
+    dependencies=LIMITED,
     responses={
         200: {
             "description": "The live status",
@@ -287,6 +293,7 @@ def _unshown_answer(request: Request, unshown: _Unshown, *, wants_json: bool) ->
             (404, "A genuine code, but no licence with its USCC"),
             page=True,
         ),
+        **documented(THROTTLED),
     },
 )
 def scan(token: str, request: Request, rt: RuntimeDep) -> Response:
@@ -325,6 +332,7 @@ def _snapshot_scanned(rt: Runtime, token: str) -> tuple[Snapshot, dict[str, Any]
     "refused with its expiry time. `Accept: application/json` gives the signed status "
     "document and what the snapshot said.",
     response_model=SnapshotAnswer,
+    dependencies=LIMITED,
     responses={
         200: {
             "description": "The live status",
@@ -336,6 +344,7 @@ def _snapshot_scanned(rt: Runtime, token: str) -> tuple[Snapshot, dict[str, Any]
             (404, "A genuine code, but no licence with its USCC"),
             page=True,
         ),
+        **documented(THROTTLED),
     },
 )
 def scan_snapshot(token: str, request: Request, rt: RuntimeDep) -> Response:

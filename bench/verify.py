@@ -73,13 +73,19 @@ def main() -> None:
     )
     parser.add_argument("--seconds", type=float, default=5.0, help="per measurement")
     parser.add_argument("--connections", type=int, default=32)
+    parser.add_argument(
+        "--public-rate-limit",
+        default="1000000/minute",
+        help="LICENSING_PUBLIC_RATE_LIMIT of the server: counted but out of reach by default, "
+        "so its cost is in the figures; `off` to measure without it",
+    )
     args = parser.parse_args()
 
     port = _free_port()
     base = f"http://127.0.0.1:{port}"
     with tempfile.TemporaryDirectory() as data:
         env = {k: v for k, v in os.environ.items() if not k.startswith("LICENSING_")}
-        env |= {"LICENSING_DATA_DIR": data}
+        env |= {"LICENSING_DATA_DIR": data, "LICENSING_PUBLIC_RATE_LIMIT": args.public_rate_limit}
         command = shutil.which("licensing")
         argv = [command] if command else [sys.executable, "-m", "licensing.cli"]
         server = subprocess.Popen(
@@ -110,7 +116,8 @@ def main() -> None:
             tool = "wrk" if shutil.which("wrk") else "python clients"
             print(
                 f"licensing serve (SQLite), {len(licence['permits'])}-permit licence; load: {tool}, "
-                f"{args.connections} connections, {args.seconds:.0f} s each"
+                f"{args.connections} connections, {args.seconds:.0f} s each; public rate limit "
+                f"{args.public_rate_limit}"
             )
             baseline = None
             for name, url, accept in cases:

@@ -99,6 +99,8 @@ def serve(host: str, port: int, demo: bool) -> None:
         # way to the API's own (request id, route template, status, duration, role).
         log_config=None,
         access_log=False,
+        # The app reads X-Forwarded-For itself, from LICENSING_TRUSTED_PROXIES only.
+        proxy_headers=False,
     )
 
 

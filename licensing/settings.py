@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import ipaddress
 import re
 from pathlib import Path
 from typing import Literal
 
+from limits import parse_many
 from pydantic import Field, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
@@ -84,6 +86,19 @@ class Settings(BaseSettings):
         description="a scan, the licence JSON and a command's answer are taken from the events "
         "themselves, not the read model, while projection is stuck or this far behind",
     )
+    public_rate_limit: str = Field(
+        default="120/minute",
+        description="requests each client address may make to the public doors (the scan "
+        "pages, the licence lookup, its QR images, the applicant's progress) together, in "
+        "the notation of the `limits` library (`120/minute`, `10/second;600/hour`); `off`: "
+        "no limit",
+    )
+    trusted_proxies: str = Field(
+        default="",
+        description="comma-separated addresses or networks of the reverse proxies whose "
+        "X-Forwarded-For (and X-Forwarded-Proto) is believed; empty: the peer's address is "
+        "the client's and the header is ignored",
+    )
     freshness_cache_seconds: float = Field(
         default=1.0,
         description="how long the projection lag's figures are reused before measuring again",
@@ -115,6 +130,32 @@ class Settings(BaseSettings):
     @classmethod
     def _level_in_capitals(cls, value: object) -> object:
         return value.upper() if isinstance(value, str) else value
+
+    @field_validator("public_rate_limit")
+    @classmethod
+    def _rate_limit_parses(cls, value: str) -> str:
+        value = value.strip()
+        if value.lower() == "off":
+            return "off"
+        try:
+            parse_many(value)
+        except ValueError:
+            msg = "must be `off` or limits like `120/minute` or `10/second;600/hour`"
+            raise ValueError(msg) from None
+        return value
+
+    @field_validator("trusted_proxies")
+    @classmethod
+    def _proxies_are_addresses(cls, value: str) -> str:
+        for entry in filter(None, (part.strip() for part in value.split(","))):
+            if entry == "*":
+                continue
+            try:
+                ipaddress.ip_network(entry, strict=False)
+            except ValueError:
+                msg = f"{entry!r} is neither an address nor a network (nor `*`)"
+                raise ValueError(msg) from None
+        return value
 
     @field_validator("base_url")
     @classmethod

@@ -51,6 +51,8 @@ def _settings(backend: str, data_dir: Path) -> Iterator[Settings]:
         "auth_secret": SECRET,
         "base_url": BASE_URL,
         "issuer": "zzt-test",
+        # Off here; tests/test_public_limits.py turns it on where it is the subject.
+        "public_rate_limit": "off",
     }
     if backend in ("sqlite", "memory"):
         yield Settings(store=backend, **common)
@@ -121,7 +123,10 @@ def serve(runtime: Runtime) -> Iterator[str]:
 
     from api.app import create_app
 
-    config = uvicorn.Config(create_app(runtime), host="127.0.0.1", port=0, log_level="warning")
+    # As `licensing serve`: X-Forwarded-For is the app's to read (LICENSING_TRUSTED_PROXIES).
+    config = uvicorn.Config(
+        create_app(runtime), host="127.0.0.1", port=0, log_level="warning", proxy_headers=False
+    )
     srv = uvicorn.Server(config)
     thread = threading.Thread(target=srv.run, daemon=True)
     thread.start()

@@ -12,6 +12,7 @@ from api import audit, contract, credit, prints, problems, public, registrar, re
 from api.answers import ReadModelNotice
 from api.conditions import RequestConditions
 from api.responses import Liveness, Readiness
+from api.scan_cache import ScanCache
 from licensing.runtime import Runtime
 from licensing.settings import Settings
 from projections.errors import describe
@@ -40,15 +41,11 @@ def create_app(runtime: Runtime) -> FastAPI:
     app.state.runtime = runtime
     problems.install(app)
     contract.install(app)
+    # Innermost first: the cache inside the conditions (a kept answer still turns into a 304)
+    # and inside the notice (which it reads to leave out answers composed from the events).
+    app.add_middleware(ScanCache, runtime=runtime)
     app.add_middleware(RequestConditions)
     app.add_middleware(ReadModelNotice)
-    app.include_router(window.router)
-    app.include_router(review.router)
-    app.include_router(registrar.router)
-    app.include_router(audit.router)
-    app.include_router(credit.router)
-    app.include_router(prints.router)
-    app.include_router(public.router)
 
     @app.get(
         "/livez",
@@ -57,8 +54,19 @@ def create_app(runtime: Runtime) -> FastAPI:
         response_model=Liveness,
     )
     async def livez() -> dict[str, str]:
-        # On the event loop, not the thread pool: busy command threads never delay it.
+        # Matched first, on the event loop, not the thread pool: busy command threads never
+        # delay it.
         return {"status": "ok"}
+
+    # The router tries routes in order: what a phone scans is matched first (no path of
+    # another router is one of its paths).
+    app.include_router(public.router)
+    app.include_router(window.router)
+    app.include_router(review.router)
+    app.include_router(registrar.router)
+    app.include_router(audit.router)
+    app.include_router(credit.router)
+    app.include_router(prints.router)
 
     def readiness(response: Response) -> dict[str, Any]:
         """Ready when projection is not stuck and its lag is within the bound; the figures

@@ -8,7 +8,18 @@ from typing import Any
 
 from fastapi import FastAPI, Response
 
-from api import audit, contract, credit, prints, problems, public, registrar, review, window
+from api import (
+    applicant,
+    audit,
+    contract,
+    credit,
+    prints,
+    problems,
+    public,
+    registrar,
+    review,
+    window,
+)
 from api.answers import ReadModelNotice
 from api.conditions import RequestConditions
 from api.responses import Liveness, Readiness
@@ -62,6 +73,7 @@ def create_app(runtime: Runtime) -> FastAPI:
     # another router is one of its paths).
     app.include_router(public.router)
     app.include_router(window.router)
+    app.include_router(applicant.router)
     app.include_router(review.router)
     app.include_router(registrar.router)
     app.include_router(audit.router)

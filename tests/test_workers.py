@@ -8,10 +8,12 @@ import signal
 import subprocess
 import sys
 import time
+from types import SimpleNamespace
 
 import httpx
 
 from domain.actor import Actor, Role
+from licensing.catalogue import default_catalogue
 from licensing.settings import Settings
 from licensing.signing import mint_access_token
 from tests.conftest import SECRET, auth
@@ -54,13 +56,13 @@ def test_two_workers_answer_and_the_supervisor_projects_once(settings: Settings)
         probes = [httpx.get(f"{base}/readyz").json() for _ in range(6)]
         assert not any(p["projector_in_process"] for p in probes)
 
-        from licensing.runtime import Runtime
-
-        rt = Runtime(settings)
-        try:
-            body = submission(rt, "open_restaurant", RESTAURANT, "桂城饭店")
-        finally:
-            rt.close()
+        # The form from the catalogue alone: no third set of connections to the database.
+        body = submission(
+            SimpleNamespace(catalogue=default_catalogue()),  # type: ignore[arg-type]
+            "open_restaurant",
+            RESTAURANT,
+            "桂城饭店",
+        )
         clerk = mint_access_token(
             SECRET,
             Actor(id="clerk-1", role=Role.CLERK, district="chancheng"),

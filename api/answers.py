@@ -27,6 +27,11 @@ def note(text: str) -> None:
         notes.append(text)
 
 
+def noted() -> bool:
+    """Whether this request's answer was noted as not the read model's own."""
+    return bool(_notes.get())
+
+
 class ReadModelNotice:
     """ASGI middleware: an answer composed from the events because the read model was behind
     says so in an `X-Read-Model: catching-up; …` header (`behind; …` when even the events of

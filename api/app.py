@@ -25,6 +25,7 @@ from api import (
 from api.answers import ReadModelNotice
 from api.conditions import RequestConditions
 from api.responses import Liveness, Readiness
+from api.scan_cache import ScanCache
 from licensing import logs
 from licensing.metrics import multiprocess_problem
 from licensing.runtime import Runtime
@@ -55,19 +56,13 @@ def create_app(runtime: Runtime) -> FastAPI:
     app.state.runtime = runtime
     problems.install(app)
     contract.install(app)
+    # Innermost first: the cache inside the conditions (a kept answer still turns into a 304)
+    # and inside the notice (which it reads to leave out answers composed from the events).
+    app.add_middleware(ScanCache, runtime=runtime)
     app.add_middleware(RequestConditions)
     app.add_middleware(ReadModelNotice)
     app.add_middleware(observe.RequestLog)  # outermost but one: it times everything
     throttle.install(app, runtime.settings)  # outermost: the client's address comes first
-    app.include_router(window.router)
-    app.include_router(applicant.router)
-    app.include_router(review.router)
-    app.include_router(registrar.router)
-    app.include_router(audit.router)
-    app.include_router(credit.router)
-    app.include_router(prints.router)
-    app.include_router(public.router)
-    app.include_router(observe.router)
 
     @app.get(
         "/livez",
@@ -76,8 +71,21 @@ def create_app(runtime: Runtime) -> FastAPI:
         response_model=Liveness,
     )
     async def livez() -> dict[str, str]:
-        # On the event loop, not the thread pool: busy command threads never delay it.
+        # Matched first, on the event loop, not the thread pool: busy command threads never
+        # delay it.
         return {"status": "ok"}
+
+    # The router tries routes in order: what a phone scans is matched first (no path of
+    # another router is one of its paths).
+    app.include_router(public.router)
+    app.include_router(window.router)
+    app.include_router(applicant.router)
+    app.include_router(review.router)
+    app.include_router(registrar.router)
+    app.include_router(audit.router)
+    app.include_router(credit.router)
+    app.include_router(prints.router)
+    app.include_router(observe.router)
 
     def readiness(response: Response) -> dict[str, Any]:
         """Ready when projection is not stuck and its lag is within the bound; the figures

@@ -65,8 +65,17 @@ def main() -> None:
 @click.option("--host", default="127.0.0.1", show_default=True)
 @click.option("--port", default=8000, show_default=True, type=int)
 @click.option("--demo", is_flag=True, help="load the demo hotel and restaurant first")
-def serve(host: str, port: int, demo: bool) -> None:
-    """Run the API (and, unless LICENSING_PROJECTOR=off, the projector) in this process."""
+@click.option(
+    "--workers",
+    default=1,
+    show_default=True,
+    type=click.IntRange(min=1),
+    help="API processes; with more than one, this process runs the projector (once) and "
+    "the workers run with LICENSING_PROJECTOR=off",
+)
+def serve(host: str, port: int, demo: bool, workers: int) -> None:
+    """Run the API (and, unless LICENSING_PROJECTOR=off, the projector) in this process, or
+    in several worker processes beside one projector."""
     import uvicorn
 
     if "LICENSING_BASE_URL" not in os.environ:
@@ -89,19 +98,35 @@ def serve(host: str, port: int, demo: bool) -> None:
     finally:
         rt.close()
     click.echo(f"Serving on http://{host}:{port}  (API docs: http://{host}:{port}/docs)")
-    # The app by name, so that `licensing` never imports the API that stands above it.
-    uvicorn.run(
-        "api.app:create_app_from_environment",
-        factory=True,
-        host=host,
-        port=port,
-        # Our log, not uvicorn's: its set-up is left alone, and its bare access line gives
-        # way to the API's own (request id, route template, status, duration, role).
-        log_config=None,
-        access_log=False,
-        # The app reads X-Forwarded-For itself, from LICENSING_TRUSTED_PROXIES only.
-        proxy_headers=False,
-    )
+    projector = None
+    if workers > 1 and Settings().projector == "inline":
+        # One projector for all the workers, here in the supervising process: N projectors
+        # on one read model would be safe (the tracking position refuses a batch twice) but
+        # would race for every batch.
+        projector = _runtime(Settings())
+        projector.start()
+        os.environ["LICENSING_PROJECTOR"] = "off"  # the workers inherit it
+    try:
+        # The app by name, so that `licensing` never imports the API that stands above it.
+        uvicorn.run(
+            "api.app:create_app_from_environment",
+            factory=True,
+            host=host,
+            port=port,
+            # Our log, not uvicorn's: its set-up is left alone, and its bare access line
+            # gives way to the API's own (request id, route template, status, duration, role).
+            log_config=None,
+            access_log=False,
+            # The app reads X-Forwarded-For itself, from LICENSING_TRUSTED_PROXIES only.
+            proxy_headers=False,
+            workers=workers,
+            # A worker is killed when it does not answer the supervisor's ping in time; on a
+            # busy machine importing the app alone takes longer than uvicorn's 5 s.
+            timeout_worker_healthcheck=60,
+        )
+    finally:
+        if projector is not None:
+            projector.close()
 
 
 def origin_problem(base_url: str) -> str | None:

@@ -72,6 +72,8 @@ _MIN_SECRET_BYTES = 32
 _KID_LENGTH = 16
 _USCC = re.compile(r"[0-9A-Z]{18}")
 _CREATED_PREFIX = "Created: "
+# Signatures remembered by a ring (tokens of at most MAX_TOKEN_LENGTH characters each).
+_VERIFIED_MAX = 10_000
 
 
 class TokenInvalid(Exception):
@@ -121,6 +123,14 @@ class KeyRing:
         self._directory = directory
         self._by_kid: dict[str, _SigningKey] = {}
         self._revoked: dict[str, str] = dict(revoked or {})  # kid -> why
+        # Signatures already checked, by (purpose, typ, token): a printed code is scanned
+        # again and again, and an ES256 verification is the dearest step of a scan. What
+        # a hit skips is only the signature arithmetic: the key's purpose, its revocation
+        # and the token's times are checked on every use. A revocation empties it.
+        self._verified: dict[tuple[str, str, str], tuple[str, dict[str, Any]]] = {}
+        # Moves whenever the set of keys or revocations changes (answers signed or checked
+        # before may no longer stand).
+        self.generation = 0
         for signing_key in keys:
             self._add(signing_key)
 
@@ -210,6 +220,14 @@ class KeyRing:
     def revoke(self, kid: str, reason: str) -> None:
         """Refuse every token `kid` signed from now on (its public key leaves the JWKS)."""
         self._revoked = {**self._revoked, kid: reason}
+        self._verified = {}
+        self.generation += 1
+
+    def follow(self) -> int:
+        """Take in keys and revocations other processes published, if it is time to look;
+        returns `generation`."""
+        self._follow()
+        return self.generation
 
     def revoked(self) -> dict[str, str]:
         """The revoked kids, with why."""
@@ -223,6 +241,8 @@ class KeyRing:
         """Forget a key that never signed anything (a lost race), and delete its file."""
         signing_key = self._by_kid[kid]
         self._by_kid = {k: v for k, v in self._by_kid.items() if k != kid}
+        self._verified = {}
+        self.generation += 1
         if self._directory is not None:
             (self._directory / _file_name(signing_key)).unlink(missing_ok=True)
 
@@ -313,7 +333,14 @@ class KeyRing:
         if not isinstance(kid, str):
             raise TokenInvalid("unknown key id")
         signing_key = self.verifying_key(purpose, kid)
-        claims = _decode(token, signing_key.key, algorithm=_SIGNING_ALG)
+        checked = self._verified.get((purpose, typ, token))
+        if checked is not None and checked[0] == kid:
+            claims = dict(checked[1])
+        else:
+            claims = _decode(token, signing_key.key, algorithm=_SIGNING_ALG)
+            if len(self._verified) >= _VERIFIED_MAX:
+                self._verified = {}  # bounded: start again rather than grow without end
+            self._verified[(purpose, typ, token)] = (kid, dict(claims))
         self._refuse_revoked(kid)
         _check_times(claims, leeway=leeway, now=now, require_exp=False)
         return claims
@@ -392,6 +419,7 @@ class KeyRing:
             raise ValueError(msg)
         # Copy on write: other threads may be reading the ring while it learns a key.
         self._by_kid = {**self._by_kid, signing_key.kid: signing_key}
+        self.generation += 1
 
     def _keys_of(self, purpose: str) -> list[_SigningKey]:
         return [k for k in self._by_kid.values() if k.purpose == purpose]

@@ -98,6 +98,18 @@ class Freshness:
         """True when stuck, or when the first unprojected event is older than `seconds`."""
         return self.stuck() is not None or self.seconds_behind() > seconds
 
+    def known_behind_by_more_than(self, seconds: float) -> bool | None:
+        """`behind_by_more_than` from the last measurement alone, or None when that is older
+        than `max_age` (or there is none): never measures, so it may be asked on an event loop."""
+        last = self._last
+        if last is None or self._clock() - last.measured_at >= self.max_age:
+            return None
+        if last.stuck is not None:
+            return True
+        if last.events == 0:
+            return False
+        return last.seconds + max(0.0, self._clock() - last.measured_at) > seconds
+
     def invalidate(self) -> None:
         """Measure afresh at the next question (after this process changed the position)."""
         self._last = None

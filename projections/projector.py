@@ -74,6 +74,11 @@ class Projector:
         self._first_seen: tuple[int, float] | None = None
         self.stuck: Stuck | None = None
         self.error: BaseException | None = None  # the database error being retried, if any
+        # Moves whenever this projector commits a batch, switches a rebuild in, or finds the
+        # position moved by someone else: what this process has read from the read model
+        # before it moved may be out of date (the public answers' cache keys on it).
+        self.generation = 0
+        self._observed = -1
 
     @property
     def name(self) -> str:
@@ -178,6 +183,9 @@ class Projector:
         processed = 0
         while True:
             start = self.position
+            if start != self._observed:  # moved by this projector, or by another one
+                self._observed = start
+                self.generation += 1
             notifications = self._after(start)
             if not notifications:
                 self._unstick()
@@ -194,6 +202,7 @@ class Projector:
             self._notify()
 
     def _notify(self) -> None:
+        self.generation += 1  # before anyone is told: a reader after this reads afresh
         with self._progress:
             self._progress.notify_all()
 

@@ -224,7 +224,9 @@ def test_forged_or_foreign_codes_are_refused_on_the_scan_page(
 
 
 def test_the_published_keys_hold_no_private_part_and_the_contract_is_served(server: str) -> None:
-    with httpx.Client(base_url=server) as client:
+    with httpx.Client(
+        base_url=server, timeout=60
+    ) as client:  # /openapi.json, built once, is slow on a loaded machine
         jwks = client.get("/.well-known/jwks.json").json()
         assert len(jwks["keys"]) == 3  # pointer, snapshot, status
         for key in jwks["keys"]:

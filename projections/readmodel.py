@@ -27,8 +27,9 @@ log = logging.getLogger(__name__)
 # The schema's version is part of the read model's name: a new schema is built beside the old
 # one from the events (a fresh name has no tracking position), never migrated in place.
 # v4: the daily jobs' index (applications, promised materials, deemed); v5: tasks' claimants;
-# v6: the licence's void prints (void_below), for reprints; v7: the departments' feeds.
-NAME = "ReadModelV7"
+# v6: the licence's void prints (void_below), for reprints; v7: the departments' feeds;
+# v8: why the registration and each permit stand where they do (the scan page's verdict).
+NAME = "ReadModelV8"
 # In this order: the feed reads the licence and the worklist as each event left them.
 MODULES = (licence, worklist, credit, applications, feed)
 TABLES = tuple(table for module in MODULES for table in module.TABLES)

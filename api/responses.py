@@ -177,6 +177,7 @@ class Licence(Out):
     name: str
     entity_type: str = Field(examples=["limited_company"])
     entity_type_zh: str = Field(examples=["有限责任公司"])
+    entity_type_en: str = Field(examples=["limited liability company"])
     domicile: str
     business_scope: str
     registered_capital: str = Field(

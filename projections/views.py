@@ -165,6 +165,7 @@ def present_licence(row: Mapping[str, Any], *, names: Names, today: date) -> dic
         "name": row["name"],
         "entity_type": row["entity_type"],
         "entity_type_zh": entity[0],
+        "entity_type_en": entity[1],
         "domicile": row["domicile"],
         "business_scope": row["business_scope"],
         "registered_capital": row["registered_capital"],

@@ -1,6 +1,7 @@
 """HTTP: FastAPI routers that mirror the write side's actors (`window.py`, `review.py`,
-`registrar.py`, `credit.py`), the staff's audit trail (`audit.py`) and the public's reads and
-scan page (`public.py`; its frame — templates compiled once, words per language in
+`registrar.py`, `credit.py`), the staff's audit trail (`audit.py`), the applicant's progress
+(`applicant.py`, 办件查询: number and code, no token) and the public's reads and scan page
+(`public.py`; its frame — templates compiled once, words per language in
 `templates/strings.yaml`, the style sheet's CSP hash, security and caching headers — in
 `page.py`); request bodies (`schemas.py`), response models (`responses.py`), the
 published contract (`contract.py`), problem documents, bearer tokens to actors (`auth.py`),

@@ -125,6 +125,8 @@ def test_no_personal_data_findings_or_staff_anywhere_the_public_reads(
     pdf = client.get(f"/api/v1/licences/{HOTEL}/licence.pdf", headers=clerk).content
     signed = client.get(path, headers={"Accept": "application/json"}).json()
     pointer = path.rsplit("/", 1)[1]
+    snapshot_page = client.head(urlsplit(snapshot["url"]).path)
+    assert snapshot_page.status_code == 200 and snapshot_page.content == b""
     public: dict[str, Any] = {
         "pointer token (the QR on paper)": _jose_payload(pointer).decode(),
         "snapshot token (the phone's QR)": _snapshot_bytes(snapshot["token"]),

@@ -4,15 +4,14 @@ from __future__ import annotations
 
 from datetime import date, datetime, time, timedelta
 from enum import StrEnum
-from pathlib import Path
 from typing import Annotated, Any
 
 from fastapi import APIRouter, HTTPException, Query, Request, Response
 from fastapi.responses import JSONResponse
-from fastapi.templating import Jinja2Templates
 
 from api.answers import live_licence, public_licence
 from api.auth import RuntimeDep
+from api.page import LIVE, SECURITY, Lang, beijing, page
 from api.problems import documented
 from api.responses import Jwks, LiveLicence, PastLicence, SnapshotAnswer, StatusAnswer
 from api.throttle import LIMITED, THROTTLED
@@ -23,23 +22,13 @@ from domain.uscc import validate_uscc
 from licensing.metrics import SCANS
 from licensing.qr import qr_png, qr_svg
 from licensing.runtime import Runtime
-from licensing.signing import KeyRevoked, Pointer, TokenInvalid, read_pointer, sign_status
+from licensing.signing import KeyRevoked, Pointer, TokenInvalid, read_pointer, signed_status
 from licensing.snapshots import Snapshot, SnapshotExpired, read_snapshot
 from projections.history import licence_as_of
 from projections.views import present_licence, scan_page, status_document
 
 router = APIRouter(tags=["public"])
-templates = Jinja2Templates(directory=str(Path(__file__).parent / "templates"))
 BEIJING = CHINA
-
-
-def beijing(moment: str | datetime) -> str:
-    """Times on the public page are read in China: show them in Beijing time, to the second."""
-    value = datetime.fromisoformat(moment) if isinstance(moment, str) else moment
-    return value.astimezone(BEIJING).strftime("%Y-%m-%d %H:%M:%S")
-
-
-templates.env.filters["beijing"] = beijing
 
 NO_STORE = {"Cache-Control": "no-store"}
 
@@ -227,7 +216,11 @@ def _live_row(rt: Runtime, uscc: str) -> dict[str, Any]:
     if row is None:
         detail = f"no licence with USCC {uscc}"
         raise _Unshown(
-            status_code=404, detail=detail, reason="licence not found", verdict="not_found"
+            status_code=404,
+            detail=detail,
+            reason="licence not found",
+            verdict="not_found",
+            context={"not_found": True},
         )
     return row
 
@@ -265,54 +258,108 @@ def _scanned(rt: Runtime, token: str) -> tuple[Pointer, dict[str, Any], CopyStat
     return pointer, row, state
 
 
-def _unshown_answer(request: Request, unshown: _Unshown, *, wants_json: bool) -> Response:
+def _unshown_answer(
+    request: Request, unshown: _Unshown, *, wants_json: bool, lang: Lang
+) -> Response:
     if wants_json:  # a problem document
-        raise HTTPException(unshown.status_code, unshown.detail) from None
+        raise HTTPException(unshown.status_code, unshown.detail, headers=SECURITY) from None
     context = {"reason": unshown.reason, **unshown.context}
-    return templates.TemplateResponse(
-        request, unshown.template, context, status_code=unshown.status_code, headers=NO_STORE
-    )
+    return page(request, unshown.template, context, lang=lang, status_code=unshown.status_code)
+
+
+def _etag(licence: dict[str, Any]) -> str:
+    """The scan's entity tag: the licence version, and the day in China — a permit whose
+    validity ends shows expired from the next day on with no event, so the version alone
+    would keep a stale verdict valid."""
+    return f'"v{licence["version"]}-{today_in_china().isoformat()}"'
+
+
+def _signed_answer(rt: Runtime, licence: dict[str, Any], print_version: int) -> dict[str, Any]:
+    doc = status_document(licence, print_version=print_version)
+    jws, claims = signed_status(rt.keys, doc, issuer=rt.settings.issuer, subject=licence["uscc"])
+    return {"jws": jws, "doc": claims}
+
+
+LangQuery = Annotated[
+    Lang,
+    Query(description="the page's language: `zh` (default) or `en`; the page links to the other"),
+]
+_PAGE_HEADERS = {
+    "ETag": {
+        "description": '`"v<licence version>-<day in China>"`: send it back in If-None-Match',
+        "schema": {"type": "string"},
+    },
+    "Cache-Control": {
+        "description": "`no-cache`: keep it, but ask again before showing it (a 304 while "
+        "the ETag holds)",
+        "schema": {"type": "string"},
+    },
+    "Content-Security-Policy": {
+        "description": "no script, the page's own style only, no framing",
+        "schema": {"type": "string"},
+    },
+}
 
 
 @router.get(
     "/v/{token}",
     summary="Scan target: live status as a mobile page or as signed JSON",
-    description="A browser gets the mobile page (HTML, zh-CN first). `Accept: application/json` "
-    "gets the status document and the same signed (verify it with the JWKS); refusals then "
-    "come as problem documents instead of pages.",
+    description="A browser gets the mobile page (HTML, zh-CN by default, `?lang=en` in "
+    "English): a verdict first (可以经营 / 部分经营项目不可经营 / 不可经营, with why), the "
+    "permits not in force first, the registration with its address, as-of time and version. "
+    "`Accept: application/json` gets the status document, signed (verify it with the JWKS), "
+    "with the same verdict; refusals then come as problem documents instead of pages. "
+    "`HEAD` answers the same status and headers without a body.",
     response_model=StatusAnswer,
     dependencies=LIMITED,
     responses={
         200: {
             "description": "The live status",
             "content": {"text/html": {"schema": {"type": "string"}}},
-            "headers": {"ETag": _ETAG},
+            "headers": _PAGE_HEADERS,
         },
         **documented(
             (400, "The code is refused: forged, tampered, expired, of another issuer or purpose"),
             (404, "A genuine code, but no licence with its USCC"),
+            422,
             page=True,
         ),
         **documented(THROTTLED),
     },
 )
-def scan(token: str, request: Request, rt: RuntimeDep) -> Response:
+def scan(token: str, request: Request, rt: RuntimeDep, lang: LangQuery = Lang.ZH) -> Response:
     wants_json = _wants_json(request)
     try:
         pointer, row, state = _scanned(rt, token)
     except _Unshown as unshown:
         SCANS.labels("pointer", unshown.verdict).inc()
-        return _unshown_answer(request, unshown, wants_json=wants_json)
+        return _unshown_answer(request, unshown, wants_json=wants_json, lang=lang)
     SCANS.labels("pointer", state.value).inc()
     licence = public_licence(rt, row)
-    headers = {**NO_STORE, "ETag": f'"v{row["version"]}"', "Vary": "Accept"}
+    headers = {**SECURITY, "Cache-Control": LIVE, "ETag": _etag(licence), "Vary": "Accept"}
     if wants_json:
-        doc = status_document(licence, print_version=pointer.print_version)
-        jws = sign_status(rt.keys, doc, issuer=rt.settings.issuer, subject=licence["uscc"])
-        return JSONResponse({"jws": jws, "doc": doc}, headers=headers)
+        return JSONResponse(_signed_answer(rt, licence, pointer.print_version), headers=headers)
     context = scan_page(licence, print_version=pointer.print_version)
     context |= {"issuer": rt.settings.issuer, "generated_at": beijing(datetime.now(tz=BEIJING))}
-    return templates.TemplateResponse(request, "verify.html", context, headers=headers)
+    return page(request, "verify.html", context, lang=lang, headers=headers)
+
+
+def _headless(answer: Response) -> Response:
+    """A GET's answer without its body, for HEAD: same status, same headers."""
+    headers = {k: v for k, v in answer.headers.items() if k.lower() != "content-length"}
+    bare = Response(status_code=answer.status_code, headers=headers)
+    bare.headers["content-length"] = answer.headers.get("content-length", "0")
+    return bare
+
+
+# HEAD is GET without a body (link checkers, caches revalidating): not a separate operation
+# in the contract, which documents it on the GET.
+@router.head("/v/{token}", include_in_schema=False)
+def scan_head(token: str, request: Request, rt: RuntimeDep, lang: LangQuery = Lang.ZH) -> Response:
+    try:
+        return _headless(scan(token, request, rt, lang))
+    except HTTPException as refused:  # a problem document's status and headers
+        return Response(status_code=refused.status_code, headers=refused.headers)
 
 
 def _snapshot_scanned(rt: Runtime, token: str) -> tuple[Snapshot, dict[str, Any]]:
@@ -328,32 +375,36 @@ def _snapshot_scanned(rt: Runtime, token: str) -> tuple[Snapshot, dict[str, Any]
     summary="Scan target of a snapshot code: the live status, and whether the snapshot is behind",
     description="The QR of the electronic licence (`GET /api/v1/licences/{uscc}/snapshot`) holds "
     "this URL. The snapshot's signature and expiry are checked; the page then shows the live "
-    "status, saying so when the snapshot showed an older version. An expired snapshot is "
-    "refused with its expiry time. `Accept: application/json` gives the signed status "
-    "document and what the snapshot said.",
+    "status (as `/v/{token}` does, `?lang=en` in English), saying so when the snapshot showed "
+    "an older version. An expired snapshot is refused with its expiry time. "
+    "`Accept: application/json` gives the signed status document and what the snapshot said. "
+    "`HEAD` answers the same status and headers without a body.",
     response_model=SnapshotAnswer,
     dependencies=LIMITED,
     responses={
         200: {
             "description": "The live status",
             "content": {"text/html": {"schema": {"type": "string"}}},
-            "headers": {"ETag": _ETAG},
+            "headers": _PAGE_HEADERS,
         },
         **documented(
             (400, "The code is refused: expired, forged, tampered, of another issuer or kind"),
             (404, "A genuine code, but no licence with its USCC"),
+            422,
             page=True,
         ),
         **documented(THROTTLED),
     },
 )
-def scan_snapshot(token: str, request: Request, rt: RuntimeDep) -> Response:
+def scan_snapshot(
+    token: str, request: Request, rt: RuntimeDep, lang: LangQuery = Lang.ZH
+) -> Response:
     wants_json = _wants_json(request)
     try:
         snapshot, row = _snapshot_scanned(rt, token)
     except _Unshown as unshown:
         SCANS.labels("snapshot", unshown.verdict).inc()
-        return _unshown_answer(request, unshown, wants_json=wants_json)
+        return _unshown_answer(request, unshown, wants_json=wants_json, lang=lang)
     licence = public_licence(rt, row)
     checked = {
         "version": snapshot.version,
@@ -362,18 +413,27 @@ def scan_snapshot(token: str, request: Request, rt: RuntimeDep) -> Response:
         "behind": snapshot.version < licence["version"],
     }
     SCANS.labels("snapshot", "behind" if checked["behind"] else "current").inc()
-    headers = {**NO_STORE, "ETag": f'"v{row["version"]}"', "Vary": "Accept"}
+    headers = {**SECURITY, "Cache-Control": LIVE, "ETag": _etag(licence), "Vary": "Accept"}
     if wants_json:
-        doc = status_document(licence, print_version=licence["print_version"])
-        jws = sign_status(rt.keys, doc, issuer=rt.settings.issuer, subject=licence["uscc"])
-        return JSONResponse({"jws": jws, "doc": doc, "snapshot": checked}, headers=headers)
+        answer = _signed_answer(rt, licence, licence["print_version"])
+        return JSONResponse(answer | {"snapshot": checked}, headers=headers)
     context = scan_page(licence, print_version=licence["print_version"])
     context |= {
         "issuer": rt.settings.issuer,
         "generated_at": beijing(datetime.now(tz=BEIJING)),
         "snapshot": checked | {"issued_at": beijing(checked["issued_at"])},
     }
-    return templates.TemplateResponse(request, "verify.html", context, headers=headers)
+    return page(request, "verify.html", context, lang=lang, headers=headers)
+
+
+@router.head("/s/{token}", include_in_schema=False)
+def scan_snapshot_head(
+    token: str, request: Request, rt: RuntimeDep, lang: LangQuery = Lang.ZH
+) -> Response:
+    try:
+        return _headless(scan_snapshot(token, request, rt, lang))
+    except HTTPException as refused:
+        return Response(status_code=refused.status_code, headers=refused.headers)
 
 
 @router.get(

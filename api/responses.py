@@ -10,7 +10,7 @@ from api.schemas import ListCode
 from domain.access import PersonalData as PersonalDataKind
 from domain.actor import Role
 from domain.bundle import TaskState
-from domain.status import PermitStatus, RegistrationStatus
+from domain.status import PermitStatus, RegistrationStatus, Standing, Tone
 from licensing.catalogue import FieldType, Mode, SituationType
 
 # Dates and instants stay the ISO strings the views hold (the bodies are sent unchanged);
@@ -60,6 +60,25 @@ class RegistrationStatusWord(Out):
     english: str = Field(examples=["active"])
 
 
+class StandingWord(Out):
+    """Where a permit stands, naming the act behind its status (不予许可, 已吊销, 已过期 …)."""
+
+    code: Standing = Field(description="only `in_force` lets the business carry on what it covers")
+    word: str = Field(description="the word in Chinese", examples=["已吊销"])
+    english: str = Field(examples=["revoked"])
+    tone: Tone = Field(description="`ok` in force; `caution` not yet or for a while; `stop`")
+    in_force: bool
+
+
+class ShownEnd(Out):
+    """The one date worth showing beside a permit."""
+
+    kind: Literal["valid_until", "expired_on"] = Field(
+        description="`valid_until`: in force until this day; `expired_on`: ran out that day"
+    )
+    date: Day
+
+
 class PublicPermit(Out):
     """A permit as the public sees it: what, whose, its status and why; no staff identities."""
 
@@ -70,6 +89,7 @@ class PublicPermit(Out):
     department_name_zh: str
     department_name_en: str
     status: PermitStatusWord
+    standing: StandingWord
     reason: str = Field(description="why the permit has its status, in Chinese and English")
     legal_basis: str | None = Field(description="the rule a decision on the permit rests on")
     permit_number: str | None = Field(description="null until the permit is issued")
@@ -77,6 +97,10 @@ class PublicPermit(Out):
     valid_until: Day | None = Field(
         description="the last day it is valid; null: no end. A `valid` permit past this day "
         "is shown `invalid` at once"
+    )
+    shown_end: ShownEnd | None = Field(
+        description="the end date the page shows: none for a permit refused, revoked, "
+        "suspended or otherwise ended"
     )
     version: int = Field(description="the permit's own version: one per event on it")
     updated_at: Instant = Field(description="when the permit last changed")
@@ -103,6 +127,48 @@ class PublicCreditListing(Out):
     state: ListingStateWord
 
 
+class RegistrationStanding(Out):
+    """The registration's own verdict: whether it lets the business operate at all, and why."""
+
+    code: RegistrationStatus
+    word: str = Field(examples=["休业"])
+    english: str = Field(examples=["business suspended"])
+    operating: bool = Field(description="the registration lets the business operate")
+    tone: Tone
+    since: Day | None = Field(description="since when it stands so (休业: its first day)")
+    until: Day | None = Field(
+        description="休业: the expected day of reopening; a deregistration notice: its end"
+    )
+    reason: str | None = Field(description="why, in Chinese; null while it may operate")
+    reason_en: str | None
+
+
+class NotInForce(Out):
+    permit_type: str
+    standing: Standing
+    word: str
+    english: str
+
+
+VerdictCode = Literal["may_operate", "partly", "no_permit_in_force", "may_not_operate"]
+
+
+class Verdict(Out):
+    """May this business operate, and in what: the scan page's first line."""
+
+    code: VerdictCode = Field(
+        description="`may_operate` (可以经营); `partly` (部分经营项目不可经营: `not_in_force` "
+        "lists them); `no_permit_in_force` (许可经营项目均不可经营); `may_not_operate` (不可经营: "
+        "the registration says why)"
+    )
+    word: str = Field(examples=["部分经营项目不可经营"])
+    english: str = Field(examples=["Some activities may not be carried on"])
+    tone: Tone = Field(description="the worst of the registration's and the permits'")
+    reason: str = Field(examples=["不可经营：食品经营许可（不予许可）"])
+    reason_en: str
+    not_in_force: list[NotInForce] = Field(description="worst first")
+
+
 class Licence(Out):
     """The public licence: the registration and every permit with its status, and the
     published credit listings. No personal data."""
@@ -111,12 +177,15 @@ class Licence(Out):
     name: str
     entity_type: str = Field(examples=["limited_company"])
     entity_type_zh: str = Field(examples=["有限责任公司"])
+    entity_type_en: str = Field(examples=["limited liability company"])
     domicile: str
     business_scope: str
     registered_capital: str = Field(
         description="in yuan, a decimal with two places", examples=["300000.00"]
     )
     status: RegistrationStatusWord
+    registration: RegistrationStanding
+    verdict: Verdict
     print_version: int = Field(
         description="the print version a printed QR must carry to be current; a code with "
         "a lower one is superseded (a reprint replaced it)"
@@ -160,18 +229,36 @@ class PastLicence(Licence):
 
 class DocumentRegistration(Out):
     name: str
+    domicile: str = Field(description="住所: a code copied onto other premises shows up")
     status: RegistrationStatus
+    since: Day | None
+    until: Day | None = Field(description="休业: expected reopening; a notice: its end")
+    reason: str | None = Field(description="why it may not operate (the verdict's words)")
+
+
+class DocumentVerdict(Out):
+    code: VerdictCode
+    word: str
+    english: str
+    tone: Tone
+    reason: str
+    reason_en: str
+    not_in_force: list[str] = Field(description="permit type codes, worst first")
 
 
 class DocumentPermit(Out):
     type: str = Field(description="permit type code")
     no: str | None = Field(description="permit number; null until issued")
     status: PermitStatus
+    standing: Standing
+    word: str = Field(description="the standing's word in Chinese", examples=["已吊销"])
     reason: str = Field(
         description="why it has that status, as the page says it (e.g. 待营业执照核发后生效: "
         "granted with a business licence not issued yet)"
     )
-    valid_to: Day | None
+    basis: str | None = Field(description="the legal basis of the decision, if any")
+    valid_to: Day | None = Field(description="only while in force (or about to be)")
+    expired_on: Day | None = Field(description="only once expired")
     changed_at: Instant
 
 
@@ -186,12 +273,18 @@ class DocumentListing(Out):
 
 
 class StatusDocument(Out):
-    """What the scanned code's licence says now, for the print version it points to."""
+    """What the scanned code's licence says now, for the print version it points to: the
+    claims of the signed JWS, all of them."""
 
+    iss: str = Field(description="the issuer")
+    sub: Uscc
+    iat: int = Field(description="signed at, seconds since the epoch")
+    exp: int = Field(description="expires at (`iat` + 300), seconds since the epoch")
     v: int = Field(description="the licence version")
     asof: Instant = Field(description="when the licence last changed")
     qv: int = Field(description="the print version the scanned code carries")
     superseded: bool = Field(description="a newer print replaced the scanned one")
+    verdict: DocumentVerdict = Field(description="the scan page's verdict, in its words")
     lic: DocumentRegistration
     permits: list[DocumentPermit]
     credit: list[DocumentListing] = Field(description="the published credit listings")
@@ -205,7 +298,9 @@ class StatusAnswer(Out):
         "claims are `iss`, `sub` (the USCC), `iat`, `exp` (five minutes later, in seconds "
         "since the epoch) and every member of `doc`"
     )
-    doc: StatusDocument = Field(description="the signed claims, for reading without a JOSE library")
+    doc: StatusDocument = Field(
+        description="the signed claims, for reading without a JOSE library (verify `jws`)"
+    )
 
 
 class SnapshotChecked(Out):
@@ -758,6 +853,7 @@ class PermitToVerify(Out):
     department: str
     status: PermitStatus = Field(description="as recorded (not yet judged against today)")
     reason: str
+    standing: Standing = Field(description="as recorded (not yet judged against today)")
     legal_basis: str | None
     permit_number: str | None
     valid_from: Day | None

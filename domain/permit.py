@@ -9,7 +9,7 @@ from eventsourcing.domain import Aggregate, event
 
 from domain.actor import Actor, Role
 from domain.errors import Conflict, Forbidden
-from domain.status import PermitStatus
+from domain.status import PermitStatus, Standing
 
 # Lifecycle states (internal) and the public word each shows (000:133's five words).
 UNDER_REVIEW = "under_review"
@@ -59,6 +59,30 @@ STATE_AFTER = {
     "BusinessExited": EXITED,
     "RegistrationRefused": EXITED,
 }
+# Where each event leaves a permit in the public's words (the scan page and the status
+# document): finer than the five statuses, it names the act (吊销 is a penalty, 撤销 undoes a
+# grant obtained on a false commitment). The read model records it beside the status.
+STANDING_AFTER = {
+    "Applied": Standing.UNDER_REVIEW,
+    "Reapplied": Standing.UNDER_REVIEW,
+    "Approved": Standing.IN_FORCE,
+    "Filed": Standing.IN_FORCE,
+    "GrantedOnCommitment": Standing.IN_FORCE,
+    "Refused": Standing.REFUSED,
+    "Withdrawn": Standing.WITHDRAWN,
+    "CommitmentConfirmed": Standing.IN_FORCE,
+    "RectificationOrdered": Standing.RECTIFYING,
+    "Rectified": Standing.IN_FORCE,
+    "RectificationFailed": Standing.NON_COMPLIANT,
+    "CommitmentFalse": Standing.RESCINDED,
+    "Suspended": Standing.SUSPENDED,
+    "Resumed": Standing.IN_FORCE,
+    "Revoked": Standing.REVOKED,
+    "Cancelled": Standing.CANCELLED,
+    "Expired": Standing.EXPIRED,
+    "BusinessExited": Standing.BUSINESS_EXITED,
+    "RegistrationRefused": Standing.LICENCE_REFUSED,
+}
 # The public reason each event gives, filled from the event's own fields (a decision's
 # reason is the decider's own); the aggregate and the read model both word it from here.
 UNDER_REVIEW_REASON = "申请审查中 application under review"
@@ -92,6 +116,10 @@ PAST_VALIDITY = "有效期届满 expired on {valid_until}"
 
 def public_status(event: object) -> PermitStatus:
     return PUBLIC_STATUS[STATE_AFTER[type(event).__name__]]
+
+
+def public_standing(event: object) -> Standing:
+    return STANDING_AFTER[type(event).__name__]
 
 
 def public_reason(event: object) -> str:

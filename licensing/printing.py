@@ -126,6 +126,12 @@ def _story(licence: Mapping[str, Any], *, url: str, issuer: str, printed_at: dat
     ]
 
 
+def _end(permit: Mapping[str, Any]) -> str:
+    """The end date as the scan page shows it: only while the permit is (about to be) in force."""
+    end = permit["shown_end"]
+    return end["date"] if end and end["kind"] == "valid_until" else "—"
+
+
 def _permits(permits: list[Mapping[str, Any]], width: float) -> Table:
     header = [_p(text, _LABEL) for text in ("许可事项", "部门", "编号", "状态", "有效期至")]
     rows = [
@@ -133,8 +139,8 @@ def _permits(permits: list[Mapping[str, Any]], width: float) -> Table:
             _p(p["name_zh"]),
             _p(p["department_name_zh"]),
             _p(p["permit_number"] or "—", _SMALL),
-            _p(p["status"]["word"]),
-            _p(p["valid_until"] or "—", _SMALL),
+            _p(p["standing"]["word"]),
+            _p(_end(p), _SMALL),
         ]
         for p in permits
     ]

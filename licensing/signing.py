@@ -34,6 +34,7 @@ from domain.actor import ROLES, Actor, Role
 
 __all__ = [
     "ACCESS_TYP",
+    "MAX_STATUS_LENGTH",
     "MAX_TOKEN_LENGTH",
     "POINTER_TYP",
     "PURPOSES",
@@ -50,6 +51,7 @@ __all__ = [
     "read_access_token",
     "read_pointer",
     "sign_status",
+    "signed_status",
 ]
 
 POINTER_TYP = "lic-ptr+jwt"
@@ -65,6 +67,9 @@ PURPOSES = ("pointer", "status", "snapshot")
 # A pointer is ~300 characters and a status document a few hundred more; anything far
 # longer is garbage or an attack, and we refuse it before parsing or verifying anything.
 MAX_TOKEN_LENGTH = 2048
+# A status document is never in a URL: it names every permit with its reason and every credit
+# listing, so a large bundle's runs to a few kilobytes. Still bounded before any parsing.
+MAX_STATUS_LENGTH = 65_536
 
 _SIGNING_ALG = "ES256"
 _ACCESS_ALG = "HS256"
@@ -324,7 +329,8 @@ class KeyRing:
         checked with `leeway` seconds of clock skew.
         """
         _check_purpose(purpose)
-        header = _unverified_header(token)
+        limit = MAX_STATUS_LENGTH if purpose == "status" else MAX_TOKEN_LENGTH
+        header = _unverified_header(token, limit=limit)
         if header.get("alg") != _SIGNING_ALG:
             raise TokenInvalid(f"algorithm not allowed: expected {_SIGNING_ALG}")
         if header.get("typ") != typ:
@@ -499,9 +505,23 @@ def sign_status(
     now: int | None = None,
 ) -> str:
     """Sign a live status document that expires after `ttl` seconds (reference §5.3)."""
+    return signed_status(keyring, doc, issuer=issuer, subject=subject, ttl=ttl, now=now)[0]
+
+
+def signed_status(
+    keyring: KeyRing,
+    doc: dict[str, Any],
+    *,
+    issuer: str,
+    subject: str,
+    ttl: int = 300,
+    now: int | None = None,
+) -> tuple[str, dict[str, Any]]:
+    """A live status document signed, and the claims signed (`doc` with `iss`, `sub`, `iat`
+    and `exp`), so an answer can show exactly what its signature covers."""
     issued_at = int(time.time()) if now is None else now
     claims = {"iss": issuer, "sub": subject, "iat": issued_at, "exp": issued_at + ttl, **doc}
-    return keyring.sign("status", claims, typ=STATUS_TYP)
+    return keyring.sign("status", claims, typ=STATUS_TYP), claims
 
 
 # --- access tokens (API bearer tokens) -----------------------------------------------
@@ -605,9 +625,9 @@ def _access_key(secret: str) -> OctKey:
     return OctKey.import_key(secret)
 
 
-def _unverified_header(token: str) -> dict[str, Any]:
+def _unverified_header(token: str, *, limit: int = MAX_TOKEN_LENGTH) -> dict[str, Any]:
     """The protected header, read only to pick algorithm and key; nothing in it is trusted yet."""
-    if not isinstance(token, str) or len(token) > MAX_TOKEN_LENGTH:
+    if not isinstance(token, str) or len(token) > limit:
         raise TokenInvalid("malformed token")
     try:
         header = jws.extract_compact(token.encode("ascii")).headers()

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from domain.permit import Permit, public_reason, public_status
+from domain.china import day_in_china
+from domain.permit import Permit, public_reason, public_standing, public_status
 from domain.registration import BusinessRegistration
 from domain.status import RegistrationStatus
 from projections.credit import public_listings
@@ -25,7 +26,16 @@ DDL = (
     " print_version BIGINT NOT NULL,"
     " void_below BIGINT NOT NULL,"
     " version BIGINT NOT NULL,"
-    " updated_at TEXT NOT NULL)",
+    " updated_at TEXT NOT NULL,"
+    # Why the registration stands where it does, for the scan page's verdict: since when,
+    # until when (a notice's end), the reason and legal basis of a refusal or an exit, and the
+    # 休业 period, kept apart so that an objection returning the business to 休业 keeps it.
+    " status_since TEXT,"
+    " status_until TEXT,"
+    " status_reason TEXT,"
+    " status_basis TEXT,"
+    " suspended_from TEXT,"
+    " suspended_until TEXT)",
     "CREATE TABLE IF NOT EXISTS {permits} ("
     " permit_id TEXT PRIMARY KEY,"
     " uscc TEXT NOT NULL,"
@@ -33,6 +43,7 @@ DDL = (
     " department TEXT NOT NULL,"
     " status TEXT NOT NULL,"
     " reason TEXT NOT NULL,"
+    " standing TEXT NOT NULL,"
     " legal_basis TEXT,"
     " permit_number TEXT,"
     " valid_from TEXT,"
@@ -62,7 +73,7 @@ def _ts(event: Any) -> str:
 def _registration_applied(sql: Sql, e: BusinessRegistration.Applied) -> None:
     sql.execute(
         "INSERT INTO {licences} VALUES (:uscc, :rid, :name, :entity_type, :domicile, :scope,"
-        " :capital, :status, 1, 1, 1, :ts)",
+        " :capital, :status, 1, 1, 1, :ts, NULL, NULL, NULL, NULL, NULL, NULL)",
         {
             "uscc": e.uscc,
             "rid": str(e.originator_id),
@@ -90,11 +101,65 @@ def _licence_update(sql: Sql, e: Any, **values: Any) -> None:
     )
 
 
+def _day(e: Any) -> str:
+    return day_in_china(e.timestamp).isoformat()
+
+
+def _status_detail(
+    since: str | None = None,
+    until: str | None = None,
+    reason: str | None = None,
+    basis: str | None = None,
+) -> dict[str, str | None]:
+    """The status_* columns for a new registration status: every one set or cleared."""
+    return {
+        "status_since": since,
+        "status_until": until,
+        "status_reason": reason,
+        "status_basis": basis,
+    }
+
+
 def _registration_status(status: RegistrationStatus) -> Any:
     def handle(sql: Sql, e: Any) -> None:
-        _licence_update(sql, e, status=status.value)
+        _licence_update(sql, e, status=status.value, **_status_detail(_day(e)))
 
     return handle
+
+
+def _registration_refused(sql: Sql, e: Any) -> None:
+    detail = _status_detail(_day(e), reason=e.reason, basis=e.legal_basis)
+    _licence_update(sql, e, status=RegistrationStatus.REFUSED.value, **detail)
+
+
+def _registration_suspended(sql: Sql, e: Any) -> None:
+    """休业: its period is public (the business's own reason for it is not shown)."""
+    until = e.until.isoformat() if e.until else None
+    _licence_update(
+        sql,
+        e,
+        status=RegistrationStatus.SUSPENDED.value,
+        suspended_from=_day(e),
+        suspended_until=until,
+        **_status_detail(_day(e), until),
+    )
+
+
+def _registration_resumed(sql: Sql, e: Any) -> None:
+    detail = _status_detail(_day(e))
+    _licence_update(
+        sql,
+        e,
+        status=RegistrationStatus.ACTIVE.value,
+        suspended_from=None,
+        suspended_until=None,
+        **detail,
+    )
+
+
+def _deregistration_noticed(sql: Sql, e: Any) -> None:
+    detail = _status_detail(e.notice_from.isoformat(), e.notice_until.isoformat())
+    _licence_update(sql, e, status=RegistrationStatus.DEREGISTRATION_NOTICE.value, **detail)
 
 
 def _registration_changed(sql: Sql, e: Any) -> None:
@@ -112,26 +177,43 @@ def _registration_reapplied(sql: Sql, e: Any) -> None:
         business_scope=e.business_scope,
         registered_capital=str(e.registered_capital),
         status=RegistrationStatus.ESTABLISHING.value,
+        **_status_detail(),
     )
 
 
 def _objection_raised(sql: Sql, e: Any) -> None:
-    _licence_update(sql, e, status=e.returns_to)
+    """Back where it stood before the notice: 存续, or 休业 with the period it had."""
+    returns_to = RegistrationStatus(e.returns_to)
+    if returns_to is RegistrationStatus.SUSPENDED:
+        row = sql.one(
+            "SELECT suspended_from, suspended_until FROM {licences} WHERE registration_id = :rid",
+            {"rid": str(e.originator_id)},
+        )
+        assert row is not None  # the notice was given to a registered business
+        detail = _status_detail(row["suspended_from"], row["suspended_until"])
+    else:
+        detail = _status_detail(_day(e))
+    _licence_update(sql, e, status=returns_to.value, **detail)
 
 
 def _registration_exited(sql: Sql, e: Any) -> None:
-    _licence_update(sql, e, status=e.status)
+    detail = _status_detail(_day(e), reason=e.reason, basis=e.legal_basis)
+    _licence_update(sql, e, status=e.status, **detail)
 
 
 def _public(e: Any) -> dict[str, Any]:
     """The status and reason a permit event leads to, as the domain words them."""
-    return {"status": public_status(e).value, "reason": public_reason(e)}
+    return {
+        "status": public_status(e).value,
+        "reason": public_reason(e),
+        "standing": public_standing(e).value,
+    }
 
 
 def _permit_applied(sql: Sql, e: Permit.Applied) -> None:
     sql.execute(
         "INSERT INTO {permits} VALUES (:permit_id, :uscc, :permit_type, :department, :status,"
-        " :reason, NULL, NULL, NULL, NULL, NULL, :version, :ts)",
+        " :reason, :standing, NULL, NULL, NULL, NULL, NULL, :version, :ts)",
         {
             "permit_id": str(e.originator_id),
             "uscc": e.uscc,
@@ -153,7 +235,8 @@ def _update_permit(sql: Sql, e: Any, **values: Any) -> None:
         "ts": _ts(e),
     }
     sql.execute(
-        "UPDATE {permits} SET status = :status, reason = :reason, legal_basis = :legal_basis,"
+        "UPDATE {permits} SET status = :status, reason = :reason, standing = :standing,"
+        " legal_basis = :legal_basis,"
         " permit_number = :permit_number, valid_from = :valid_from, valid_until = :valid_until,"
         " verification_due = :verification_due, version = :version, updated_at = :ts"
         " WHERE permit_id = :permit_id",
@@ -201,7 +284,8 @@ def _permit_became(*, settles_commitment: bool = False) -> Any:
                 {"permit_id": str(e.originator_id)},
             )
         sql.execute(
-            "UPDATE {permits} SET status = :status, reason = :reason, legal_basis = :legal_basis,"
+            "UPDATE {permits} SET status = :status, reason = :reason, standing = :standing,"
+            " legal_basis = :legal_basis,"
             " version = :version, updated_at = :ts WHERE permit_id = :permit_id",
             {
                 **_public(e),
@@ -231,13 +315,13 @@ R = BusinessRegistration
 HANDLERS: dict[type, Any] = {
     R.Applied: _registration_applied,
     R.Established: _registration_status(RegistrationStatus.ACTIVE),
-    R.Refused: _registration_status(RegistrationStatus.REFUSED),
+    R.Refused: _registration_refused,
     R.Reapplied: _registration_reapplied,
     R.PermitsAttached: _bump,
     R.Changed: _registration_changed,
-    R.Suspended: _registration_status(RegistrationStatus.SUSPENDED),
-    R.Resumed: _registration_status(RegistrationStatus.ACTIVE),
-    R.DeregistrationNoticed: _registration_status(RegistrationStatus.DEREGISTRATION_NOTICE),
+    R.Suspended: _registration_suspended,
+    R.Resumed: _registration_resumed,
+    R.DeregistrationNoticed: _deregistration_noticed,
     R.ObjectionRaised: _objection_raised,
     R.Exited: _registration_exited,
     R.Reprinted: _reprinted,

@@ -29,7 +29,8 @@ log = logging.getLogger(__name__)
 # v4: the daily jobs' index (applications, promised materials, deemed); v5: tasks' claimants;
 # v6: the licence's void prints (void_below), for reprints; v7: the departments' feeds;
 # v8: each application's district and instant of receipt, for the window's list.
-NAME = "ReadModelV8"
+# v9: why the registration and each permit stand where they do (the scan page's verdict).
+NAME = "ReadModelV9"
 # In this order: the feed reads the licence and the worklist as each event left them.
 MODULES = (licence, worklist, credit, applications, feed)
 TABLES = tuple(table for module in MODULES for table in module.TABLES)

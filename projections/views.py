@@ -13,7 +13,7 @@ from domain.china import day_in_china
 from domain.credit import ACTIVE, LISTS, OBJECTED, REMOVED, CreditRecord
 from domain.permit import PAST_VALIDITY
 from domain.registration import ENTITY_TYPES
-from domain.status import PermitStatus, RegistrationStatus
+from domain.status import PermitStatus, RegistrationStatus, Standing, Tone
 
 
 class Named(Protocol):
@@ -101,12 +101,53 @@ def present_credit_listing(row: Mapping[str, Any]) -> dict[str, Any]:
     }
 
 
+def permit_standing(
+    permit: Mapping[str, Any], *, registration: RegistrationStatus, today: date
+) -> tuple[PermitStatus, str, Standing]:
+    """A permit's public status, its reason and its standing (the word that names the act
+    behind the status), on `today`, for a business whose registration is `registration`.
+    The status and reason are `permit_status`'s; the standing follows them: a permit in
+    force on record but no longer valid on that day has expired, and one granted to a
+    business still being established waits for its 营业执照 (先照后证)."""
+    status, reason = permit_status(permit, today=today, registration=registration.value)
+    standing = Standing(permit["standing"])
+    if standing.in_force and status is not PermitStatus.VALID:
+        # Held back on the day: waiting for the 营业执照 (AWAITING_LICENCE), or past its end.
+        awaiting = registration is RegistrationStatus.ESTABLISHING
+        standing = Standing.PENDING_LICENCE if awaiting else Standing.EXPIRED
+    return status, reason, standing
+
+
+def _standing(standing: Standing) -> dict[str, Any]:
+    return {
+        "code": standing.value,
+        "word": standing.word,
+        "english": standing.english,
+        "tone": standing.tone.value,
+        "in_force": standing.in_force,
+    }
+
+
+def _end(standing: Standing, valid_until: str | None) -> dict[str, str] | None:
+    """The one date worth showing beside a permit: its end while in force, the day it ran
+    out once expired; nothing for a permit refused, revoked, suspended or ended otherwise."""
+    if valid_until is None:
+        return None
+    if standing.in_force or standing is Standing.PENDING_LICENCE:
+        return {"kind": "valid_until", "date": valid_until}
+    if standing is Standing.EXPIRED:
+        return {"kind": "expired_on", "date": valid_until}
+    return None
+
+
 def present_licence(row: Mapping[str, Any], *, names: Names, today: date) -> dict[str, Any]:
     """The public licence: registration, permits and credit listings, no personal data and
-    no staff identities; a row of the live view or of one replayed as of a past instant."""
+    no staff identities; a row of the live view or of one replayed as of a past instant.
+    `verdict` answers first whether the business may operate, and in what."""
+    registration = RegistrationStatus(row["status"])
     permits = []
     for p in row["permits"]:
-        status, reason = permit_status(p, today=today, registration=row["status"])
+        status, reason, standing = permit_standing(p, registration=registration, today=today)
         name_zh, name_en = _names(names.permit_types, p["permit_type"])
         department_zh, department_en = _names(names.departments, p["department"])
         permits.append(
@@ -118,25 +159,31 @@ def present_licence(row: Mapping[str, Any], *, names: Names, today: date) -> dic
                 "department_name_zh": department_zh,
                 "department_name_en": department_en,
                 "status": _status(status),
+                "standing": _standing(standing),
                 "reason": reason,
                 "legal_basis": p["legal_basis"],
                 "permit_number": p["permit_number"],
                 "valid_from": p["valid_from"],
                 "valid_until": p["valid_until"],
+                "shown_end": _end(standing, p["valid_until"]),
                 "version": p["version"],
                 "updated_at": p["updated_at"],
             }
         )
     entity = ENTITY_TYPES.get(row["entity_type"], (row["entity_type"], row["entity_type"]))
+    held = registration_standing(row)
     return {
         "uscc": row["uscc"],
         "name": row["name"],
         "entity_type": row["entity_type"],
         "entity_type_zh": entity[0],
+        "entity_type_en": entity[1],
         "domicile": row["domicile"],
         "business_scope": row["business_scope"],
         "registered_capital": row["registered_capital"],
-        "status": _status(RegistrationStatus(row["status"])),
+        "status": _status(registration),
+        "registration": held,
+        "verdict": verdict(held, permits),
         "print_version": row["print_version"],
         "version": row["version"],
         "as_of": row["updated_at"],
@@ -145,23 +192,182 @@ def present_licence(row: Mapping[str, Any], *, names: Names, today: date) -> dic
     }
 
 
+# The registration's own verdict: its tone, and why it stands there in both languages, from
+# the licence row's status_* columns ({since}, {until}, {reason}, {basis}; {basis_zh} and
+# {basis_en} are the legal basis in brackets, or nothing). None: the business may operate.
+_R = RegistrationStatus
+_REGISTRATION_VERDICTS: dict[RegistrationStatus, tuple[Tone, str, str] | None] = {
+    _R.ACTIVE: None,
+    _R.ESTABLISHING: (
+        Tone.CAUTION,
+        "营业执照尚未核发（设立登记审查中）",
+        "the business licence has not been issued yet (registration under review)",
+    ),
+    _R.REFUSED: (
+        Tone.STOP,
+        "营业执照不予登记：{reason}{basis_zh}",
+        "the business licence was refused: {reason}{basis_en}",
+    ),
+    _R.SUSPENDED: (
+        Tone.CAUTION,
+        "自 {since} 起休业，{resume_zh}",
+        "closed for business (休业) since {since}; {resume_en}",
+    ),
+    _R.DEREGISTRATION_NOTICE: (
+        Tone.CAUTION,
+        "简易注销公告中，公告期至 {until}",
+        "being deregistered: public notice until {until}",
+    ),
+    _R.DEREGISTERED: (Tone.STOP, "已于 {since} 注销", "deregistered on {since}"),
+    _R.REVOKED: (
+        Tone.STOP,
+        "营业执照已于 {since} 吊销：{reason}{basis_zh}",
+        "business licence revoked on {since}: {reason}{basis_en}",
+    ),
+    _R.CANCELLED: (
+        Tone.STOP,
+        "登记已于 {since} 撤销：{reason}{basis_zh}",
+        "registration cancelled on {since}: {reason}{basis_en}",
+    ),
+}
+
+
+def registration_standing(row: Mapping[str, Any]) -> dict[str, Any]:
+    """Where the registration stands, as a verdict of its own: whether it lets the business
+    operate at all, the tone, and why (休业 with its period and expected reopening, an exit
+    with its date, reason and basis)."""
+    status = RegistrationStatus(row["status"])
+    entry = _REGISTRATION_VERDICTS[status]
+    since = row.get("status_since") or ""
+    until = row.get("status_until")
+    if status is RegistrationStatus.SUSPENDED:
+        since = row.get("suspended_from") or since
+        until = row.get("suspended_until")
+    detail = {
+        "code": status.value,
+        "word": status.word,
+        "english": status.english,
+        "operating": entry is None,
+        "since": since or None,
+        "until": until,
+    }
+    if entry is None:
+        return detail | {"tone": Tone.OK.value, "reason": None, "reason_en": None}
+    tone, zh, en = entry
+    basis = row.get("status_basis")
+    values = {
+        "since": since,
+        "until": until or "",
+        "reason": row.get("status_reason") or "",
+        "basis_zh": f"（依据：{basis}）" if basis else "",
+        "basis_en": f" (legal basis: {basis})" if basis else "",
+        "resume_zh": f"预计 {until} 恢复营业" if until else "恢复营业日期未定",
+        "resume_en": f"expected to reopen on {until}" if until else "no date set to reopen",
+    }
+    return detail | {
+        "tone": tone.value,
+        "reason": zh.format(**values),
+        "reason_en": en.format(**values),
+    }
+
+
+# The verdict's words: may operate; some licensed activities may not be carried on (listed);
+# none of them may; may not operate at all (the registration says why).
+_VERDICTS = {
+    "may_operate": ("可以经营", "May operate"),
+    "partly": ("部分经营项目不可经营", "Some activities may not be carried on"),
+    "no_permit_in_force": ("许可经营项目均不可经营", "No licensed activity may be carried on"),
+    "may_not_operate": ("不可经营", "May not operate"),
+}
+
+
+def _worst_first(permit: Mapping[str, Any]) -> int:
+    return -Tone(permit["standing"]["tone"]).rank
+
+
+def verdict(registration: Mapping[str, Any], permits: list[dict[str, Any]]) -> dict[str, Any]:
+    """The one answer the scan page and the signed status document give first: may this
+    business operate, and in what. `tone` is the worst of the registration's and every
+    permit's; `not_in_force` names the permits not in force, worst first, each with its
+    word; `reason` says it in a line (Chinese), `reason_en` in English."""
+    held_back = sorted((p for p in permits if not p["standing"]["in_force"]), key=_worst_first)
+    tones = [Tone(registration["tone"]), *(Tone(p["standing"]["tone"]) for p in permits)]
+    tone = max(tones, key=lambda t: t.rank)
+    if not registration["operating"]:
+        code = "may_not_operate"
+        reason, reason_en = registration["reason"], registration["reason_en"]
+    elif not held_back:
+        code = "may_operate"
+        reason = "营业执照存续，所列许可均有效" if permits else "营业执照存续"
+        reason_en = "registered, every permit valid" if permits else "registered"
+    else:
+        code = "partly" if len(held_back) < len(permits) else "no_permit_in_force"
+        reason = "不可经营：" + "；".join(
+            f"{p['name_zh']}（{p['standing']['word']}）" for p in held_back
+        )
+        reason_en = "Not allowed: " + "; ".join(
+            f"{p['name_en']} ({p['standing']['english']})" for p in held_back
+        )
+    word, english = _VERDICTS[code]
+    return {
+        "code": code,
+        "word": word,
+        "english": english,
+        "tone": tone.value,
+        "reason": reason,
+        "reason_en": reason_en,
+        "not_in_force": [
+            {
+                "permit_type": p["permit_type"],
+                "standing": p["standing"]["code"],
+                "word": p["standing"]["word"],
+                "english": p["standing"]["english"],
+            }
+            for p in held_back
+        ],
+    }
+
+
 def status_document(licence: Mapping[str, Any], *, print_version: int) -> dict[str, Any]:
     """What the signed status document says of a presented licence, for the print version
     the scanned code points to: the licence version and time, whether a newer print
-    supersedes that one, each permit's status and the public credit listings."""
+    supersedes that one, the verdict of the scan page in the same words, the registration's
+    standing, each permit's status, standing, reason and meaningful end date, and the public
+    credit listings. The signer adds `iss`, `sub`, `iat` and `exp`."""
+    registration = licence["registration"]
     return {
         "v": licence["version"],
         "asof": licence["as_of"],
         "qv": print_version,
         "superseded": print_version < licence["print_version"],
-        "lic": {"name": licence["name"], "status": licence["status"]["code"]},
+        "verdict": {
+            key: licence["verdict"][key]
+            for key in ("code", "word", "english", "tone", "reason", "reason_en")
+        }
+        | {"not_in_force": [p["permit_type"] for p in licence["verdict"]["not_in_force"]]},
+        "lic": {
+            "name": licence["name"],
+            "domicile": licence["domicile"],
+            "status": licence["status"]["code"],
+            "since": registration["since"],
+            "until": registration["until"],
+            "reason": registration["reason"],
+        },
         "permits": [
             {
                 "type": p["permit_type"],
                 "no": p["permit_number"],
                 "status": p["status"]["code"],
+                "standing": p["standing"]["code"],
+                "word": p["standing"]["word"],
                 "reason": p["reason"],
-                "valid_to": p["valid_until"],
+                "basis": p["legal_basis"],
+                "valid_to": p["shown_end"]["date"]
+                if p["shown_end"] and p["shown_end"]["kind"] == "valid_until"
+                else None,
+                "expired_on": p["shown_end"]["date"]
+                if p["shown_end"] and p["shown_end"]["kind"] == "expired_on"
+                else None,
                 "changed_at": p["updated_at"],
             }
             for p in licence["permits"]
@@ -181,32 +387,16 @@ def status_document(licence: Mapping[str, Any], *, print_version: int) -> dict[s
     }
 
 
-# Worst first: the scan page's banner takes the colour of the worst permit.
-_SEVERITY = [
-    PermitStatus.INVALID,
-    PermitStatus.NON_COMPLIANT,
-    PermitStatus.UNDER_RECTIFICATION,
-    PermitStatus.UNDER_VERIFICATION,
-    PermitStatus.VALID,
-]
-
-
 def scan_page(licence: Mapping[str, Any], *, print_version: int) -> dict[str, Any]:
-    """What the scan page shows of a presented licence: the banner's colour, whether the
-    business may operate (every permit 有效 and the registration active) and whether the
-    scanned print is superseded."""
-    worst = min(
-        (PermitStatus(p["status"]["code"]) for p in licence["permits"]),
-        key=_SEVERITY.index,
-        default=PermitStatus.UNDER_VERIFICATION,
-    )
-    operating = licence["status"]["code"] == RegistrationStatus.ACTIVE.value and all(
-        p["status"]["code"] == PermitStatus.VALID.value for p in licence["permits"]
-    )
+    """What the scan page shows of a presented licence: its verdict (the status document's),
+    the permits not in force first (worst first, then by type), and whether the scanned print
+    is superseded."""
+    permits = sorted(licence["permits"], key=lambda p: (p["standing"]["in_force"], _worst_first(p)))
     return {
         "licence": licence,
-        "worst": worst.value,
-        "operating": operating,
+        "verdict": licence["verdict"],
+        "registration": licence["registration"],
+        "permits": permits,
         "superseded": print_version < licence["print_version"],
     }
 

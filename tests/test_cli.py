@@ -74,7 +74,7 @@ def test_the_readme_first_command_serves_the_demo_from_a_fresh_folder(tmp_path: 
             "verification"
         ]
         assert scan.startswith(f"{base}/v/")
-        assert "部分许可未生效" in httpx.get(scan).text
+        assert "部分经营项目不可经营" in httpx.get(scan).text
     finally:
         process.send_signal(signal.SIGINT)
         output = process.communicate(timeout=20)[0]

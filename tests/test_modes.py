@@ -141,7 +141,7 @@ def test_a_false_commitment_is_withdrawn_and_shows_invalid(
         # What a citizen sees when scanning the printed code on the wall.
         scan = urlsplit(decode_qr(client.get(f"/api/v1/licences/{HOTEL}/qr.png").content)).path
         page = client.get(scan, headers={"Accept": "text/html"}).text
-        assert 'class="pill invalid">无效</span>' in page and "承诺不实" in page
+        assert ">已撤销</span>" in page and "承诺不实" in page
         again = client.post(
             f"/api/v1/licences/{HOTEL}/permits/fire_safety_check/verification",
             json={"outcome": "confirmed"},

@@ -5,7 +5,16 @@ from __future__ import annotations
 from eventsourcing.domain import DomainEvent
 from hypothesis.stateful import invariant
 
-from domain.permit import STATE_AFTER, WORDING, Permit, public_reason, public_status
+from domain.permit import (
+    STANDING_AFTER,
+    STATE_AFTER,
+    WORDING,
+    Permit,
+    public_reason,
+    public_standing,
+    public_status,
+)
+from domain.status import PermitStatus
 from tests.test_stateful import RUN, PermitLifecycle
 
 
@@ -20,6 +29,7 @@ def test_every_permit_event_has_a_state_and_a_wording() -> None:
     assert "CommitmentFalse" in events
     assert set(STATE_AFTER) == events
     assert set(WORDING) == events
+    assert set(STANDING_AFTER) == events
 
 
 class PermitWording(PermitLifecycle):
@@ -30,6 +40,8 @@ class PermitWording(PermitLifecycle):
         last = self.events[-1]
         assert public_status(last) is self.permit.status
         assert public_reason(last) == self.permit.reason
+        # A standing names the act behind the status: in force exactly when the status is 有效.
+        assert public_standing(last).in_force == (self.permit.status is PermitStatus.VALID)
 
 
 TestPermitWording = PermitWording.TestCase

@@ -104,8 +104,8 @@ def test_open_a_hotel_nine_permits_seven_departments_decide_in_parallel(
 
         page = client.get(path, headers={"Accept": "text/html"})
         assert page.status_code == 200 and "text/html" in page.headers["content-type"]
-        assert page.text.count('class="pill valid">有效</span>') == 9
-        assert "证照有效 可以经营" in page.text
+        assert page.text.count('data-standing="in_force"') == 9
+        assert '<h1 id="verdict" data-code="may_operate">可以经营</h1>' in page.text
         assert LEGAL_REP_PRIVATE_BITS_ABSENT(page.text)
 
         signed = client.get(path, headers={"Accept": "application/json"}).json()
@@ -154,9 +154,9 @@ def test_a_refusal_shows_invalid_with_its_reason_on_the_licence_and_the_public_p
 
         url = decode_qr(client.get(f"/api/v1/licences/{RESTAURANT}/qr.png").content)
         page = client.get(urlsplit(url).path, headers={"Accept": "text/html"}).text
-        assert 'class="pill invalid">无效</span>' in page
+        assert 'data-standing="refused"' in page and ">不予许可</span>" in page
         assert reason in page and basis in page
-        assert "部分许可未生效" in page
+        assert ">部分经营项目不可经营</h1>" in page
 
 
 def test_a_department_deciding_another_departments_task_is_refused_and_nothing_is_written(

@@ -47,6 +47,7 @@ def permit(**values: Any) -> dict[str, Any]:
         "department": "samr",
         "status": "valid",
         "reason": "准予许可 approved",
+        "standing": "in_force",
         "legal_basis": None,
         "permit_number": "JY-1",
         "valid_from": "2021-11-17",
@@ -56,7 +57,7 @@ def permit(**values: Any) -> dict[str, Any]:
     } | values
 
 
-def licence(*permits: dict[str, Any], status: str = "active") -> dict[str, Any]:
+def licence(*permits: dict[str, Any], status: str = "active", **values: Any) -> dict[str, Any]:
     return {
         "uscc": "91440101MA5LT0E01X",
         "name": "视图饭店",
@@ -70,7 +71,7 @@ def licence(*permits: dict[str, Any], status: str = "active") -> dict[str, Any]:
         "updated_at": "2026-11-17T09:00:00+08:00",
         "permits": list(permits),
         "credit_listings": [],
-    }
+    } | values
 
 
 def test_a_valid_permit_past_its_validity_is_shown_invalid_before_the_daily_job() -> None:
@@ -101,6 +102,8 @@ def test_the_licence_json_page_and_signed_document_show_the_same_status() -> Non
     )
     food, fire = shown["permits"]
     assert food["status"] == {"code": "invalid", "word": "无效", "english": "invalid"}
+    assert food["standing"]["code"] == "expired" and food["standing"]["word"] == "已过期"
+    assert food["shown_end"] == {"kind": "expired_on", "date": "2026-11-16"}
     assert food["reason"] == "有效期届满 expired on 2026-11-16"
     assert (food["name_zh"], food["department_name_en"]) == ("食品经营许可", "Market regulation")
     assert (fire["name_zh"], fire["name_en"]) == ("fire_safety", "fire_safety")  # not catalogued
@@ -108,23 +111,98 @@ def test_the_licence_json_page_and_signed_document_show_the_same_status() -> Non
 
     document = status_document(shown, print_version=1)
     assert [p["status"] for p in document["permits"]] == ["invalid", "valid"]
+    assert [p["standing"] for p in document["permits"]] == ["expired", "in_force"]
+    assert [p["word"] for p in document["permits"]] == ["已过期", "有效"]
+    assert [p["valid_to"] for p in document["permits"]] == [None, "2026-11-17"]
     assert (document["v"], document["qv"], document["superseded"]) == (7, 1, True)
     assert status_document(shown, print_version=2)["superseded"] is False
 
     page = scan_page(shown, print_version=2)
-    assert (page["worst"], page["operating"], page["superseded"]) == ("invalid", False, False)
+    assert page["verdict"] == shown["verdict"]
+    assert (
+        document["verdict"]["reason"]
+        == page["verdict"]["reason"]
+        == "不可经营：食品经营许可（已过期）"
+    )
+    assert (page["verdict"]["code"], page["verdict"]["tone"], page["superseded"]) == (
+        "partly",
+        "stop",
+        False,
+    )
+    assert [p["permit_type"] for p in page["permits"]] == ["food_business", "fire_safety"]
 
 
-def test_a_business_operates_only_with_every_permit_valid_and_its_registration_active() -> None:
-    def operating(*permits: dict[str, Any], status: str = "active") -> bool:
-        shown = present_licence(licence(*permits, status=status), names=NAMES, today=TODAY)
-        return bool(scan_page(shown, print_version=2)["operating"])
+def verdict_of(*permits: dict[str, Any], status: str = "active", **values: Any) -> dict[str, Any]:
+    shown = present_licence(licence(*permits, status=status, **values), names=NAMES, today=TODAY)
+    return dict(scan_page(shown, print_version=2)["verdict"])
 
-    assert operating(permit(), permit(permit_type="fire_safety"))
-    assert not operating(permit(), status="suspended")
-    assert not operating(permit(), permit(status="under_rectification", reason="限期整改"))
-    shown = present_licence(licence(), names=NAMES, today=TODAY)
-    assert scan_page(shown, print_version=2)["worst"] == "under_verification"  # no permit yet
+
+def test_a_business_operates_only_with_every_permit_in_force_and_its_registration_active() -> None:
+    fire = permit(permit_type="fire_safety")
+    assert verdict_of(permit(), fire)["code"] == "may_operate"
+    assert verdict_of(permit(), fire)["word"] == "可以经营"
+    assert verdict_of()["code"] == "may_operate"  # registered, nothing licensed to hold
+    rectifying = permit(status="under_rectification", reason="限期整改", standing="rectifying")
+    partly = verdict_of(rectifying, fire)
+    assert (partly["code"], partly["tone"], partly["word"]) == (
+        "partly",
+        "caution",
+        "部分经营项目不可经营",
+    )
+    refused = permit(
+        permit_type="fire_safety", status="invalid", reason="不符合", standing="refused"
+    )
+    both = verdict_of(rectifying, refused)
+    assert (both["code"], both["tone"]) == ("no_permit_in_force", "stop")
+    # worst first: the refusal before the rectification
+    assert [p["standing"] for p in both["not_in_force"]] == ["refused", "rectifying"]
+
+
+def test_the_registration_gives_a_verdict_of_its_own() -> None:
+    closed = verdict_of(
+        permit(),
+        status="suspended",
+        suspended_from="2026-11-01",
+        suspended_until="2026-12-31",
+        status_since="2026-11-01",
+    )
+    assert (closed["code"], closed["word"], closed["tone"]) == (
+        "may_not_operate",
+        "不可经营",
+        "caution",
+    )
+    assert closed["reason"] == "自 2026-11-01 起休业，预计 2026-12-31 恢复营业"
+    assert (
+        closed["reason_en"]
+        == "closed for business (休业) since 2026-11-01; expected to reopen on 2026-12-31"
+    )
+    revoked = verdict_of(
+        permit(status="invalid", standing="business_exited", reason="主体已退出"),
+        status="revoked",
+        status_since="2026-11-10",
+        status_reason="无照经营",
+        status_basis="市场主体登记管理条例第四十四条",
+    )
+    assert revoked["tone"] == "stop"
+    assert (
+        revoked["reason"]
+        == "营业执照已于 2026-11-10 吊销：无照经营（依据：市场主体登记管理条例第四十四条）"
+    )
+
+
+def test_a_permit_granted_before_the_licence_waits_for_it_and_an_ended_one_shows_no_end_date() -> (
+    None
+):
+    shown = present_licence(licence(permit(), status="establishing"), names=NAMES, today=TODAY)
+    (pending,) = shown["permits"]
+    assert pending["standing"]["code"] == "pending_licence"
+    assert pending["standing"]["word"] == "待营业执照核发后生效"
+    assert shown["verdict"]["code"] == "may_not_operate"
+    revoked = permit(status="invalid", standing="revoked", reason="吊销 revoked: 违法")
+    shown = present_licence(licence(revoked), names=NAMES, today=TODAY)
+    (permit_shown,) = shown["permits"]
+    assert permit_shown["valid_until"] == "2026-11-17" and permit_shown["shown_end"] is None
+    assert status_document(shown, print_version=2)["permits"][0]["valid_to"] is None
 
 
 def test_the_credit_record_says_what_listings_in_force_bar_a_business_from() -> None:

@@ -25,9 +25,11 @@ from typing import Any
 import cbor2
 from joserfc.jwk import ECKey
 
+from licensing.catalogue import default_catalogue
 from licensing.qr import qr_png
 from licensing.signing import POINTER_TYP, KeyRing, mint_pointer, sign_status
 from licensing.snapshots import mint_snapshot
+from projections.views import present_licence, status_document
 
 HERE = Path(__file__).parent
 ISSUER = "zzt-vectors"
@@ -209,8 +211,64 @@ def pointers(w: Writer) -> None:
             expected={"EXPECTEDDECODE": True, "EXPECTEDVERIFY": True, "EXPECTEDTYP": True})  # fmt: skip
 
 
+def _permit_row(permit_type: str, department: str, **values: Any) -> dict[str, Any]:
+    return {
+        "permit_type": permit_type,
+        "department": department,
+        "status": "valid",
+        "reason": "准予许可 approved",
+        "standing": "in_force",
+        "legal_basis": None,
+        "permit_number": None,
+        "valid_from": None,
+        "valid_until": None,
+        "version": 2,
+        "updated_at": "2026-11-20T02:00:00+00:00",
+    } | values
+
+
+def example_status_document() -> dict[str, Any]:
+    """The status document of a restaurant whose sewage permit was refused, as the scan
+    answers it (made by the same views, so the vectors follow the claims)."""
+    row = {
+        "uscc": USCC,
+        "name": "向量饭店有限公司",
+        "entity_type": "limited_company",
+        "domicile": "佛山市南海区桂城街道向量路1号",
+        "business_scope": "餐饮服务",
+        "registered_capital": "100000.00",
+        "status": "active",
+        "status_since": "2026-11-20",
+        "print_version": 1,
+        "version": 7,
+        "updated_at": "2026-11-30T10:00:00+00:00",
+        "permits": [
+            _permit_row("business_licence", "samr", permit_number="91440604MA4UQRPT05"),
+            _permit_row(
+                "food_operation",
+                "samr",
+                permit_number="JY14406050001",
+                valid_from="2026-11-20",
+                valid_until="2031-11-19",
+            ),
+            _permit_row(
+                "sewage_discharge",
+                "water",
+                status="invalid",
+                standing="refused",
+                reason="排水设施不符合要求",
+                legal_basis="《城镇排水与污水处理条例》第二十一条",
+            ),
+        ],
+        "credit_listings": [],
+    }
+    today = datetime.fromtimestamp(CLOCK, tz=UTC).date()
+    licence = present_licence(row, names=default_catalogue(), today=today)
+    return status_document(licence, print_version=1)
+
+
 def statuses(w: Writer) -> None:
-    doc = {"v": 7, "asof": "2026-11-30T10:00:00+00:00", "qv": 1, "superseded": False}
+    doc = example_status_document()
     fresh = sign_status(w.ring, doc, issuer=ISSUER, subject=USCC, now=CLOCK - 60)
     h, c = _parts(fresh)
     ok = {"EXPECTEDDECODE": True, "EXPECTEDVERIFY": True, "EXPECTEDTYP": True,

@@ -322,13 +322,72 @@ class FormField(Out):
     permits: list[str] = Field(description="the permit types that use this field")
 
 
+class MaterialCondition(Out):
+    permit: str
+    answers: dict[str, bool | str] = Field(
+        description="the situation or form answers that make this permit ask for it"
+    )
+
+
+class ArchivedDocument(Out):
+    """A document in the business's archive (一档通办), reusable by its id."""
+
+    document_id: str = Field(json_schema_extra={"format": "uuid"})
+    material: str
+    sha256: str
+    size: int
+    media_type: Literal["application/pdf", "image/jpeg", "image/png"]
+    application_id: str = Field(description="the application it was accepted with")
+    archived_on: Day
+
+
+class ThemeMaterial(Out):
+    """One material of the merged list (一套材料), asked once for every permit that uses it."""
+
+    code: str = Field(examples=["premises_use_proof"])
+    name_zh: str
+    name_en: str
+    form: Literal["original", "copy", "electronic"] = Field(
+        description="the strongest form any of its permits asks (原件, 复印件, 电子件)"
+    )
+    permits: list[str] = Field(description="the permit types that ask for it")
+    needed: Literal["always", "depends"] = Field(
+        description="`depends`: only on answers not given yet (see `when`)"
+    )
+    when: list[MaterialCondition] = Field(
+        description="while `needed` is `depends`: which answers make which permit ask for it"
+    )
+    commitment_may_replace: list[str] = Field(
+        description="commitment-mode permits whose signed letter (告知承诺) replaces it"
+    )
+    on_file: list[ArchivedDocument] | None = Field(
+        default=None,
+        description="with `?uscc=`: the business's archived documents for it (reuse one by "
+        "its id instead of uploading); null when no USCC was given",
+    )
+
+
 class Theme(ThemeSummary):
     """A themed item and what the window needs to open it."""
 
     catalogue_version: str
     permits: list[ThemePermit]
     situations: list[SituationQuestion]
+    situation: dict[str, bool | str] | None = Field(
+        description="the situation answers the form and materials were built for; null: none given"
+    )
+    form_permits: list[str] = Field(
+        description="the permits the form and the material list were built for"
+    )
+    depends_on_situation: list[str] = Field(
+        description="situation questions not answered whose answers may add permits (and "
+        "their fields and materials): empty when the form is complete for the business"
+    )
+    form_note: str | None = Field(description="says so, in words, when the form is partial")
     form: list[FormField]
+    materials: list[ThemeMaterial] = Field(
+        description="the merged material list (申请材料), each material once"
+    )
 
 
 # --- applications ----------------------------------------------------------------------

@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Annotated, Any
 from uuid import UUID
 
-from fastapi import APIRouter, Response
+from fastapi import APIRouter, Query, Response
 
 from api.answers import answer_with_application
 from api.auth import Clerk, RuntimeDep
@@ -19,6 +19,7 @@ from api.schemas import (
     SubmissionIn,
     WithdrawalIn,
 )
+from domain.errors import InvalidParam, ValidationFailed
 from licensing import window
 from licensing.catalogue import Catalogue
 from licensing.unit_of_work import entity_tag
@@ -39,14 +40,49 @@ def list_themes(rt: RuntimeDep) -> dict[str, Any]:
     }
 
 
+def parse_situation(catalogue: Catalogue, theme: str, text: str) -> dict[str, Any]:
+    """`food_sales:other_food,sells_tobacco:true` as situation answers (booleans for the yes/no
+    questions); ValidationFailed naming each malformed pair."""
+    questions = {q.code: q for q in catalogue.theme(theme).situations}
+    answers: dict[str, Any] = {}
+    problems = []
+    for pair in filter(None, (part.strip() for part in text.split(","))):
+        code, sep, value = (part.strip() for part in pair.partition(":"))
+        question = questions.get(code)
+        if not sep or not code or not value:
+            problems.append(InvalidParam("situation", f"expected question:answer, got {pair!r}"))
+        elif question is not None and question.type == "boolean":
+            if value not in ("true", "false"):
+                reason = f"expected true or false, got {value!r}"
+                problems.append(InvalidParam(f"situation.{code}", reason))
+            answers[code] = value == "true"
+        else:
+            answers[code] = value
+    if problems:
+        raise ValidationFailed(problems)
+    return answers
+
+
 @router.get(
     "/themes/{code}",
-    summary="A theme, its permits and its merged form (一表登记)",
+    summary="A theme, its permits, its merged form (一表登记) and material list (一套材料)",
+    description="Anyone. `?situation=food_sales:other_food,sells_tobacco:true` gives the form "
+    "and materials of that situation (every question answered: 422 naming those missing); "
+    "without it, a theme whose situation decides some permits shows its mandatory permits' "
+    "only, and `depends_on_situation` and `form_note` say so.",
     response_model=Theme,
-    responses=documented(404),
+    responses=documented(404, 422),
 )
-def get_theme(code: str, rt: RuntimeDep) -> dict[str, Any]:
-    return {**_theme_summary(rt.catalogue, code), **rt.catalogue.theme_outline(code)}
+def get_theme(
+    code: str,
+    rt: RuntimeDep,
+    situation: Annotated[
+        str | None, Query(max_length=1000, description="answers as question:answer pairs")
+    ] = None,
+) -> dict[str, Any]:
+    answers = parse_situation(rt.catalogue, code, situation) if situation is not None else None
+    outline = rt.catalogue.theme_outline(code, answers)
+    return {**_theme_summary(rt.catalogue, code), **outline}
 
 
 @router.post(

@@ -495,6 +495,20 @@ class ApplicationLinks(Out):
     licence: Link
 
 
+class AttachedDocument(Out):
+    """A material file on the application: its bytes are in the document store."""
+
+    document_id: str = Field(json_schema_extra={"format": "uuid"})
+    material: str = Field(description="the catalogue's material code it answers")
+    sha256: str = Field(description="of its content, hex")
+    size: int = Field(description="bytes")
+    media_type: Literal["application/pdf", "image/jpeg", "image/png"] = Field(
+        description="by its content (magic bytes and structure), not its name"
+    )
+    attached_on: Day
+    reused: bool = Field(description="taken from the business's archive, not uploaded again")
+
+
 class Application(Out):
     """An application as the window follows it (办件查询)."""
 
@@ -507,6 +521,9 @@ class Application(Out):
     fast_track: FastTrack | None
     joint_inspection: Inspection | None
     deficiencies: dict[str, PromisedMaterial] = Field(description="by material")
+    documents: list[AttachedDocument] = Field(
+        description="material files (电子件), oldest first; none: a file kept on paper"
+    )
     status: ApplicationStatus = Field(
         description="`received`: only received (收件), acceptance pending; `in_review` until "
         "every task is final, then `decided`"
@@ -615,21 +632,39 @@ class TaskAnswer(Out):
     value: Any = Field(description="as the form holds it; null where left empty")
 
 
+class MaterialDocument(AttachedDocument):
+    link: str | None = Field(description="where the reader downloads it (each read is logged)")
+
+
 class TaskMaterial(Out):
-    """A material its permit needs in the application's situation, with its standing and its
-    files. The same shape as a material of the application's list: the catalogue's materials
-    and the window's files fill it once they are on main (empty until then)."""
+    """A material the permits need in the application's situation, with its standing and its
+    files."""
 
     code: str
     name_zh: str
     name_en: str
-    form: str = Field(description="original, copy or electronic")
+    form: Literal["original", "copy", "electronic"] = Field(
+        description="the strongest form its permits ask"
+    )
     permits: list[str]
-    status: str = Field(
-        description="documented, promised (容缺), replaced_by_commitment, missing, not_on_file"
+    status: Literal["documented", "promised", "replaced_by_commitment", "missing", "on_paper"] = (
+        Field(
+            description="`documented`: a file is attached; `promised`: accepted as missing "
+            "(容缺); `replaced_by_commitment`: the signed letter (告知承诺) replaces it; "
+            "`missing`: an electronic file without it; `on_paper`: the application holds no "
+            "files at all, its materials were checked on paper at the window"
+        )
     )
     promised: PromisedMaterial | None
-    documents: list[dict[str, Any]]
+    documents: list[MaterialDocument]
+
+
+class ApplicationMaterials(Out):
+    """The application's materials: each once, with the permits asking it and its files."""
+
+    application_id: str = Field(json_schema_extra={"format": "uuid"})
+    uscc: Uscc
+    materials: list[TaskMaterial]
 
 
 class SignedCommitment(Out):

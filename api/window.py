@@ -3,14 +3,20 @@
 from __future__ import annotations
 
 from typing import Annotated, Any
-from uuid import UUID
+from uuid import UUID, uuid4
 
-from fastapi import APIRouter, Query, Response
+from fastapi import APIRouter, Form, HTTPException, Query, Response, UploadFile
 
 from api.answers import answer_with_application
 from api.auth import Clerk, RuntimeDep
 from api.problems import documented
-from api.responses import Application, SupplementNotice, Theme, ThemeList
+from api.responses import (
+    Application,
+    ApplicationMaterials,
+    SupplementNotice,
+    Theme,
+    ThemeList,
+)
 from api.schemas import (
     AcceptanceIn,
     AcceptIn,
@@ -22,6 +28,7 @@ from api.schemas import (
 from domain.errors import InvalidParam, ValidationFailed
 from licensing import window
 from licensing.catalogue import Catalogue
+from licensing.documents import DocumentRefused, check_file
 from licensing.unit_of_work import entity_tag
 from projections.views import application_view, supplement_notice
 
@@ -225,6 +232,77 @@ def schedule_joint_inspection(
         rt.licensing, application_id=application_id, actor=actor, on=body.on
     )
     return answer_with_application(rt, receipt)
+
+
+@router.post(
+    "/applications/{application_id}/documents",
+    status_code=201,
+    summary="Attach a material file (申请材料电子件): PDF, JPEG or PNG, checked by its content",
+    description="Clerk. Multipart: `material` (the catalogue's material code, one the "
+    "application's permits ask) and `file`. The type is read from the content (magic bytes, "
+    "and for a PDF its structure: pages, no scripts or embedded files, no stream that inflates "
+    "into a compression bomb), never from the name; the size limit is "
+    "`LICENSING_DOCUMENT_MAX_BYTES`. The bytes go to the document store; the event records "
+    "only id, SHA-256, size, type and material. Once an application holds a file, its "
+    "acceptance requires every material its permits need (a 422 names each missing one).",
+    response_model=Application,
+    responses=documented(
+        404,
+        (409, "The application is decided, withdrawn or lapsed: it takes no more files"),
+        413,
+        415,
+        (422, "Empty or damaged file, or a material its permits do not ask"),
+    ),
+)
+def attach_document(
+    application_id: UUID,
+    actor: Clerk,
+    rt: RuntimeDep,
+    material: Annotated[str, Form(min_length=1, max_length=64)],
+    file: UploadFile,
+) -> dict[str, Any]:
+    limit = rt.settings.document_max_bytes
+    data = file.file.read(limit + 1)
+    try:
+        checked = check_file(data, max_bytes=limit, filename=file.filename)
+    except DocumentRefused as refused:
+        raise HTTPException(refused.status, refused.reason) from None
+    document_id = uuid4()
+    rt.documents.put(document_id, data)
+    try:
+        receipt = window.attach_document(
+            rt.licensing,
+            application_id=application_id,
+            actor=actor,
+            material=material,
+            document_id=document_id,
+            checked=checked,
+        )
+    except BaseException:
+        rt.documents.discard(document_id)  # nothing names it
+        raise
+    if receipt.replayed:
+        rt.documents.discard(document_id)  # the first upload under this key is the one kept
+    return answer_with_application(rt, receipt)
+
+
+@router.get(
+    "/applications/{application_id}/materials",
+    summary="The application's materials (申请材料): each once, its standing and its files",
+    description="Clerk. Each material its permits need, with the permits asking it and "
+    "whether it is documented, promised (容缺), replaced by a signed commitment, missing, or "
+    "on paper (an application with no files at all).",
+    response_model=ApplicationMaterials,
+    responses=documented(404, 422),
+)
+def get_materials(application_id: UUID, actor: Clerk, rt: RuntimeDep) -> dict[str, Any]:
+    application = rt.licensing.application(application_id)
+    permits = window.permits_of(rt.catalogue, application)
+    return {
+        "application_id": str(application.id),
+        "uscc": application.uscc,
+        "materials": window.material_standing(rt.catalogue, application, permits),
+    }
 
 
 @router.post(

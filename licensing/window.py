@@ -3,7 +3,7 @@ joint inspection, the one resubmission, a missing material arriving, withdrawal.
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
@@ -15,6 +15,7 @@ from domain.actor import Actor
 from domain.bundle import BundleApplication
 from domain.errors import Conflict, Forbidden, InvalidParam, ValidationFailed, require
 from domain.payloads import (
+    AttachedDocument,
     DueDates,
     FastTrack,
     FastTrackRequest,
@@ -27,6 +28,7 @@ from domain.registration import ENTITY_TYPES, BusinessRegistration
 from domain.status import RegistrationStatus
 from domain.uscc import validate_uscc
 from licensing.catalogue import Catalogue
+from licensing.documents import CheckedFile
 from licensing.unit_of_work import UnitOfWork, command
 
 
@@ -95,7 +97,7 @@ def submit(
     }
     application_id = uuid4()  # a fresh id per attempt: a failed attempt wrote nothing
     plan = (
-        _dispatch(uow, theme, situation, request, application_id, actor, uow.today)
+        _dispatch(uow, theme, situation, request, application_id, actor, uow.today, answers=cleaned)
         if accept_now
         else None  # 收件 only: the window decides acceptance (受理) later, and dispatches then
     )
@@ -148,6 +150,8 @@ def accept_received(
         application.id,
         actor,
         on,
+        answers=application.answers,
+        documents=application.documents,
     )
     application.accept(
         actor=actor,
@@ -238,6 +242,152 @@ def _resumed_due_dates(uow: UnitOfWork, application: BundleApplication) -> dict[
 
 
 @command
+def attach_document(
+    uow: UnitOfWork,
+    *,
+    application_id: UUID,
+    actor: Actor,
+    material: str,
+    document_id: UUID,
+    checked: CheckedFile,
+) -> BundleApplication:
+    """A material file the clerk uploaded (its bytes already in the document store, checked
+    by content) joins the application's file, naming the material it answers."""
+    application = uow.application(application_id)
+    check_material_asked(uow.catalogue, application, material)
+    application.attach_document(
+        actor=actor,
+        document_id=document_id,
+        material=material,
+        sha256=checked.sha256,
+        size=checked.size,
+        media_type=checked.media_type,
+        on=uow.today,
+        reused=False,
+    )
+    return application
+
+
+def permits_of(catalogue: Catalogue, application: BundleApplication) -> tuple[str, ...]:
+    """The permits an application is for: its tasks once accepted, else its situation's."""
+    if application.tasks:
+        return tuple(application.tasks)
+    return catalogue.permits_for(application.theme, application.situation)
+
+
+def check_material_asked(
+    catalogue: Catalogue, application: BundleApplication, material: str
+) -> None:
+    """ValidationFailed unless one of the application's permits asks for `material`."""
+    answers = {**application.situation, **application.answers}
+    asked = [
+        use.code
+        for _, use, _ in catalogue.material_uses(permits_of(catalogue, application), answers)
+    ]
+    if material not in asked:
+        expected = ", ".join(dict.fromkeys(asked)) or "none"
+        reason = f"not a material of this application's permits; expected one of {expected}"
+        raise ValidationFailed([InvalidParam("material", reason)])
+
+
+def _promised(deficiencies: Sequence[Mapping[str, Any]], code: str, name_zh: str) -> bool:
+    """容缺: a missing material is declared by its code or its Chinese name."""
+    return any(d["material"] in (code, name_zh) for d in deficiencies)
+
+
+def _check_materials(
+    catalogue: Catalogue,
+    plan: acceptance.Plan,
+    answers: Mapping[str, Any],
+    *,
+    commitments: Mapping[str, SignedCommitment],
+    deficiencies: Sequence[Mapping[str, Any]],
+    documents: Mapping[str, AttachedDocument],
+) -> None:
+    """Every material the accepted permits need in this situation is on file, unless it was
+    accepted as missing (容缺) or a signed commitment replaces it; 422 naming each missing."""
+    on_file = {doc["material"] for doc in documents.values()}
+    needed: dict[str, list[str]] = {}
+    for permit_type, use, verdict in catalogue.material_uses(plan.permit_types, answers):
+        if not verdict:
+            continue  # decided by an answer left empty: not asked
+        if use.commitment_replaces and permit_type in commitments:
+            continue
+        needed.setdefault(use.code, []).append(permit_type)
+    problems = []
+    for code, permits in needed.items():
+        name_zh = catalogue.materials[code].name_zh
+        if code in on_file or _promised(deficiencies, code, name_zh):
+            continue
+        problems.append(
+            InvalidParam(
+                f"materials.{code}",
+                f"{name_zh} ({code}) is required by {', '.join(permits)}: attach it, reuse it "
+                "from the business's archive, or accept it as missing (容缺)",
+            )
+        )
+    if problems:
+        raise ValidationFailed(problems)
+
+
+def material_standing(
+    catalogue: Catalogue,
+    application: BundleApplication,
+    permit_types: Sequence[str],
+    *,
+    link: Callable[[str], str] | None = None,
+) -> list[dict[str, Any]]:
+    """The materials these permits of the application need, each once, with its standing
+    (documented, promised — 容缺 —, replaced_by_commitment, missing, or on_paper for a file
+    kept on paper: no document at all) and its files (`link(document_id)`: where to read it)."""
+    answers = {**application.situation, **application.answers}
+    signed = set(application.request["commitments"]) if application.request else set()
+    signed |= {
+        t.permit_type for t in application.tasks.values() if t.state == "approved_on_commitment"
+    }
+    promised = application.deficiencies
+    if application.request:
+        promised = {
+            d["material"]: {"supply_by": d["supply_by"], "supplied_on": None}
+            for d in application.request["deficiencies"]
+        }
+    standing = []
+    for entry in catalogue.material_list(permit_types, answers):
+        code, name_zh = entry["code"], entry["name_zh"]
+        files = application.documents_for(code)
+        promise = promised.get(code) or promised.get(name_zh)
+        replaced = set(entry["permits"]) <= {
+            p for p in entry["commitment_may_replace"] if p in signed
+        }
+        if files:
+            status = "documented"
+        elif promise is not None:
+            status = "promised"
+        elif replaced:
+            status = "replaced_by_commitment"
+        elif entry["needed"] == "depends":
+            continue  # an answer left empty decides it: not asked
+        else:
+            status = "missing" if application.documents else "on_paper"
+        standing.append(
+            {
+                "code": code,
+                "name_zh": name_zh,
+                "name_en": entry["name_en"],
+                "form": entry["form"],
+                "permits": entry["permits"],
+                "status": status,
+                "promised": promise,
+                "documents": [
+                    {"document_id": doc_id, **doc, "link": link(doc_id) if link else None}
+                    for doc_id, doc in files
+                ],
+            }
+        )
+    return standing
+
+
+@command
 def supply_material(
     uow: UnitOfWork, *, application_id: UUID, actor: Actor, material: str
 ) -> BundleApplication:
@@ -284,9 +434,13 @@ def _dispatch(
     application_id: UUID,
     actor: Actor,
     today: date,
+    *,
+    answers: Mapping[str, Any],
+    documents: Mapping[str, AttachedDocument] | None = None,
 ) -> acceptance.Plan:
     """Accept: the registration (new, or re-applied after a refusal), the credit checked, the
-    plan of the 证照分离 rules carried out on each permit, the permits attached."""
+    plan of the 证照分离 rules carried out on each permit, the permits attached. A file with
+    material documents (an electronic file) must hold every material its permits require."""
     details = request["business"]
     uscc = details["uscc"]
     commitments, deficiencies = request["commitments"], request["deficiencies"]
@@ -349,6 +503,15 @@ def _dispatch(
         today=today,
         calendar=uow.calendar,
     )
+    if documents:
+        _check_materials(
+            catalogue,
+            plan,
+            {**situation, **answers},
+            commitments=commitments,
+            deficiencies=deficiencies,
+            documents=documents,
+        )
     for act in plan.permits:
         _apply(uow, uscc, act, application_id, actor)
     registration.attach(actor=actor, application_id=application_id, permit_types=plan.permit_types)
@@ -494,7 +657,11 @@ __all__ = [
     "BusinessDetails",
     "accept",
     "accept_received",
+    "attach_document",
+    "check_material_asked",
     "end_undecided_permits",
+    "material_standing",
+    "permits_of",
     "refuse_acceptance",
     "resubmit",
     "schedule_joint_inspection",

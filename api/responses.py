@@ -341,6 +341,13 @@ class ArchivedDocument(Out):
     archived_on: Day
 
 
+class Archive(Out):
+    """一档通办: a business's accepted material files."""
+
+    uscc: Uscc
+    documents: list[ArchivedDocument]
+
+
 class ThemeMaterial(Out):
     """One material of the merged list (一套材料), asked once for every permit that uses it."""
 

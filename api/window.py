@@ -13,6 +13,7 @@ from api.problems import documented
 from api.responses import (
     Application,
     ApplicationMaterials,
+    Archive,
     SupplementNotice,
     Theme,
     ThemeList,
@@ -22,10 +23,12 @@ from api.schemas import (
     AcceptIn,
     JointInspectionIn,
     ResubmissionIn,
+    ReuseIn,
     SubmissionIn,
     WithdrawalIn,
 )
 from domain.errors import InvalidParam, ValidationFailed
+from domain.uscc import validate_uscc
 from licensing import window
 from licensing.catalogue import Catalogue
 from licensing.documents import DocumentRefused, check_file
@@ -76,7 +79,8 @@ def parse_situation(catalogue: Catalogue, theme: str, text: str) -> dict[str, An
     description="Anyone. `?situation=food_sales:other_food,sells_tobacco:true` gives the form "
     "and materials of that situation (every question answered: 422 naming those missing); "
     "without it, a theme whose situation decides some permits shows its mandatory permits' "
-    "only, and `depends_on_situation` and `form_note` say so.",
+    "only, and `depends_on_situation` and `form_note` say so. `?uscc=` gives each material's "
+    "files in that business's archive (`on_file`, 一档通办), to reuse by id.",
     response_model=Theme,
     responses=documented(404, 422),
 )
@@ -86,9 +90,16 @@ def get_theme(
     situation: Annotated[
         str | None, Query(max_length=1000, description="answers as question:answer pairs")
     ] = None,
+    uscc: Annotated[
+        str | None, Query(max_length=18, description="a business whose archive to look in")
+    ] = None,
 ) -> dict[str, Any]:
     answers = parse_situation(rt.catalogue, code, situation) if situation is not None else None
     outline = rt.catalogue.theme_outline(code, answers)
+    if uscc is not None:
+        archive = window.archived_documents(rt.licensing, _uscc(uscc))
+        for material in outline["materials"]:
+            material["on_file"] = archive.get(material["code"], [])
     return {**_theme_summary(rt.catalogue, code), **outline}
 
 
@@ -123,6 +134,7 @@ def submit_application(
         deficiencies=[d.model_dump() for d in body.deficiencies],
         actor=actor,
         accept_now=body.accept_now,
+        reuse=body.reuse,
     )
     rt.settle(receipt.position)
     response.headers["Location"] = f"/api/v1/applications/{receipt.id}"
@@ -284,6 +296,48 @@ def attach_document(
     if receipt.replayed:
         rt.documents.discard(document_id)  # the first upload under this key is the one kept
     return answer_with_application(rt, receipt)
+
+
+@router.post(
+    "/applications/{application_id}/reuse",
+    summary="一档通办: file documents of the business's archive instead of uploading them again",
+    description="Clerk. `document_ids`: files the business's archive holds (accepted with an "
+    "earlier application); each must answer a material this application's permits ask.",
+    response_model=Application,
+    responses=documented(
+        404,
+        (409, "The application is decided, withdrawn or lapsed, or already holds the file"),
+        (422, "A file not in the business's archive, or one answering no material it asks"),
+    ),
+)
+def reuse_documents(
+    application_id: UUID, body: ReuseIn, actor: Clerk, rt: RuntimeDep
+) -> dict[str, Any]:
+    receipt = window.reuse_documents(
+        rt.licensing, application_id=application_id, actor=actor, document_ids=body.document_ids
+    )
+    return answer_with_application(rt, receipt)
+
+
+@router.get(
+    "/archives/{uscc}",
+    summary="一档通办: the business's archive of accepted material files",
+    description="Clerk. Every file accepted with one of the business's applications, by "
+    "material; an application's end removes none.",
+    response_model=Archive,
+    responses=documented(422),
+)
+def get_archive(uscc: str, actor: Clerk, rt: RuntimeDep) -> dict[str, Any]:
+    code = _uscc(uscc)
+    files = window.archived_documents(rt.licensing, code)
+    return {"uscc": code, "documents": [d for docs in files.values() for d in docs]}
+
+
+def _uscc(text: str) -> str:
+    try:
+        return validate_uscc(text)
+    except ValidationFailed as error:
+        raise ValidationFailed([InvalidParam("uscc", p.reason) for p in error.problems]) from None
 
 
 @router.get(

@@ -12,7 +12,7 @@ from uuid import UUID, uuid4
 
 from domain import acceptance
 from domain.actor import Actor
-from domain.bundle import BundleApplication
+from domain.bundle import IN_REVIEW, BundleApplication
 from domain.errors import Conflict, Forbidden, InvalidParam, ValidationFailed, require
 from domain.payloads import (
     AttachedDocument,
@@ -29,7 +29,7 @@ from domain.status import RegistrationStatus
 from domain.uscc import validate_uscc
 from licensing.catalogue import Catalogue
 from licensing.documents import CheckedFile
-from licensing.unit_of_work import UnitOfWork, command
+from licensing.unit_of_work import Licensing, UnitOfWork, command
 
 
 @dataclass(frozen=True)
@@ -59,10 +59,12 @@ def submit(
     fast_track: FastTrackRequest | None = None,
     deficiencies: Sequence[Mapping[str, Any]] | None = None,
     accept_now: bool = True,
+    reuse: Sequence[UUID] = (),
 ) -> BundleApplication:
     """A clerk submits one merged form for a theme; a task per permit goes to its department.
     The situation answers decide which of the theme's conditional permits apply. With
-    `accept_now` false the window only receives it (收件) and decides acceptance later."""
+    `accept_now` false the window only receives it (收件) and decides acceptance later.
+    `reuse`: documents of the business's archive (一档通办) it files instead of new uploads."""
     if actor.role != "clerk":
         msg = "only a window clerk submits themed applications"
         raise Forbidden(msg)
@@ -96,8 +98,21 @@ def submit(
         "deficiencies": checked,
     }
     application_id = uuid4()  # a fresh id per attempt: a failed attempt wrote nothing
+    permits = uow.catalogue.permits_for(theme, situation)
+    asked = _asked(uow.catalogue, permits, situation, cleaned)
+    reused = _from_archive(uow, uscc, reuse, asked=asked)
     plan = (
-        _dispatch(uow, theme, situation, request, application_id, actor, uow.today, answers=cleaned)
+        _dispatch(
+            uow,
+            theme,
+            situation,
+            request,
+            application_id,
+            actor,
+            uow.today,
+            answers=cleaned,
+            documents={str(d): doc for d, doc in reused.items()},
+        )
         if accept_now
         else None  # 收件 only: the window decides acceptance (受理) later, and dispatches then
     )
@@ -121,6 +136,8 @@ def submit(
             accepted_on=uow.today if accept_now else None,
         )
     )
+    for document_id, document in reused.items():
+        application.attach_document(actor=actor, document_id=document_id, **_facts(document))
     application.decide_if_complete(actor=actor)
     return application
 
@@ -265,7 +282,114 @@ def attach_document(
         on=uow.today,
         reused=False,
     )
+    if application.status == IN_REVIEW:  # accepted already: the file joins the archive now
+        attached = application.documents[str(document_id)]
+        _archive(uow, application.uscc, document_id, attached, application.id, actor)
     return application
+
+
+@command
+def reuse_documents(
+    uow: UnitOfWork, *, application_id: UUID, actor: Actor, document_ids: Sequence[UUID]
+) -> BundleApplication:
+    """一档通办: files of the business's archive join the application instead of new uploads."""
+    application = uow.application(application_id)
+    permits = permits_of(uow.catalogue, application)
+    asked = _asked(uow.catalogue, permits, application.situation, application.answers)
+    reused = _from_archive(uow, application.uscc, document_ids, asked=asked)
+    for document_id, document in reused.items():
+        application.attach_document(actor=actor, document_id=document_id, **_facts(document))
+    if application.status == IN_REVIEW:
+        for document_id, document in reused.items():
+            _archive(uow, application.uscc, document_id, document, application.id, actor)
+    return application
+
+
+def archived_documents(licensing: Licensing, uscc: str) -> dict[str, list[dict[str, Any]]]:
+    """The business's archive by material: each file's id, hash, size, type, application."""
+    archive = licensing.archive(uscc)
+    if archive is None:
+        return {}
+    return {
+        material: [{"document_id": d, **doc} for d, doc in files]
+        for material, files in archive.by_material().items()
+    }
+
+
+def _asked(
+    catalogue: Catalogue,
+    permits: Sequence[str],
+    situation: Mapping[str, Any],
+    answers: Mapping[str, Any],
+) -> set[str]:
+    return {use.code for _, use, _ in catalogue.material_uses(permits, {**situation, **answers})}
+
+
+def _from_archive(
+    uow: UnitOfWork, uscc: str, document_ids: Sequence[UUID], *, asked: set[str]
+) -> dict[UUID, AttachedDocument]:
+    """The archived files asked for, as the application will hold them; ValidationFailed
+    naming each that is not in the business's archive or answers no material it needs."""
+    if not document_ids:
+        return {}
+    archive = uow.licensing.archive(uscc)
+    held = archive.documents if archive else {}
+    found: dict[UUID, AttachedDocument] = {}
+    problems = []
+    for n, document_id in enumerate(document_ids):
+        document = held.get(str(document_id))
+        if document is None:
+            reason = f"document {document_id} is not in the archive of business {uscc}"
+            problems.append(InvalidParam(f"reuse.{n}", reason))
+        elif document["material"] not in asked:
+            reason = f"it answers {document['material']}, which this application does not ask"
+            problems.append(InvalidParam(f"reuse.{n}", reason))
+        elif document_id in found:
+            problems.append(InvalidParam(f"reuse.{n}", "named twice"))
+        else:
+            found[document_id] = {
+                "material": document["material"],
+                "sha256": document["sha256"],
+                "size": document["size"],
+                "media_type": document["media_type"],
+                "attached_on": uow.today.isoformat(),
+                "reused": True,
+            }
+    if problems:
+        raise ValidationFailed(problems)
+    return found
+
+
+def _facts(document: AttachedDocument) -> dict[str, Any]:
+    return {
+        "material": document["material"],
+        "sha256": document["sha256"],
+        "size": document["size"],
+        "media_type": document["media_type"],
+        "on": date.fromisoformat(document["attached_on"]),
+        "reused": document["reused"],
+    }
+
+
+def _archive(
+    uow: UnitOfWork,
+    uscc: str,
+    document_id: UUID,
+    document: AttachedDocument,
+    application_id: UUID,
+    actor: Actor,
+) -> None:
+    """An accepted file joins the business's archive (once)."""
+    uow.archive(uscc).archive(
+        actor=actor,
+        document_id=document_id,
+        material=document["material"],
+        sha256=document["sha256"],
+        size=document["size"],
+        media_type=document["media_type"],
+        application_id=application_id,
+        on=uow.today,
+    )
 
 
 def permits_of(catalogue: Catalogue, application: BundleApplication) -> tuple[str, ...]:
@@ -514,6 +638,8 @@ def _dispatch(
         )
     for act in plan.permits:
         _apply(uow, uscc, act, application_id, actor)
+    for document_id, document in (documents or {}).items():
+        _archive(uow, uscc, UUID(document_id), document, application_id, actor)
     registration.attach(actor=actor, application_id=application_id, permit_types=plan.permit_types)
     return plan
 
@@ -657,6 +783,7 @@ __all__ = [
     "BusinessDetails",
     "accept",
     "accept_received",
+    "archived_documents",
     "attach_document",
     "check_material_asked",
     "end_undecided_permits",
@@ -664,6 +791,7 @@ __all__ = [
     "permits_of",
     "refuse_acceptance",
     "resubmit",
+    "reuse_documents",
     "schedule_joint_inspection",
     "submit",
     "supply_material",

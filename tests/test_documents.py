@@ -18,7 +18,14 @@ from pypdf.generic import NameObject, StreamObject
 from domain.uscc import make_uscc
 from licensing.runtime import Runtime
 from tests.conftest import auth
-from tests.stories import image_file, pdf_file, submission, upload, upload_every_material
+from tests.stories import (
+    image_file,
+    pdf_file,
+    store_situation,
+    submission,
+    upload,
+    upload_every_material,
+)
 
 HOTEL = make_uscc("91440604MA4DWC001")
 OTHER = make_uscc("91440604MA4DWC002")
@@ -137,3 +144,72 @@ def _pdf_with_a_bomb() -> bytes:
     out = io.BytesIO()
     writer.write(out)
     return out.getvalue()
+
+
+PHARMACY = make_uscc("91440604MA4DWC003")
+
+
+def test_a_second_application_reuses_three_archived_documents_kept_after_the_first_ends(
+    server: str, runtime: Runtime, token: Callable[..., str]
+) -> None:
+    clerk = token("clerk")
+    with httpx.Client(base_url=server, timeout=30) as client:
+        # The pharmacy files electronically; its accepted files join the business's archive.
+        body = submission(runtime, "open_pharmacy", PHARMACY, "档案药房") | {"accept_now": False}
+        first = client.post("/api/v1/applications", json=body, headers=auth(clerk)).json()["id"]
+        upload_every_material(client, clerk, first)
+        accepted = client.post(
+            f"/api/v1/applications/{first}/acceptance",
+            json={"decision": "accept"},
+            headers=auth(clerk),
+        )
+        assert accepted.status_code == 200, accepted.text
+        archive = client.get(f"/api/v1/archives/{PHARMACY}", headers=auth(clerk)).json()
+        by_material = {d["material"]: d for d in archive["documents"]}
+        assert {"legal_rep_id", "premises_use_proof", "premises_floor_plan"} <= set(by_material)
+        assert all(d["application_id"] == first for d in archive["documents"])
+
+        # The pharmacy application ends; its files stay in the archive.
+        withdrawn = client.post(
+            f"/api/v1/applications/{first}/withdrawal",
+            json={"reason": "改为先开便利店"},
+            headers=auth(clerk),
+        )
+        assert withdrawn.status_code == 200, withdrawn.text
+        kept = client.get(f"/api/v1/archives/{PHARMACY}", headers=auth(clerk)).json()
+        assert kept == archive
+
+        # The window opens the convenience store for the same business: three materials on file.
+        situation = store_situation(sells_tobacco=True)
+        asked = ",".join(f"{k}:{str(v).lower()}" for k, v in situation.items())
+        theme = client.get(
+            f"/api/v1/themes/open_convenience_store?situation={asked}&uscc={PHARMACY}"
+        ).json()
+        on_file = {m["code"]: m["on_file"] for m in theme["materials"] if m["on_file"]}
+        reuse = ["legal_rep_id", "premises_use_proof", "premises_floor_plan"]
+        assert set(reuse) <= set(on_file)
+        ids = [on_file[code][0]["document_id"] for code in reuse]
+
+        second = submission(runtime, "open_convenience_store", PHARMACY, "档案药房", situation)
+        submitted = client.post(
+            "/api/v1/applications", json=second | {"reuse": ids}, headers=auth(clerk)
+        )
+        assert submitted.status_code == 201, submitted.text
+        application = submitted.json()
+        assert application["status"] == "in_review"
+        assert sorted(d["document_id"] for d in application["documents"]) == sorted(ids)
+        assert all(d["reused"] for d in application["documents"])
+        standing = client.get(
+            f"/api/v1/applications/{application['id']}/materials", headers=auth(clerk)
+        ).json()["materials"]
+        assert {m["code"]: m["status"] for m in standing} == dict.fromkeys(reuse, "documented")
+
+        # A file of another business's archive, or one that answers nothing asked: 422.
+        stranger = submission(
+            runtime, "open_convenience_store", make_uscc("91440604MA4DWC004"), "他店", situation
+        )
+        refused = client.post(
+            "/api/v1/applications", json=stranger | {"reuse": ids[:1]}, headers=auth(clerk)
+        )
+        assert refused.status_code == 422
+        assert refused.json()["errors"][0]["name"] == "reuse.0"

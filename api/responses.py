@@ -969,7 +969,8 @@ class AuditEntry(Out):
     subject: str = Field(
         description="`registration`; `permit:` and the permit type code; or `access:` and an "
         "application id, for a read of its personal data (`PersonalDataRead`: `details` "
-        "names the task's permit type and the items read)"
+        "names the task's permit type and the items read) or a download of one of its material "
+        "files (`DocumentRead`: the task's permit type, the document id and its material)"
     )
     what: str = Field(description="the event's name", examples=["Approved"])
     version: int = Field(description="the subject's version after the event")

@@ -91,6 +91,44 @@ def test_the_hotel_is_accepted_once_its_electronic_file_holds_every_material(
         ).json()["materials"]
         assert {m["status"] for m in standing} == {"documented"}
 
+        # 材料同步流转: the police see their permit's materials, with links, and read them.
+        police = auth(token("department", "police", sub="police-7"))
+        desk = f"/api/v1/departments/police/tasks/{application_id}/hotel_special_trade"
+        task = client.get(desk, headers=police).json()
+        own = {m["code"]: m for m in task["materials"]}
+        assert set(own) == {
+            "legal_rep_id",
+            "premises_use_proof",
+            "premises_floor_plan",
+            "security_rules",
+            "cctv_acceptance",
+        }
+        assert {m["status"] for m in own.values()} == {"documented"}
+        lease_link = own["premises_use_proof"]["documents"][0]["link"]
+        read = client.get(lease_link, headers=police)
+        assert read.status_code == 200 and read.content == lease
+        assert read.headers["content-type"] == "image/jpeg"
+        assert read.headers["cache-control"] == "no-store"
+        # Not a material of its permit: 403, even through its own task.
+        theirs = next(
+            d for d in accepted.json()["documents"] if d["material"] == "food_safety_rules"
+        )
+        other = client.get(f"{desk}/documents/{theirs['document_id']}", headers=police)
+        assert other.status_code == 403
+        assert other.headers["content-type"] == "application/problem+json"
+        # Another department: 403 on the police's desk, and on a task it does not have.
+        fire = auth(token("department", "fire"))
+        assert client.get(lease_link, headers=fire).status_code == 403
+        fire_path = lease_link.replace("/departments/police/", "/departments/fire/")
+        assert client.get(fire_path, headers=fire).status_code == 403
+        # The one download is in the licence's audit trail: who, when, which file.
+        trail = client.get(f"/api/v1/licences/{HOTEL}/history", headers=auth(clerk)).json()
+        reads = [e for e in trail["events"] if e["what"] == "DocumentRead"]
+        assert len(reads) == 1
+        assert reads[0]["actor"]["id"] == "police-7"
+        assert reads[0]["details"]["document_id"] == document["document_id"]
+        assert reads[0]["details"]["material"] == "premises_use_proof"
+
     # The events name the file; the bytes are in the document store, and only there.
     application = runtime.licensing.application(UUID(application_id))
     assert runtime.documents.get(UUID(document["document_id"])) == lease

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import math
+from datetime import UTC, datetime
 from typing import Any, Literal
 
 from fastapi import FastAPI, Request
@@ -16,6 +18,7 @@ from domain.errors import (
     Conflict,
     DomainError,
     Forbidden,
+    Locked,
     NotFound,
     PreconditionFailed,
     ValidationFailed,
@@ -78,6 +81,7 @@ _MEANINGS = {
     413: "The file is larger than the window's limit; nothing was stored",
     415: "The file's content is not a PDF, JPEG or PNG, whatever its name; nothing was stored",
     422: "Invalid fields, each named in `errors`; nothing was written",
+    429: "Too many tries: wait for the time `Retry-After` gives",
 }
 
 
@@ -104,6 +108,7 @@ _DOMAIN_STATUS: list[tuple[type[DomainError], int, str, str]] = [
     (Conflict, 409, "conflict", "The request does not fit the current state"),
     (Forbidden, 403, "forbidden", "Not allowed for this actor"),
     (PreconditionFailed, 412, "precondition-failed", "The resource changed since it was read"),
+    (Locked, 429, "locked", "Too many wrong tries"),
 ]
 
 _HTTP_TITLES = {
@@ -198,6 +203,10 @@ def install(app: FastAPI) -> None:
                 errors = None
                 if isinstance(exc, ValidationFailed):
                     errors = [field_error(p.name, p.reason) for p in exc.problems]
+                headers = None
+                if isinstance(exc, Locked):
+                    wait = (exc.until - datetime.now(UTC)).total_seconds()
+                    headers = {"Retry-After": str(max(1, math.ceil(wait)))}
                 return problem(
                     status,
                     slug=slug,
@@ -205,6 +214,7 @@ def install(app: FastAPI) -> None:
                     detail=str(exc),
                     instance=request.url.path,
                     errors=errors,
+                    headers=headers,
                 )
         return problem(400, slug="bad-request", title="Bad request", detail=str(exc))
 

@@ -142,6 +142,13 @@ class ReuseIn(Strict):
     )
 
 
+class ProgressIn(Strict):
+    """办件查询: the application's number and the code sent to the applicant's mobile."""
+
+    application_id: UUID
+    code: Annotated[str, Field(min_length=1, max_length=32, description="查询码, as received")]
+
+
 class ApproveIn(Strict):
     outcome: Literal["approve"]
     permit_number: Code

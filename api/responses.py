@@ -345,6 +345,16 @@ class ArchivedDocument(Out):
     archived_on: Day
 
 
+class OnFile(Out):
+    """A file the business's archive holds for a material, as anyone may be told of it: no
+    application it came with (the archive itself is the clerk's: `GET /archives/{uscc}`)."""
+
+    document_id: str = Field(json_schema_extra={"format": "uuid"})
+    media_type: Literal["application/pdf", "image/jpeg", "image/png"]
+    size: int
+    archived_on: Day
+
+
 class Archive(Out):
     """一档通办: a business's accepted material files."""
 
@@ -371,7 +381,7 @@ class ThemeMaterial(Out):
     commitment_may_replace: list[str] = Field(
         description="commitment-mode permits whose signed letter (告知承诺) replaces it"
     )
-    on_file: list[ArchivedDocument] | None = Field(
+    on_file: list[OnFile] | None = Field(
         default=None,
         description="with `?uscc=`: the business's archived documents for it (reuse one by "
         "its id instead of uploading); null when no USCC was given",

@@ -106,7 +106,10 @@ def get_theme(
     if uscc is not None:
         archive = window.archived_documents(rt.licensing, _uscc(uscc))
         for material in outline["materials"]:
-            material["on_file"] = archive.get(material["code"], [])
+            material["on_file"] = [
+                {k: d[k] for k in ("document_id", "media_type", "size", "archived_on")}
+                for d in archive.get(material["code"], [])
+            ]
     return {**_theme_summary(rt.catalogue, code), **outline}
 
 

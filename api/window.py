@@ -17,6 +17,7 @@ from api.responses import (
     ApplicationMaterials,
     ApplicationStatus,
     Archive,
+    ScopeSuggestions,
     SupplementNotice,
     Theme,
     ThemeList,
@@ -28,15 +29,18 @@ from api.schemas import (
     JointInspectionIn,
     ResubmissionIn,
     ReuseIn,
+    ScopeIn,
     SubmissionIn,
     WithdrawalIn,
 )
 from domain.actor import Role
 from domain.errors import InvalidParam, ValidationFailed
+from domain.text import clean
 from domain.uscc import validate_uscc
 from licensing import window
 from licensing.catalogue import Catalogue
 from licensing.documents import DocumentRefused, check_file
+from licensing.scope import for_theme, scope_map
 from licensing.unit_of_work import entity_tag
 from licensing.window import application_at_window
 from projections.applications import ANYWHERE
@@ -87,7 +91,9 @@ def parse_situation(catalogue: Catalogue, theme: str, text: str) -> dict[str, An
     "and materials of that situation (every question answered: 422 naming those missing); "
     "without it, a theme whose situation decides some permits shows its mandatory permits' "
     "only, and `depends_on_situation` and `form_note` say so. `?uscc=` gives each material's "
-    "files in that business's archive (`on_file`, 一档通办), to reuse by id.",
+    "files in that business's archive (`on_file`, 一档通办), to reuse by id. With `scope`, also what that business scope points "
+    "to (明确告知): which of the permits it probably needs this theme includes, which it does "
+    "not.",
     response_model=Theme,
     responses=documented(404, 422),
 )
@@ -100,6 +106,15 @@ def get_theme(
     uscc: Annotated[
         str | None, Query(max_length=18, description="a business whose archive to look in")
     ] = None,
+    scope: Annotated[
+        str | None,
+        Query(
+            min_length=1,
+            max_length=2000,
+            description="a business scope (经营范围): say which of its permits this theme "
+            "includes and which it does not (明确告知)",
+        ),
+    ] = None,
 ) -> dict[str, Any]:
     answers = parse_situation(rt.catalogue, code, situation) if situation is not None else None
     outline = rt.catalogue.theme_outline(code, answers)
@@ -110,7 +125,29 @@ def get_theme(
                 {k: d[k] for k in ("document_id", "media_type", "size", "archived_on")}
                 for d in archive.get(material["code"], [])
             ]
-    return {**_theme_summary(rt.catalogue, code), **outline}
+    theme = {**_theme_summary(rt.catalogue, code), **outline}
+    if scope is not None:
+        try:
+            scope = clean(scope, multiline=True, max_length=2000)
+        except ValueError as error:
+            raise ValidationFailed([InvalidParam("scope", str(error))]) from None
+        suggested = scope_map(rt.catalogue).suggest(scope)
+        theme["scope"] = {"business_scope": scope, **for_theme(suggested, rt.catalogue, code)}
+    return theme
+
+
+@router.post(
+    "/scope/permits",
+    summary="明确告知: the permits and themes a business scope (经营范围) probably needs",
+    description="Anyone (catalogue data; the window asks it before choosing a theme). Each "
+    "permit and theme comes with the scope terms that point to it "
+    "(`licensing/data/scope_terms.yaml`); the scope's items that point to nothing are listed "
+    "apart. A suggestion: the theme's situation answers decide which permits apply.",
+    response_model=ScopeSuggestions,
+    responses=documented(422),
+)
+def suggest_permits(body: ScopeIn, rt: RuntimeDep) -> dict[str, Any]:
+    return scope_map(rt.catalogue).suggest(body.business_scope)
 
 
 @router.post(

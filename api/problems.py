@@ -78,6 +78,8 @@ _MEANINGS = {
     404: "Nothing by that name or id",
     409: "The request does not fit the current state; nothing was written",
     412: "If-Match names another version than the resource has now; nothing was written",
+    413: "The file is larger than the window's limit; nothing was stored",
+    415: "The file's content is not a PDF, JPEG or PNG, whatever its name; nothing was stored",
     422: "Invalid fields, each named in `errors`; nothing was written",
     429: "Too many tries: wait for the time `Retry-After` gives",
 }
@@ -125,6 +127,7 @@ _HTTP_TITLES = {
     405: ("method-not-allowed", "Method not allowed"),
     406: ("not-acceptable", "Not acceptable"),
     409: ("conflict", "Conflict"),
+    413: ("content-too-large", "Content too large"),
     415: ("unsupported-media-type", "Unsupported media type"),
     422: ("invalid-input", "The request has invalid fields"),
     429: ("too-many-requests", "Too many requests"),

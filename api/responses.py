@@ -421,13 +421,89 @@ class FormField(Out):
     permits: list[str] = Field(description="the permit types that use this field")
 
 
+class MaterialCondition(Out):
+    permit: str
+    answers: dict[str, bool | str] = Field(
+        description="the situation or form answers that make this permit ask for it"
+    )
+
+
+class ArchivedDocument(Out):
+    """A document in the business's archive (一档通办), reusable by its id."""
+
+    document_id: str = Field(json_schema_extra={"format": "uuid"})
+    material: str
+    sha256: str
+    size: int
+    media_type: Literal["application/pdf", "image/jpeg", "image/png"]
+    application_id: str = Field(description="the application it was accepted with")
+    archived_on: Day
+
+
+class OnFile(Out):
+    """A file the business's archive holds for a material, as anyone may be told of it: no
+    application it came with (the archive itself is the clerk's: `GET /archives/{uscc}`)."""
+
+    document_id: str = Field(json_schema_extra={"format": "uuid"})
+    media_type: Literal["application/pdf", "image/jpeg", "image/png"]
+    size: int
+    archived_on: Day
+
+
+class Archive(Out):
+    """一档通办: a business's accepted material files."""
+
+    uscc: Uscc
+    documents: list[ArchivedDocument]
+
+
+class ThemeMaterial(Out):
+    """One material of the merged list (一套材料), asked once for every permit that uses it."""
+
+    code: str = Field(examples=["premises_use_proof"])
+    name_zh: str
+    name_en: str
+    form: Literal["original", "copy", "electronic"] = Field(
+        description="the strongest form any of its permits asks (原件, 复印件, 电子件)"
+    )
+    permits: list[str] = Field(description="the permit types that ask for it")
+    needed: Literal["always", "depends"] = Field(
+        description="`depends`: only on answers not given yet (see `when`)"
+    )
+    when: list[MaterialCondition] = Field(
+        description="while `needed` is `depends`: which answers make which permit ask for it"
+    )
+    commitment_may_replace: list[str] = Field(
+        description="commitment-mode permits whose signed letter (告知承诺) replaces it"
+    )
+    on_file: list[OnFile] | None = Field(
+        default=None,
+        description="with `?uscc=`: the business's archived documents for it (reuse one by "
+        "its id instead of uploading); null when no USCC was given",
+    )
+
+
 class Theme(ThemeSummary):
     """A themed item and what the window needs to open it."""
 
     catalogue_version: str
     permits: list[ThemePermit]
     situations: list[SituationQuestion]
+    situation: dict[str, bool | str] | None = Field(
+        description="the situation answers the form and materials were built for; null: none given"
+    )
+    form_permits: list[str] = Field(
+        description="the permits the form and the material list were built for"
+    )
+    depends_on_situation: list[str] = Field(
+        description="situation questions not answered whose answers may add permits (and "
+        "their fields and materials): empty when the form is complete for the business"
+    )
+    form_note: str | None = Field(description="says so, in words, when the form is partial")
     form: list[FormField]
+    materials: list[ThemeMaterial] = Field(
+        description="the merged material list (申请材料), each material once"
+    )
     scope: ThemeScope | None = Field(
         default=None, description="with `?scope=`: what that business scope points to here"
     )
@@ -538,6 +614,20 @@ class ApplicationLinks(Out):
     licence: Link
 
 
+class AttachedDocument(Out):
+    """A material file on the application: its bytes are in the document store."""
+
+    document_id: str = Field(json_schema_extra={"format": "uuid"})
+    material: str = Field(description="the catalogue's material code it answers")
+    sha256: str = Field(description="of its content, hex")
+    size: int = Field(description="bytes")
+    media_type: Literal["application/pdf", "image/jpeg", "image/png"] = Field(
+        description="by its content (magic bytes and structure), not its name"
+    )
+    attached_on: Day
+    reused: bool = Field(description="taken from the business's archive, not uploaded again")
+
+
 class Application(Out):
     """An application as the window follows it (办件查询)."""
 
@@ -550,6 +640,9 @@ class Application(Out):
     fast_track: FastTrack | None
     joint_inspection: Inspection | None
     deficiencies: dict[str, PromisedMaterial] = Field(description="by material")
+    documents: list[AttachedDocument] = Field(
+        description="material files (电子件), oldest first; none: a file kept on paper"
+    )
     status: ApplicationStatus = Field(
         description="`received`: only received (收件), acceptance pending; `in_review` until "
         "every task is final, then `decided`"
@@ -691,21 +784,39 @@ class TaskAnswer(Out):
     value: Any = Field(description="as the form holds it; null where left empty")
 
 
+class MaterialDocument(AttachedDocument):
+    link: str | None = Field(description="where the reader downloads it (each read is logged)")
+
+
 class TaskMaterial(Out):
-    """A material its permit needs in the application's situation, with its standing and its
-    files. The same shape as a material of the application's list: the catalogue's materials
-    and the window's files fill it once they are on main (empty until then)."""
+    """A material the permits need in the application's situation, with its standing and its
+    files."""
 
     code: str
     name_zh: str
     name_en: str
-    form: str = Field(description="original, copy or electronic")
+    form: Literal["original", "copy", "electronic"] = Field(
+        description="the strongest form its permits ask"
+    )
     permits: list[str]
-    status: str = Field(
-        description="documented, promised (容缺), replaced_by_commitment, missing, not_on_file"
+    status: Literal["documented", "promised", "replaced_by_commitment", "missing", "on_paper"] = (
+        Field(
+            description="`documented`: a file is attached; `promised`: accepted as missing "
+            "(容缺); `replaced_by_commitment`: the signed letter (告知承诺) replaces it; "
+            "`missing`: an electronic file without it; `on_paper`: the application holds no "
+            "files at all, its materials were checked on paper at the window"
+        )
     )
     promised: PromisedMaterial | None
-    documents: list[dict[str, Any]]
+    documents: list[MaterialDocument]
+
+
+class ApplicationMaterials(Out):
+    """The application's materials: each once, with the permits asking it and its files."""
+
+    application_id: str = Field(json_schema_extra={"format": "uuid"})
+    uscc: Uscc
+    materials: list[TaskMaterial]
 
 
 class SignedCommitment(Out):
@@ -1004,7 +1115,8 @@ class AuditEntry(Out):
     subject: str = Field(
         description="`registration`; `permit:` and the permit type code; or `access:` and an "
         "application id, for a read of its personal data (`PersonalDataRead`: `details` "
-        "names the task's permit type and the items read)"
+        "names the task's permit type and the items read) or a download of one of its material "
+        "files (`DocumentRead`: the task's permit type, the document id and its material)"
     )
     what: str = Field(description="the event's name", examples=["Approved"])
     version: int = Field(description="the subject's version after the event")

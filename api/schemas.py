@@ -129,6 +129,17 @@ class SubmissionIn(Strict):
         description="受理 on the spot (the window's usual case); false: only received (收件), "
         "acceptance decided later at /applications/{id}/acceptance within 5 working days",
     )
+    reuse: Annotated[list[UUID], Field(max_length=50)] = Field(
+        default_factory=list,
+        description="一档通办: ids of files in the business's archive (`GET /themes/{theme}?uscc=`, "
+        "`GET /archives/{uscc}`) this application files instead of new uploads",
+    )
+
+
+class ReuseIn(Strict):
+    document_ids: Annotated[list[UUID], Field(min_length=1, max_length=50)] = Field(
+        description="files of the business's archive (一档通办)"
+    )
 
 
 class ScopeIn(Strict):

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from datetime import date
 from typing import Annotated, Any
-from uuid import UUID
+from uuid import UUID, uuid4
 
-from fastapi import APIRouter, HTTPException, Query, Response
+from fastapi import APIRouter, Form, HTTPException, Query, Response, UploadFile
 
 from api.answers import answer_with_application
 from api.auth import Clerk, RuntimeDep, WindowReader
@@ -14,7 +14,9 @@ from api.problems import documented
 from api.responses import (
     Application,
     ApplicationList,
+    ApplicationMaterials,
     ApplicationStatus,
+    Archive,
     ScopeSuggestions,
     SupplementNotice,
     Theme,
@@ -26,6 +28,7 @@ from api.schemas import (
     Empty,
     JointInspectionIn,
     ResubmissionIn,
+    ReuseIn,
     ScopeIn,
     SubmissionIn,
     WithdrawalIn,
@@ -33,8 +36,10 @@ from api.schemas import (
 from domain.actor import Role
 from domain.errors import InvalidParam, ValidationFailed
 from domain.text import clean
+from domain.uscc import validate_uscc
 from licensing import window
 from licensing.catalogue import Catalogue
+from licensing.documents import DocumentRefused, check_file
 from licensing.scope import for_theme, scope_map
 from licensing.unit_of_work import entity_tag
 from licensing.window import application_at_window
@@ -56,17 +61,51 @@ def list_themes(rt: RuntimeDep) -> dict[str, Any]:
     }
 
 
+def parse_situation(catalogue: Catalogue, theme: str, text: str) -> dict[str, Any]:
+    """`food_sales:other_food,sells_tobacco:true` as situation answers (booleans for the yes/no
+    questions); ValidationFailed naming each malformed pair."""
+    questions = {q.code: q for q in catalogue.theme(theme).situations}
+    answers: dict[str, Any] = {}
+    problems = []
+    for pair in filter(None, (part.strip() for part in text.split(","))):
+        code, sep, value = (part.strip() for part in pair.partition(":"))
+        question = questions.get(code)
+        if not sep or not code or not value:
+            problems.append(InvalidParam("situation", f"expected question:answer, got {pair!r}"))
+        elif question is not None and question.type == "boolean":
+            if value not in ("true", "false"):
+                reason = f"expected true or false, got {value!r}"
+                problems.append(InvalidParam(f"situation.{code}", reason))
+            answers[code] = value == "true"
+        else:
+            answers[code] = value
+    if problems:
+        raise ValidationFailed(problems)
+    return answers
+
+
 @router.get(
     "/themes/{code}",
-    summary="A theme, its permits and its merged form (一表登记)",
-    description="Anyone. With `scope`, also what that business scope points to (明确告知): "
-    "which of the permits it probably needs this theme includes, which it does not.",
+    summary="A theme, its permits, its merged form (一表登记) and material list (一套材料)",
+    description="Anyone. `?situation=food_sales:other_food,sells_tobacco:true` gives the form "
+    "and materials of that situation (every question answered: 422 naming those missing); "
+    "without it, a theme whose situation decides some permits shows its mandatory permits' "
+    "only, and `depends_on_situation` and `form_note` say so. `?uscc=` gives each material's "
+    "files in that business's archive (`on_file`, 一档通办), to reuse by id. With `scope`, also what that business scope points "
+    "to (明确告知): which of the permits it probably needs this theme includes, which it does "
+    "not.",
     response_model=Theme,
     responses=documented(404, 422),
 )
 def get_theme(
     code: str,
     rt: RuntimeDep,
+    situation: Annotated[
+        str | None, Query(max_length=1000, description="answers as question:answer pairs")
+    ] = None,
+    uscc: Annotated[
+        str | None, Query(max_length=18, description="a business whose archive to look in")
+    ] = None,
     scope: Annotated[
         str | None,
         Query(
@@ -77,7 +116,16 @@ def get_theme(
         ),
     ] = None,
 ) -> dict[str, Any]:
-    theme = {**_theme_summary(rt.catalogue, code), **rt.catalogue.theme_outline(code)}
+    answers = parse_situation(rt.catalogue, code, situation) if situation is not None else None
+    outline = rt.catalogue.theme_outline(code, answers)
+    if uscc is not None:
+        archive = window.archived_documents(rt.licensing, _uscc(uscc))
+        for material in outline["materials"]:
+            material["on_file"] = [
+                {k: d[k] for k in ("document_id", "media_type", "size", "archived_on")}
+                for d in archive.get(material["code"], [])
+            ]
+    theme = {**_theme_summary(rt.catalogue, code), **outline}
     if scope is not None:
         try:
             scope = clean(scope, multiline=True, max_length=2000)
@@ -133,6 +181,7 @@ def submit_application(
         deficiencies=[d.model_dump() for d in body.deficiencies],
         actor=actor,
         accept_now=body.accept_now,
+        reuse=body.reuse,
     )
     rt.settle(receipt.position)
     response.headers["Location"] = f"/api/v1/applications/{receipt.id}"
@@ -303,6 +352,119 @@ def schedule_joint_inspection(
         rt.licensing, application_id=application_id, actor=actor, on=body.on
     )
     return answer_with_application(rt, receipt)
+
+
+@router.post(
+    "/applications/{application_id}/documents",
+    status_code=201,
+    summary="Attach a material file (申请材料电子件): PDF, JPEG or PNG, checked by its content",
+    description="Clerk. Multipart: `material` (the catalogue's material code, one the "
+    "application's permits ask) and `file`. The type is read from the content (magic bytes, "
+    "and for a PDF its structure: pages, no scripts or embedded files, no stream that inflates "
+    "into a compression bomb), never from the name; the size limit is "
+    "`LICENSING_DOCUMENT_MAX_BYTES`. The bytes go to the document store; the event records "
+    "only id, SHA-256, size, type and material. Once an application holds a file, its "
+    "acceptance requires every material its permits need (a 422 names each missing one).",
+    response_model=Application,
+    responses=documented(
+        404,
+        (409, "The application is decided, withdrawn or lapsed: it takes no more files"),
+        413,
+        415,
+        (422, "Empty or damaged file, or a material its permits do not ask"),
+    ),
+)
+def attach_document(
+    application_id: UUID,
+    actor: Clerk,
+    rt: RuntimeDep,
+    material: Annotated[str, Form(min_length=1, max_length=64)],
+    file: UploadFile,
+) -> dict[str, Any]:
+    limit = rt.settings.document_max_bytes
+    data = file.file.read(limit + 1)
+    try:
+        checked = check_file(data, max_bytes=limit, filename=file.filename)
+    except DocumentRefused as refused:
+        raise HTTPException(refused.status, refused.reason) from None
+    document_id = uuid4()
+    rt.documents.put(document_id, data)
+    try:
+        receipt = window.attach_document(
+            rt.licensing,
+            application_id=application_id,
+            actor=actor,
+            material=material,
+            document_id=document_id,
+            checked=checked,
+        )
+    except BaseException:
+        rt.documents.discard(document_id)  # nothing names it
+        raise
+    if receipt.replayed:
+        rt.documents.discard(document_id)  # the first upload under this key is the one kept
+    return answer_with_application(rt, receipt)
+
+
+@router.post(
+    "/applications/{application_id}/reuse",
+    summary="一档通办: file documents of the business's archive instead of uploading them again",
+    description="Clerk. `document_ids`: files the business's archive holds (accepted with an "
+    "earlier application); each must answer a material this application's permits ask.",
+    response_model=Application,
+    responses=documented(
+        404,
+        (409, "The application is decided, withdrawn or lapsed, or already holds the file"),
+        (422, "A file not in the business's archive, or one answering no material it asks"),
+    ),
+)
+def reuse_documents(
+    application_id: UUID, body: ReuseIn, actor: Clerk, rt: RuntimeDep
+) -> dict[str, Any]:
+    receipt = window.reuse_documents(
+        rt.licensing, application_id=application_id, actor=actor, document_ids=body.document_ids
+    )
+    return answer_with_application(rt, receipt)
+
+
+@router.get(
+    "/archives/{uscc}",
+    summary="一档通办: the business's archive of accepted material files",
+    description="Clerk. Every file accepted with one of the business's applications, by "
+    "material; an application's end removes none.",
+    response_model=Archive,
+    responses=documented(422),
+)
+def get_archive(uscc: str, actor: Clerk, rt: RuntimeDep) -> dict[str, Any]:
+    code = _uscc(uscc)
+    files = window.archived_documents(rt.licensing, code)
+    return {"uscc": code, "documents": [d for docs in files.values() for d in docs]}
+
+
+def _uscc(text: str) -> str:
+    try:
+        return validate_uscc(text)
+    except ValidationFailed as error:
+        raise ValidationFailed([InvalidParam("uscc", p.reason) for p in error.problems]) from None
+
+
+@router.get(
+    "/applications/{application_id}/materials",
+    summary="The application's materials (申请材料): each once, its standing and its files",
+    description="Clerk. Each material its permits need, with the permits asking it and "
+    "whether it is documented, promised (容缺), replaced by a signed commitment, missing, or "
+    "on paper (an application with no files at all).",
+    response_model=ApplicationMaterials,
+    responses=documented(404, 422),
+)
+def get_materials(application_id: UUID, actor: Clerk, rt: RuntimeDep) -> dict[str, Any]:
+    application = application_at_window(rt.licensing, application_id, actor)
+    permits = window.permits_of(rt.catalogue, application)
+    return {
+        "application_id": str(application.id),
+        "uscc": application.uscc,
+        "materials": window.material_standing(rt.catalogue, application, permits),
+    }
 
 
 @router.post(

@@ -1,4 +1,5 @@
-"""Who read what personal data of an application, and when: one access log per application."""
+"""Who read what personal data or material file of an application, and when: one access log
+per application."""
 
 from __future__ import annotations
 
@@ -62,3 +63,24 @@ class AccessLog(Aggregate):
     @event(PersonalDataRead)
     def _personal_data_read(self, *, actor: Actor, permit_type: str, items: list[str]) -> None:
         pass  # a record only: nothing about the application changes by being read
+
+    def document_read(
+        self, *, actor: Actor, permit_type: str, document_id: UUID, material: str
+    ) -> None:
+        self._document_read(
+            actor=actor, permit_type=permit_type, document_id=document_id, material=material
+        )
+
+    class DocumentRead(Aggregate.Event):
+        """A material file downloaded for a task (files may hold personal data too)."""
+
+        actor: Actor
+        permit_type: str  # the task the reader acted for
+        document_id: UUID
+        material: str
+
+    @event(DocumentRead)
+    def _document_read(
+        self, *, actor: Actor, permit_type: str, document_id: UUID, material: str
+    ) -> None:
+        pass  # a record only

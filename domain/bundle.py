@@ -14,6 +14,7 @@ from domain.actor import Actor, Role
 from domain.china import day_in_china
 from domain.errors import Conflict, Forbidden, Locked, NotFound
 from domain.payloads import (
+    AttachedDocument,
     CreditSnapshot,
     Deficiency,
     DispatchedTask,
@@ -202,6 +203,8 @@ class BundleApplication(Aggregate):
         # Only received (收件): what the window will dispatch once it accepts (受理).
         self.request = request
         self.acceptance: NonAcceptance | None = None  # 不予受理: its reason and legal basis
+        # 申请材料的电子件, by document id (the bytes are in the document store).
+        self.documents: dict[str, AttachedDocument] = {}
         self._dispatch(tasks, credit, fast_track, deficiencies)
         self.status = IN_REVIEW if accepted else RECEIVED
         self.accepted_on = accepted_on
@@ -751,6 +754,83 @@ class BundleApplication(Aggregate):
             self.tasks[permit_type].state = TASK_WITHDRAWN
         self.request = None
         self.status = WITHDRAWN
+
+    # Material files (电子件): uploaded at the window, or reused from the business's archive.
+
+    def attach_document(
+        self,
+        *,
+        actor: Actor,
+        document_id: UUID,
+        material: str,
+        sha256: str,
+        size: int,
+        media_type: str,
+        on: date,
+        reused: bool,
+    ) -> None:
+        if actor.role != Role.CLERK:
+            msg = "material files are attached at the window"
+            raise Forbidden(msg)
+        if self.status not in (RECEIVED, IN_REVIEW):
+            msg = f"application {self.id} is {self.status}; it takes no more material files"
+            raise Conflict(msg)
+        if str(document_id) in self.documents:
+            msg = f"document {document_id} is already on application {self.id}"
+            raise Conflict(msg)
+        self._document_attached(
+            actor=actor,
+            document_id=document_id,
+            material=material,
+            sha256=sha256,
+            size=size,
+            media_type=media_type,
+            on=on,
+            reused=reused,
+        )
+
+    class DocumentAttached(Aggregate.Event):
+        """Only what identifies the file: its bytes stay in the document store."""
+
+        actor: Actor
+        document_id: UUID
+        material: str
+        sha256: str
+        size: int
+        media_type: str
+        on: date
+        reused: bool
+
+    @event(DocumentAttached)
+    def _document_attached(
+        self,
+        *,
+        actor: Actor,
+        document_id: UUID,
+        material: str,
+        sha256: str,
+        size: int,
+        media_type: str,
+        on: date,
+        reused: bool,
+    ) -> None:
+        self.documents = {
+            **self.documents,
+            str(document_id): {
+                "material": material,
+                "sha256": sha256,
+                "size": size,
+                "media_type": media_type,
+                "attached_on": on.isoformat(),
+                "reused": reused,
+            },
+        }
+
+    def documents_for(self, material: str) -> list[tuple[str, AttachedDocument]]:
+        """The files attached for one material, oldest first."""
+        return [
+            (doc_id, doc) for doc_id, doc in self.documents.items() if doc["material"] == material
+        ]
 
     # 容缺受理: accepted with a missing material, to be supplied by a promised date.
 

@@ -51,6 +51,19 @@ class Deficiency(TypedDict):
     supply_by: str
 
 
+class AttachedDocument(TypedDict):
+    """A material file on the application (its bytes are in the document store): what it
+    answers, its content's SHA-256, size and type, the day attached, and whether it was
+    reused from the business's archive (一档通办) rather than uploaded."""
+
+    material: str
+    sha256: str
+    size: int
+    media_type: str
+    attached_on: str
+    reused: bool
+
+
 class PromisedMaterial(TypedDict):
     """A missing material on the application: promised by, and supplied on (or not yet)."""
 

@@ -13,7 +13,8 @@ the manifest's SHA-256 sums and their seal provide here.
                       and version, topic, and the state exactly as stored (not a pickle)
     licences.sha256   SHA-256 of each licence as the read model shows it at that position
     keys/*.pem        every published signing key, private key encrypted (PKCS#8)
-    documents/        reserved for the document store (empty today)
+    documents/<id>    every material file the events name (the document store's bytes,
+                      as uploaded: the manifest's SHA-256 of each is the one its event records)
 
 Private keys are encrypted under the passphrase with cryptography's BestAvailableEncryption
 (PKCS#8, PBES2, AES-256-CBC). Its PBKDF2 runs only 2,048 rounds, so the passphrase is first
@@ -42,6 +43,7 @@ from typing import IO, Any
 from uuid import UUID
 
 from licensing import locks
+from licensing.documents import open_document_store
 from licensing.keys import published_keys
 from licensing.persistence import StoredRow, StoreNotEmpty, eventsourcing_env, load_rows
 from licensing.runtime import Runtime, construct_read_model
@@ -67,6 +69,8 @@ _SCRYPT = {"n": 2**15, "r": 8, "p": 1}
 _SCRYPT_MAX_N = 2**19
 _BATCH = 500
 _KEY_MEMBER = re.compile(r"keys/[a-z]+-[A-Za-z0-9_-]{16}\.pem")
+_DOCUMENT_MEMBER = re.compile(r"documents/[0-9a-f]{8}(-[0-9a-f]{4}){3}-[0-9a-f]{12}")
+_ATTACHED = "BundleApplication.DocumentAttached"
 
 
 class BackupError(Exception):
@@ -121,8 +125,15 @@ def backup(rt: Runtime, archive: Path, passphrase: str) -> Summary:
         salt = os.urandom(16)
         keys_password, mac_key = _stretch(passphrase, salt, **_SCRYPT)
         kids = _export_keys(rt, work / KEYS, keys_password)
-        members = [EVENTS, LICENCES, *(f"{KEYS}/{p.name}" for p in sorted((work / KEYS).iterdir()))]
+        documents = _export_documents(rt, work / EVENTS, work / DOCUMENTS)
+        members = [
+            EVENTS,
+            LICENCES,
+            *(f"{KEYS}/{p.name}" for p in sorted((work / KEYS).iterdir())),
+            *(f"{DOCUMENTS}/{d}" for d in documents),
+        ]
         manifest = _manifest(rt, members, work, kids, events=events, last=last)
+        manifest["documents"]["count"] = len(documents)
         manifest["licences"]["count"] = len(digests)
         manifest_bytes = _json_bytes(manifest)
         seal = _seal(salt, mac_key, manifest_bytes)
@@ -270,6 +281,22 @@ def _export_keys(rt: Runtime, folder: Path, password: bytes) -> list[str]:
     return kids
 
 
+def _export_documents(rt: Runtime, events: Path, folder: Path) -> list[str]:
+    """The bytes of every document the exported events name (a file uploaded after the cut,
+    or whose recording failed, is not in the archive: nothing in it names them)."""
+    named: dict[str, None] = {}
+    with events.open(encoding="utf-8") as lines:
+        for line in lines:
+            row = json.loads(line)
+            if row["topic"].endswith(_ATTACHED):
+                value = json.loads(row["state"])["document_id"]  # as transcoded: uuid_hex
+                named[str(UUID(value["_data_"] if isinstance(value, dict) else value))] = None
+    folder.mkdir(mode=0o700)
+    for document_id in named:
+        (folder / document_id).write_bytes(rt.documents.get(UUID(document_id)))
+    return sorted(named)
+
+
 def _manifest(
     rt: Runtime, members: list[str], work: Path, kids: list[str], *, events: int, last: int
 ) -> dict[str, Any]:
@@ -334,7 +361,8 @@ def _write_archive(
             for name in members:
                 with (work / name).open("rb") as f:
                     tar.addfile(_info(name, (work / name).stat().st_size), f)
-            tar.addfile(_info(DOCUMENTS, 0, directory=True))
+            if not any(name.startswith(f"{DOCUMENTS}/") for name in members):
+                tar.addfile(_info(DOCUMENTS, 0, directory=True))
         os.replace(partial, archive)
     except BaseException:
         partial.unlink(missing_ok=True)
@@ -370,6 +398,7 @@ def restore(settings: Settings, archive: Path, passphrase: str) -> Summary:
         with locks.initialisation(settings):
             _refuse_a_used_folder(settings.data_dir)
             events = _load_events(settings, work / EVENTS)
+            _load_documents(settings, work / DOCUMENTS)
             _install_keys(work / KEYS, settings.keys_dir, keys_password)
     return _verify(settings, manifest, expected, events=events, kids=kids)
 
@@ -408,6 +437,7 @@ def _unpack(archive: Path, work: Path) -> dict[str, Any]:
             (work / SEAL).write_bytes(_read_member(tar, members, SEAL))
             _check_member_names(members, manifest)
             (work / KEYS).mkdir(mode=0o700)
+            (work / DOCUMENTS).mkdir(mode=0o700)
             for name, expected in manifest["members"].items():
                 _copy_member(tar, members[name], work / name, expected)
     except (tarfile.TarError, EOFError, OSError, ValueError) as error:
@@ -435,15 +465,16 @@ def _parse_manifest(content: bytes) -> dict[str, Any]:
             f" licensing restores version {FORMAT_VERSION}"
         )
         raise ArchiveRefused(msg)
-    if manifest.get("documents", {}).get("count") != 0:
-        raise ArchiveRefused("the archive holds documents; this version cannot restore them")
     return manifest
 
 
 def _check_member_names(members: dict[str, tarfile.TarInfo], manifest: dict[str, Any]) -> None:
     listed = set(manifest["members"])
     if not {EVENTS, LICENCES} <= listed or any(
-        n not in (EVENTS, LICENCES) and not _KEY_MEMBER.fullmatch(n) for n in listed
+        n not in (EVENTS, LICENCES)
+        and not _KEY_MEMBER.fullmatch(n)
+        and not _DOCUMENT_MEMBER.fullmatch(n)
+        for n in listed
     ):
         raise ArchiveRefused(f"{MANIFEST} lists members this format does not have")
     unexpected = set(members) - listed - {MANIFEST, SEAL, DOCUMENTS, KEYS}
@@ -454,6 +485,9 @@ def _check_member_names(members: dict[str, tarfile.TarInfo], manifest: dict[str,
     documents = members.get(DOCUMENTS)
     if documents is not None and not documents.isdir():
         raise ArchiveRefused(f"{DOCUMENTS} is not a folder")
+    count = sum(1 for n in listed if n.startswith(f"{DOCUMENTS}/"))
+    if count != manifest.get("documents", {}).get("count"):
+        raise ArchiveRefused(f"{MANIFEST} counts other documents than it lists")
 
 
 def _copy_member(
@@ -531,6 +565,18 @@ def _load_events(settings: Settings, events: Path) -> int:
         store.close()
 
 
+def _load_documents(settings: Settings, folder: Path) -> None:
+    """Every archived document into the new store's document store (a table on PostgreSQL,
+    files in the data folder otherwise), under its own id."""
+    store = EventStore(env=eventsourcing_env(settings, read_model=READ_MODEL))
+    try:
+        documents = open_document_store(store, settings.data_dir)
+        for path in sorted(folder.iterdir()):
+            documents.put(UUID(path.name), path.read_bytes())
+    finally:
+        store.close()
+
+
 def _install_keys(folder: Path, keys_dir: Path, password: bytes) -> None:
     installed = KeyRing.load(keys_dir)
     for path in sorted(folder.iterdir()):
@@ -560,6 +606,8 @@ def _verify(
             )
         if sorted(published.kids() if published else []) != sorted(kids):
             problems.append("the published keys differ from the archive's keys")
+        if len(rt.documents.ids()) != manifest["documents"]["count"]:
+            problems.append("the restored documents differ from the archive's")
     finally:
         rt.close()
     if problems:

@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import functools
 import hashlib
 import math
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
 from pathlib import Path
@@ -37,12 +38,17 @@ FILES = (
     "permit_types.yaml",
     "themes.yaml",
     "credit_lists.yaml",
+    "materials.yaml",
 )
 
 FieldType = Literal["string", "text", "integer", "decimal", "boolean", "date", "choice"]
 Mode = Literal["cancelled", "filing", "commitment", "approval"]
 SituationType = Literal["boolean", "choice"]
 DeemedOutcome = Literal["approve", "refuse"]
+MaterialForm = Literal["original", "copy", "electronic"]
+# The strongest form wins when permits ask one material in different forms (an original
+# answers a request for a copy, not the other way round).
+FORM_STRENGTH: dict[str, int] = {"electronic": 0, "copy": 1, "original": 2}
 
 # Free text is capped so one answer cannot bloat every event that carries the form.
 MAX_LENGTH: dict[str, int] = {"string": 200, "text": 4000}
@@ -126,6 +132,44 @@ class FieldUse(_Entry):
     required: bool
 
 
+class Material(_Entry):
+    """A material (申请材料) by its name, asked once whichever permits need it (一套材料)."""
+
+    code: str = Field(pattern=r"^[a-z][a-z0-9_]*$")
+    name_zh: str = Field(min_length=1)
+    name_en: str = Field(min_length=1)
+
+
+class MaterialUse(_Entry):
+    """A permit type's need of a material: in which form, when (always, or when every answer
+    in `when` — a form field of the permit or a situation question — matches), and whether
+    the signed commitment letter of a commitment-mode permit replaces it (告知承诺)."""
+
+    code: str
+    form: MaterialForm
+    when: dict[str, StrictBool | StrictStr] | None = None
+    commitment_replaces: bool = False
+
+    @model_validator(mode="after")
+    def _when_not_empty(self) -> MaterialUse:
+        if self.when is not None and not self.when:
+            raise ValueError(f"material {self.code!r}: an empty when; leave it out")
+        return self
+
+    def applies(self, answers: Mapping[str, Any]) -> bool | None:
+        """Needed given these situation and form answers: True, False, or None when an
+        answer it depends on is not given."""
+        if self.when is None:
+            return True
+        verdict: bool | None = True
+        for code, value in self.when.items():
+            if code not in answers or answers[code] is None:
+                verdict = None
+            elif not (type(answers[code]) is type(value) and answers[code] == value):
+                return False
+        return verdict
+
+
 class Commitment(_Entry):
     """The published model commitment letter (告知承诺书示范文本) the applicant signs."""
 
@@ -161,6 +205,8 @@ class PermitType(_Entry):
     # Need-to-know: the personal data its department may read on its task (every read is
     # logged); none unless listed.
     personal_data: tuple[PersonalData, ...] = ()
+    # 申请材料: what the applicant hands in for it (none listed: none asked).
+    materials: tuple[MaterialUse, ...] = ()
 
     @model_validator(mode="after")
     def _limits_fit(self) -> PermitType:
@@ -199,6 +245,15 @@ class PermitType(_Entry):
                 raise ValueError("a cancelled item reads no personal data")
         if len(set(self.personal_data)) != len(self.personal_data):
             raise ValueError("personal_data lists a kind twice")
+        material_codes = [use.code for use in self.materials]
+        if len(set(material_codes)) != len(material_codes):
+            raise ValueError("a material is listed twice")
+        if self.mode == "cancelled" and self.materials:
+            raise ValueError("a cancelled item asks no materials")
+        if self.mode != "commitment" and any(m.commitment_replaces for m in self.materials):
+            raise ValueError(
+                f"a permit in {self.mode} mode has no commitment to replace a material"
+            )
         return self
 
 
@@ -337,6 +392,7 @@ class Catalogue:
     themes: dict[str, Theme]
     credit_lists: dict[str, CreditList]
     version: str
+    materials: dict[str, Material] = dataclasses.field(default_factory=dict)
 
     def department(self, code: str) -> Department:
         try:
@@ -419,6 +475,56 @@ class Catalogue:
             permits=permit_codes,
         )
 
+    def material_uses(
+        self, permit_codes: Sequence[str], answers: Mapping[str, Any]
+    ) -> list[tuple[str, MaterialUse, bool | None]]:
+        """Each permit's materials that may be needed given these (situation and form)
+        answers: (permit, use, True when needed, None when an answer not given decides)."""
+        found: list[tuple[str, MaterialUse, bool | None]] = []
+        for permit_code in permit_codes:
+            for use in self.permit_type(permit_code).materials:
+                verdict = use.applies(answers)
+                if verdict is not False:
+                    found.append((permit_code, use, verdict))
+        return found
+
+    def material_list(
+        self, permit_codes: Sequence[str], answers: Mapping[str, Any]
+    ) -> list[dict[str, Any]]:
+        """The merged material list (一套材料): each material once, in order of first
+        appearance, with the permits that use it, the strongest form asked, whether it is
+        needed or depends on answers not given (and on which), and the permits whose signed
+        commitment replaces it."""
+        merged: dict[str, dict[str, Any]] = {}
+        for permit_code, use, verdict in self.material_uses(permit_codes, answers):
+            material = self.materials[use.code]
+            entry = merged.setdefault(
+                use.code,
+                {
+                    "code": use.code,
+                    "name_zh": material.name_zh,
+                    "name_en": material.name_en,
+                    "form": use.form,
+                    "permits": [],
+                    "needed": "depends",
+                    "when": [],
+                    "commitment_may_replace": [],
+                },
+            )
+            entry["permits"].append(permit_code)
+            if FORM_STRENGTH[use.form] > FORM_STRENGTH[entry["form"]]:
+                entry["form"] = use.form
+            if verdict:
+                entry["needed"] = "always"
+            else:
+                entry["when"].append({"permit": permit_code, "answers": dict(use.when or {})})
+            if use.commitment_replaces:
+                entry["commitment_may_replace"].append(permit_code)
+        for entry in merged.values():
+            if entry["needed"] == "always":
+                entry["when"] = []
+        return list(merged.values())
+
     def theme_summary(self, code: str) -> dict[str, Any]:
         """A theme as the list of themes shows it: how many permits and departments, and
         whether a situation answer decides some of the permits."""
@@ -433,10 +539,16 @@ class Catalogue:
             "department_count": len(departments),
         }
 
-    def theme_outline(self, code: str) -> dict[str, Any]:
+    def theme_outline(
+        self, code: str, situation: Mapping[str, Any] | None = None
+    ) -> dict[str, Any]:
         """What the window needs to open a theme: each permit with its department, mode,
-        time limits and condition, the situation questions, and the merged form (一表登记)."""
+        time limits and condition, the situation questions, the merged form (一表登记) and
+        the merged material list (一套材料). Without the situation answers a conditional
+        theme's form and materials are only its mandatory permits', and it says so."""
         theme = self.theme(code)
+        form = self.merged_form(code, situation)
+        pending = [] if situation is not None else [q.code for q in theme.situations]
         permits = []
         for use in theme.permits:
             permit_type = self.permit_type(use.code)
@@ -468,8 +580,20 @@ class Catalogue:
                     "required": f.required,
                     "permits": list(f.permits),
                 }
-                for f in self.merged_form(code).fields
+                for f in form.fields
             ],
+            "situation": dict(situation) if situation is not None else None,
+            "form_permits": list(form.permits),
+            "depends_on_situation": pending,
+            "form_note": (
+                "The form and materials are those of the permits every "
+                f"{theme.name_zh} needs ({', '.join(form.permits)}); the answers to "
+                f"{', '.join(pending)} may add permits with their own fields and materials: "
+                "ask again with ?situation=" + ",".join(f"{q}:…" for q in pending)
+                if pending
+                else None
+            ),
+            "materials": self.material_list(form.permits, situation or {}),
         }
 
     def validate_answers(
@@ -631,12 +755,14 @@ def load_catalogue(directory: Path | None = None) -> Catalogue:
     raw_permits, permits = _read(directory, "permit_types.yaml", PermitType)
     raw_themes, themes = _read(directory, "themes.yaml", Theme)
     raw_lists, credit_lists = _read(directory, "credit_lists.yaml", CreditList)
+    raw_materials, materials = _read(directory, "materials.yaml", Material)
 
     department_index = _index("departments.yaml", departments)
     field_index = _index("fields.yaml", fields)
     permit_index = _index("permit_types.yaml", permits)
     theme_index = _index("themes.yaml", themes)
     list_index = _index("credit_lists.yaml", credit_lists)
+    material_index = _index("materials.yaml", materials)
     if set(list_index) != set(LISTS):
         raise CatalogueError(
             f"credit_lists.yaml: expected the lists {sorted(LISTS)}, got {sorted(list_index)}"
@@ -668,7 +794,8 @@ def load_catalogue(directory: Path | None = None) -> Catalogue:
                 )
 
     digest = hashlib.sha256()
-    raws = (raw_departments, raw_fields, raw_permits, raw_themes, raw_lists)
+    _check_materials(permits, themes, field_index, material_index)
+    raws = (raw_departments, raw_fields, raw_permits, raw_themes, raw_lists, raw_materials)
     for name, raw in zip(FILES, raws, strict=True):
         # Length-prefix each file so bytes moving between files still change the version.
         digest.update(f"{name}:{len(raw)}:".encode())
@@ -680,7 +807,43 @@ def load_catalogue(directory: Path | None = None) -> Catalogue:
         themes=theme_index,
         credit_lists=list_index,
         version=digest.hexdigest()[:12],
+        materials=material_index,
     )
+
+
+def _check_materials(
+    permits: list[PermitType],
+    themes: list[Theme],
+    fields: dict[str, FormField],
+    materials: dict[str, Material],
+) -> None:
+    """Every material a permit names exists, and each of its conditions is a field of that
+    permit or a situation question of a theme that includes it, with a possible answer."""
+    questions: dict[str, dict[str, SituationQuestion]] = {}
+    for theme in themes:
+        for use in theme.permits:
+            for question in theme.situations:
+                questions.setdefault(use.code, {})[question.code] = question
+    for permit in permits:
+        own_fields = {use.code for use in permit.fields}
+        for need in permit.materials:
+            where = f"permit_types.yaml: permit {permit.code!r} material {need.code!r}"
+            if need.code not in materials:
+                raise CatalogueError(f"{where}: unknown material (not in materials.yaml)")
+            for code, value in (need.when or {}).items():
+                asked = questions.get(permit.code, {}).get(code)
+                reason: str | None
+                if asked is not None:
+                    reason = asked.problem(value)
+                elif code in own_fields:
+                    try:
+                        reason = None if _coerce(fields[code], value) == value else "not as asked"
+                    except ValueError as error:
+                        reason = str(error)
+                else:
+                    reason = "neither a field of the permit nor a situation question of its themes"
+                if reason is not None:
+                    raise CatalogueError(f"{where}: when {code}={value!r}: {reason}")
 
 
 @functools.lru_cache(maxsize=1)

@@ -12,7 +12,14 @@ from domain.acceptance import BUSINESS_LICENCE, system_number
 from domain.access import AccessLog, items_of
 from domain.actor import SYSTEM, Actor
 from domain.bundle import BundleApplication
-from domain.errors import Conflict, Forbidden, InvalidParam, ValidationFailed, require
+from domain.errors import (
+    Conflict,
+    Forbidden,
+    InvalidParam,
+    NotFound,
+    ValidationFailed,
+    require,
+)
 from domain.permit import UNDER_REVIEW, Permit
 from domain.registration import BusinessRegistration
 from domain.status import RegistrationStatus
@@ -69,6 +76,30 @@ def read_personal_data(
         raise Forbidden(msg)
     log = uow.access_log(application)
     log.personal_data_read(actor=actor, permit_type=permit_type, items=items_of(kinds))
+    return log
+
+
+@command
+def read_document(
+    uow: UnitOfWork, *, application_id: UUID, permit_type: str, actor: Actor, document_id: UUID
+) -> AccessLog:
+    """Record that an officer downloads a material file of its task (who, when, which task,
+    which file): only a file answering a material its own permit type asks. The bytes are
+    served only once this is saved."""
+    application = uow.application(application_id)
+    application.task_of(permit_type, actor)
+    document = application.documents.get(str(document_id))
+    if document is None:
+        msg = f"application {application_id} holds no document {document_id}"
+        raise NotFound(msg)
+    asked = {use.code for use in uow.catalogue.permit_type(permit_type).materials}
+    if document["material"] not in asked:
+        msg = f"document {document_id} answers {document['material']}, not a material of {permit_type}"
+        raise Forbidden(msg)
+    log = uow.access_log(application)
+    log.document_read(
+        actor=actor, permit_type=permit_type, document_id=document_id, material=document["material"]
+    )
     return log
 
 

@@ -20,6 +20,7 @@ from licensing import locks
 from licensing.calendar import WorkingCalendar
 from licensing.catalogue import Catalogue, default_catalogue
 from licensing.delivery import Channel, EmailSender, SmsGateway
+from licensing.documents import open_document_store
 from licensing.keys import open_key_ring
 from licensing.metrics import StoreCollector
 from licensing.outbox import Outbox
@@ -90,6 +91,7 @@ class Runtime:
             # command runs against: the store with the catalogue, the calendar and the clock.
             self.app = EventStore(env=self.env)
             try:
+                self.documents = open_document_store(self.app, settings.data_dir)
                 self.view = construct_read_model(self.env)
                 self.keys = open_key_ring(
                     self.app,

@@ -118,6 +118,12 @@ class Settings(BaseSettings):
         " admin JWT reads it too",
     )
 
+    document_max_bytes: int = Field(
+        default=10 * 1024 * 1024,
+        ge=1024,
+        description="the largest material file (PDF, JPEG, PNG) the window takes, in bytes",
+    )
+
     @field_validator("postgres_schema")
     @classmethod
     def _schema_is_identifier(cls, value: str) -> str:

@@ -21,6 +21,7 @@ from eventsourcing.persistence import IntegrityError
 from domain.acceptance import credit_snapshot, default_expiry
 from domain.access import AccessLog
 from domain.actor import Actor
+from domain.archive import BusinessArchive
 from domain.bundle import BundleApplication
 from domain.china import today_in_china
 from domain.credit import CreditRecord
@@ -135,6 +136,14 @@ class Licensing:
             return None
         return record if isinstance(record, AnsweredRequest) else None
 
+    def archive(self, uscc: str) -> BusinessArchive | None:
+        """The business's archive (一档通办); None before its first accepted file."""
+        try:
+            archive: Aggregate = self.store.repository.get(BusinessArchive.create_id(uscc))
+        except AggregateNotFoundError:
+            return None
+        return archive if isinstance(archive, BusinessArchive) else None
+
     def credit_record(self, uscc: str) -> CreditRecord | None:
         """None for a business never listed: its record opens with its first listing."""
         try:
@@ -204,6 +213,13 @@ class UnitOfWork:
         record_id = CreditRecord.create_id(uscc)
         return self._load(
             record_id, lambda: self.licensing.credit_record(uscc) or CreditRecord(uscc=uscc)
+        )
+
+    def archive(self, uscc: str) -> BusinessArchive:
+        """The business's archive; a new one at its first accepted file."""
+        return self._load(
+            BusinessArchive.create_id(uscc),
+            lambda: self.licensing.archive(uscc) or BusinessArchive(uscc=uscc),
         )
 
     def access_log(self, application: BundleApplication) -> AccessLog:

@@ -3,7 +3,7 @@ joint inspection, the one resubmission, a missing material arriving, withdrawal.
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
@@ -12,9 +12,10 @@ from uuid import UUID, uuid4
 
 from domain import acceptance
 from domain.actor import Actor, Role
-from domain.bundle import BundleApplication
+from domain.bundle import IN_REVIEW, BundleApplication
 from domain.errors import Conflict, Forbidden, InvalidParam, NotFound, ValidationFailed, require
 from domain.payloads import (
+    AttachedDocument,
     DueDates,
     FastTrack,
     FastTrackRequest,
@@ -28,6 +29,7 @@ from domain.status import RegistrationStatus
 from domain.uscc import validate_uscc
 from licensing import progress
 from licensing.catalogue import Catalogue
+from licensing.documents import CheckedFile
 from licensing.unit_of_work import Licensing, UnitOfWork, command
 
 
@@ -98,10 +100,12 @@ def submit(
     fast_track: FastTrackRequest | None = None,
     deficiencies: Sequence[Mapping[str, Any]] | None = None,
     accept_now: bool = True,
+    reuse: Sequence[UUID] = (),
 ) -> BundleApplication:
     """A clerk submits one merged form for a theme; a task per permit goes to its department.
     The situation answers decide which of the theme's conditional permits apply. With
-    `accept_now` false the window only receives it (收件) and decides acceptance later."""
+    `accept_now` false the window only receives it (收件) and decides acceptance later.
+    `reuse`: documents of the business's archive (一档通办) it files instead of new uploads."""
     if actor.role != "clerk":
         msg = "only a window clerk submits themed applications"
         raise Forbidden(msg)
@@ -135,8 +139,21 @@ def submit(
         "deficiencies": checked,
     }
     application_id = uuid4()  # a fresh id per attempt: a failed attempt wrote nothing
+    permits = uow.catalogue.permits_for(theme, situation)
+    asked = _asked(uow.catalogue, permits, situation, cleaned)
+    reused = _from_archive(uow, uscc, reuse, asked=asked)
     plan = (
-        _dispatch(uow, theme, situation, request, application_id, actor, uow.today)
+        _dispatch(
+            uow,
+            theme,
+            situation,
+            request,
+            application_id,
+            actor,
+            uow.today,
+            answers=cleaned,
+            documents={str(d): doc for d, doc in reused.items()},
+        )
         if accept_now
         else None  # 收件 only: the window decides acceptance (受理) later, and dispatches then
     )
@@ -160,6 +177,8 @@ def submit(
             accepted_on=uow.today if accept_now else None,
         )
     )
+    for document_id, document in reused.items():
+        application.attach_document(actor=actor, document_id=document_id, **_facts(document))
     if accept_now:
         progress.issue_code(uow, application, actor=actor)
     application.decide_if_complete(actor=actor)
@@ -191,6 +210,8 @@ def accept_received(
         application.id,
         actor,
         on,
+        answers=application.answers,
+        documents=application.documents,
     )
     application.accept(
         actor=actor,
@@ -282,6 +303,259 @@ def _resumed_due_dates(uow: UnitOfWork, application: BundleApplication) -> dict[
 
 
 @command
+def attach_document(
+    uow: UnitOfWork,
+    *,
+    application_id: UUID,
+    actor: Actor,
+    material: str,
+    document_id: UUID,
+    checked: CheckedFile,
+) -> BundleApplication:
+    """A material file the clerk uploaded (its bytes already in the document store, checked
+    by content) joins the application's file, naming the material it answers."""
+    application = _at_window(uow, application_id, actor)
+    check_material_asked(uow.catalogue, application, material)
+    application.attach_document(
+        actor=actor,
+        document_id=document_id,
+        material=material,
+        sha256=checked.sha256,
+        size=checked.size,
+        media_type=checked.media_type,
+        on=uow.today,
+        reused=False,
+    )
+    if application.status == IN_REVIEW:  # accepted already: the file joins the archive now
+        attached = application.documents[str(document_id)]
+        _archive(uow, application.uscc, document_id, attached, application.id, actor)
+    return application
+
+
+@command
+def reuse_documents(
+    uow: UnitOfWork, *, application_id: UUID, actor: Actor, document_ids: Sequence[UUID]
+) -> BundleApplication:
+    """一档通办: files of the business's archive join the application instead of new uploads."""
+    application = _at_window(uow, application_id, actor)
+    permits = permits_of(uow.catalogue, application)
+    asked = _asked(uow.catalogue, permits, application.situation, application.answers)
+    reused = _from_archive(uow, application.uscc, document_ids, asked=asked)
+    for document_id, document in reused.items():
+        application.attach_document(actor=actor, document_id=document_id, **_facts(document))
+    if application.status == IN_REVIEW:
+        for document_id, document in reused.items():
+            _archive(uow, application.uscc, document_id, document, application.id, actor)
+    return application
+
+
+def archived_documents(licensing: Licensing, uscc: str) -> dict[str, list[dict[str, Any]]]:
+    """The business's archive by material: each file's id, hash, size, type, application."""
+    archive = licensing.archive(uscc)
+    if archive is None:
+        return {}
+    return {
+        material: [{"document_id": d, **doc} for d, doc in files]
+        for material, files in archive.by_material().items()
+    }
+
+
+def _asked(
+    catalogue: Catalogue,
+    permits: Sequence[str],
+    situation: Mapping[str, Any],
+    answers: Mapping[str, Any],
+) -> set[str]:
+    return {use.code for _, use, _ in catalogue.material_uses(permits, {**situation, **answers})}
+
+
+def _from_archive(
+    uow: UnitOfWork, uscc: str, document_ids: Sequence[UUID], *, asked: set[str]
+) -> dict[UUID, AttachedDocument]:
+    """The archived files asked for, as the application will hold them; ValidationFailed
+    naming each that is not in the business's archive or answers no material it needs."""
+    if not document_ids:
+        return {}
+    archive = uow.licensing.archive(uscc)
+    held = archive.documents if archive else {}
+    found: dict[UUID, AttachedDocument] = {}
+    problems = []
+    for n, document_id in enumerate(document_ids):
+        document = held.get(str(document_id))
+        if document is None:
+            reason = f"document {document_id} is not in the archive of business {uscc}"
+            problems.append(InvalidParam(f"reuse.{n}", reason))
+        elif document["material"] not in asked:
+            reason = f"it answers {document['material']}, which this application does not ask"
+            problems.append(InvalidParam(f"reuse.{n}", reason))
+        elif document_id in found:
+            problems.append(InvalidParam(f"reuse.{n}", "named twice"))
+        else:
+            found[document_id] = {
+                "material": document["material"],
+                "sha256": document["sha256"],
+                "size": document["size"],
+                "media_type": document["media_type"],
+                "attached_on": uow.today.isoformat(),
+                "reused": True,
+            }
+    if problems:
+        raise ValidationFailed(problems)
+    return found
+
+
+def _facts(document: AttachedDocument) -> dict[str, Any]:
+    return {
+        "material": document["material"],
+        "sha256": document["sha256"],
+        "size": document["size"],
+        "media_type": document["media_type"],
+        "on": date.fromisoformat(document["attached_on"]),
+        "reused": document["reused"],
+    }
+
+
+def _archive(
+    uow: UnitOfWork,
+    uscc: str,
+    document_id: UUID,
+    document: AttachedDocument,
+    application_id: UUID,
+    actor: Actor,
+) -> None:
+    """An accepted file joins the business's archive (once)."""
+    uow.archive(uscc).archive(
+        actor=actor,
+        document_id=document_id,
+        material=document["material"],
+        sha256=document["sha256"],
+        size=document["size"],
+        media_type=document["media_type"],
+        application_id=application_id,
+        on=uow.today,
+    )
+
+
+def permits_of(catalogue: Catalogue, application: BundleApplication) -> tuple[str, ...]:
+    """The permits an application is for: its tasks once accepted, else its situation's."""
+    if application.tasks:
+        return tuple(application.tasks)
+    return catalogue.permits_for(application.theme, application.situation)
+
+
+def check_material_asked(
+    catalogue: Catalogue, application: BundleApplication, material: str
+) -> None:
+    """ValidationFailed unless one of the application's permits asks for `material`."""
+    answers = {**application.situation, **application.answers}
+    asked = [
+        use.code
+        for _, use, _ in catalogue.material_uses(permits_of(catalogue, application), answers)
+    ]
+    if material not in asked:
+        expected = ", ".join(dict.fromkeys(asked)) or "none"
+        reason = f"not a material of this application's permits; expected one of {expected}"
+        raise ValidationFailed([InvalidParam("material", reason)])
+
+
+def _promised(deficiencies: Sequence[Mapping[str, Any]], code: str, name_zh: str) -> bool:
+    """容缺: a missing material is declared by its code or its Chinese name."""
+    return any(d["material"] in (code, name_zh) for d in deficiencies)
+
+
+def _check_materials(
+    catalogue: Catalogue,
+    plan: acceptance.Plan,
+    answers: Mapping[str, Any],
+    *,
+    commitments: Mapping[str, SignedCommitment],
+    deficiencies: Sequence[Mapping[str, Any]],
+    documents: Mapping[str, AttachedDocument],
+) -> None:
+    """Every material the accepted permits need in this situation is on file, unless it was
+    accepted as missing (容缺) or a signed commitment replaces it; 422 naming each missing."""
+    on_file = {doc["material"] for doc in documents.values()}
+    needed: dict[str, list[str]] = {}
+    for permit_type, use, verdict in catalogue.material_uses(plan.permit_types, answers):
+        if not verdict:
+            continue  # decided by an answer left empty: not asked
+        if use.commitment_replaces and permit_type in commitments:
+            continue
+        needed.setdefault(use.code, []).append(permit_type)
+    problems = []
+    for code, permits in needed.items():
+        name_zh = catalogue.materials[code].name_zh
+        if code in on_file or _promised(deficiencies, code, name_zh):
+            continue
+        problems.append(
+            InvalidParam(
+                f"materials.{code}",
+                f"{name_zh} ({code}) is required by {', '.join(permits)}: attach it, reuse it "
+                "from the business's archive, or accept it as missing (容缺)",
+            )
+        )
+    if problems:
+        raise ValidationFailed(problems)
+
+
+def material_standing(
+    catalogue: Catalogue,
+    application: BundleApplication,
+    permit_types: Sequence[str],
+    *,
+    link: Callable[[str], str] | None = None,
+) -> list[dict[str, Any]]:
+    """The materials these permits of the application need, each once, with its standing
+    (documented, promised — 容缺 —, replaced_by_commitment, missing, or on_paper for a file
+    kept on paper: no document at all) and its files (`link(document_id)`: where to read it)."""
+    answers = {**application.situation, **application.answers}
+    signed = set(application.request["commitments"]) if application.request else set()
+    signed |= {
+        t.permit_type for t in application.tasks.values() if t.state == "approved_on_commitment"
+    }
+    promised = application.deficiencies
+    if application.request:
+        promised = {
+            d["material"]: {"supply_by": d["supply_by"], "supplied_on": None}
+            for d in application.request["deficiencies"]
+        }
+    standing = []
+    for entry in catalogue.material_list(permit_types, answers):
+        code, name_zh = entry["code"], entry["name_zh"]
+        files = application.documents_for(code)
+        promise = promised.get(code) or promised.get(name_zh)
+        replaced = set(entry["permits"]) <= {
+            p for p in entry["commitment_may_replace"] if p in signed
+        }
+        if files:
+            status = "documented"
+        elif promise is not None:
+            status = "promised"
+        elif replaced:
+            status = "replaced_by_commitment"
+        elif entry["needed"] == "depends":
+            continue  # an answer left empty decides it: not asked
+        else:
+            status = "missing" if application.documents else "on_paper"
+        standing.append(
+            {
+                "code": code,
+                "name_zh": name_zh,
+                "name_en": entry["name_en"],
+                "form": entry["form"],
+                "permits": entry["permits"],
+                "status": status,
+                "promised": promise,
+                "documents": [
+                    {"document_id": doc_id, **doc, "link": link(doc_id) if link else None}
+                    for doc_id, doc in files
+                ],
+            }
+        )
+    return standing
+
+
+@command
 def supply_material(
     uow: UnitOfWork, *, application_id: UUID, actor: Actor, material: str
 ) -> BundleApplication:
@@ -328,9 +602,13 @@ def _dispatch(
     application_id: UUID,
     actor: Actor,
     today: date,
+    *,
+    answers: Mapping[str, Any],
+    documents: Mapping[str, AttachedDocument] | None = None,
 ) -> acceptance.Plan:
     """Accept: the registration (new, or re-applied after a refusal), the credit checked, the
-    plan of the 证照分离 rules carried out on each permit, the permits attached."""
+    plan of the 证照分离 rules carried out on each permit, the permits attached. A file with
+    material documents (an electronic file) must hold every material its permits require."""
     details = request["business"]
     uscc = details["uscc"]
     commitments, deficiencies = request["commitments"], request["deficiencies"]
@@ -393,8 +671,19 @@ def _dispatch(
         today=today,
         calendar=uow.calendar,
     )
+    if documents:
+        _check_materials(
+            catalogue,
+            plan,
+            {**situation, **answers},
+            commitments=commitments,
+            deficiencies=deficiencies,
+            documents=documents,
+        )
     for act in plan.permits:
         _apply(uow, uscc, act, application_id, actor)
+    for document_id, document in (documents or {}).items():
+        _archive(uow, uscc, UUID(document_id), document, application_id, actor)
     registration.attach(actor=actor, application_id=application_id, permit_types=plan.permit_types)
     return plan
 
@@ -538,9 +827,15 @@ __all__ = [
     "BusinessDetails",
     "accept",
     "accept_received",
+    "archived_documents",
+    "attach_document",
+    "check_material_asked",
     "end_undecided_permits",
+    "material_standing",
+    "permits_of",
     "refuse_acceptance",
     "resubmit",
+    "reuse_documents",
     "schedule_joint_inspection",
     "submit",
     "supply_material",

@@ -439,6 +439,9 @@ def application_view(application: BundleApplication) -> dict[str, Any]:
         "fast_track": application.fast_track,
         "joint_inspection": application.inspection,
         "deficiencies": application.deficiencies,
+        "documents": [
+            {"document_id": doc_id, **doc} for doc_id, doc in application.documents.items()
+        ],
         "status": application.status,
         "not_accepted": application.acceptance,
         "submitted_at": application.created_on.isoformat(),

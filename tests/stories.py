@@ -74,3 +74,52 @@ def verify_status_document(client: httpx.Client, jws: str) -> dict[str, Any]:
     kid = jwt.get_unverified_header(jws)["kid"]
     key = next(k for k in jwks.keys if k.key_id == kid)
     return jwt.decode(jws, key=key, algorithms=["ES256"], options={"verify_aud": False})
+
+
+def pdf_file(pages: int = 1) -> bytes:
+    """A small, genuine PDF, as a scanner would hand the window one."""
+    from pypdf import PdfWriter
+
+    writer = PdfWriter()
+    for _ in range(pages):
+        writer.add_blank_page(595, 842)
+    out = io.BytesIO()
+    writer.write(out)
+    return out.getvalue()
+
+
+def image_file(kind: str = "PNG", colour: str = "white") -> bytes:
+    """A small, genuine PNG or JPEG (a photographed certificate)."""
+    out = io.BytesIO()
+    Image.new("RGB", (32, 24), colour).save(out, kind)
+    return out.getvalue()
+
+
+def upload(
+    client: httpx.Client,
+    clerk: str,
+    application_id: str,
+    material: str,
+    content: bytes,
+    filename: str = "材料.pdf",
+) -> httpx.Response:
+    """The clerk attaches a material file to an application (multipart, as a browser posts)."""
+    return client.post(
+        f"/api/v1/applications/{application_id}/documents",
+        data={"material": material},
+        files={"file": (filename, content, "application/pdf")},
+        headers=auth(clerk),
+    )
+
+
+def upload_every_material(client: httpx.Client, clerk: str, application_id: str) -> list[str]:
+    """Attach a file for every material the application still lacks; the materials done."""
+    listed = client.get(f"/api/v1/applications/{application_id}/materials", headers=auth(clerk))
+    assert listed.status_code == 200, listed.text
+    done = []
+    for material in listed.json()["materials"]:
+        if material["status"] in ("missing", "on_paper"):
+            response = upload(client, clerk, application_id, material["code"], pdf_file())
+            assert response.status_code == 201, response.text
+            done.append(material["code"])
+    return done

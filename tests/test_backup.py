@@ -95,6 +95,44 @@ def test_a_restore_into_an_empty_store_shows_every_licence_and_printed_qr_as_bef
         restored.close()
 
 
+def test_the_material_files_travel_in_the_archive_and_back_into_the_document_store(
+    runtime: Runtime, server: str, target: Settings, tmp_path: Path, token: Callable[..., str]
+) -> None:
+    from uuid import UUID, uuid4
+
+    from tests.conftest import auth
+    from tests.stories import image_file, pdf_file, submission, upload
+
+    clerk = token("clerk")
+    files = {"premises_floor_plan": pdf_file(2), "security_rules": image_file("PNG")}
+    with httpx.Client(base_url=server, timeout=30) as client:
+        body = submission(runtime, "open_hotel", make_uscc("91440604MA55K3Y01"), "档案旅馆")
+        received = client.post(
+            "/api/v1/applications", json=body | {"accept_now": False}, headers=auth(clerk)
+        )
+        assert received.status_code == 201, received.text
+        for material, content in files.items():
+            attached = upload(client, clerk, received.json()["id"], material, content)
+            assert attached.status_code == 201, attached.text
+    documents = attached.json()["documents"]
+    stored = {UUID(d["document_id"]): files[d["material"]] for d in documents}
+    runtime.documents.put(uuid4(), pdf_file())  # an upload whose recording failed: no event
+    path = tmp_path / "with-documents.tar.gz"
+    backups.backup(runtime, path, PASSPHRASE)
+    with tarfile.open(path) as tar:
+        assert sorted(n for n in tar.getnames() if n.startswith("documents/")) == sorted(
+            f"documents/{d}" for d in stored
+        )
+
+    backups.restore(target, path, PASSPHRASE)
+    restored = Runtime(target)
+    try:
+        assert {d: restored.documents.get(d) for d in stored} == stored
+        assert sorted(restored.documents.ids()) == sorted(stored)
+    finally:
+        restored.close()
+
+
 def test_a_wrong_passphrase_fails_clearly_and_restores_nothing(
     archive: Path, target: Settings
 ) -> None:

@@ -76,7 +76,11 @@ def test_each_of_the_hotels_seven_departments_reads_only_its_own_part_and_decide
                 assert (view["permit_type"], view["department"]) == (permit_type, department)
                 assert view["business"]["uscc"] == HOTEL and view["business"]["name"] == "办件旅馆"
                 assert view["business"]["registered_capital"] == "300000.00"
-                assert view["credit"]["listings"] == [] and view["materials"] == []
+                assert view["credit"]["listings"] == []
+                # A paper file (no uploads): its permit's materials, each checked on paper.
+                asked = {use.code for use in rules.materials}
+                assert {m["code"] for m in view["materials"]} <= asked
+                assert all(m["status"] == "on_paper" for m in view["materials"])
                 # Its permit's fields, all of them, in the catalogue's order, and no other.
                 own = [use.code for use in rules.fields]
                 assert [a["code"] for a in view["answers"]] == own

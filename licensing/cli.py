@@ -22,13 +22,14 @@ if TYPE_CHECKING:
 
 def _runtime(settings: Settings, **options: Any) -> Runtime:
     # Imported late, here and below: `licensing --help` stays fast.
+    from licensing.cipher import CipherKeyError
     from licensing.keys import KeysMissing
     from licensing.locks import InitialisationTimeout
     from licensing.runtime import Runtime
 
     try:
         return Runtime(settings, **options)
-    except (KeysMissing, InitialisationTimeout) as error:
+    except (KeysMissing, InitialisationTimeout, CipherKeyError) as error:
         # The operator's next step is in the message; a traceback would only hide it.
         raise click.ClickException(str(error)) from None
 
@@ -39,6 +40,8 @@ def main() -> None:
 
     Configuration comes from LICENSING_* environment variables (see README).
     """
+    # Whatever this process creates (SQLite files, keys, archives) is its owner's only.
+    os.umask(0o077)
     logging.basicConfig(
         level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
     )

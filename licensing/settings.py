@@ -51,6 +51,23 @@ class Settings(BaseSettings):
     auth_secret: str | None = Field(
         default=None, description="HS256 secret for API bearer tokens; generated if unset"
     )
+    cipher_key: str | None = Field(
+        default=None,
+        repr=False,
+        description="base64 of the 32-byte key that encrypts every stored event (personal"
+        " data at rest); else LICENSING_CIPHER_KEY_FILE, else cipher.key in the data folder",
+    )
+    cipher_key_file: Path | None = Field(
+        default=None, description="a file holding the cipher key (a docker secret, say)"
+    )
+    cipher_old_keys: str | None = Field(
+        default=None,
+        repr=False,
+        description="earlier cipher keys, comma-separated: they still read, never write",
+    )
+    cipher_old_keys_file: Path | None = Field(
+        default=None, description="a file of earlier cipher keys, one a line"
+    )
     projector: Literal["inline", "off"] = Field(
         default="inline",
         description="inline: the API process keeps the read model current; off: a worker does",

@@ -19,6 +19,10 @@ from licensing.signing import mint_access_token
 from tests.pg import PG, drop_schema, postgres_settings
 
 SECRET = "test-secret-" + "x" * 40
+# As a deployment passes LICENSING_CIPHER_KEY: every process of a test (other hosts with data
+# folders of their own included) reads the one store. tests/test_cipher.py covers the key
+# made into the data folder when none is given.
+CIPHER_KEY = "dGVzdC1jaXBoZXIta2V5LW9mLTMyLWJ5dGVzLi4uLi4="
 BASE_URL = "https://zzt.test"
 
 
@@ -41,6 +45,7 @@ def _settings(backend: str, data_dir: Path) -> Iterator[Settings]:
         "auth_secret": SECRET,
         "base_url": BASE_URL,
         "issuer": "zzt-test",
+        "cipher_key": CIPHER_KEY,
     }
     if backend == "sqlite":
         yield Settings(store="sqlite", **common)

@@ -300,14 +300,29 @@ def rebuild(afresh: bool, batch_size: int) -> None:
 
 @projections.command()
 @click.option("--json", "as_json", is_flag=True, help="print the figures as JSON")
-def status(as_json: bool) -> None:
+@click.option(
+    "--check",
+    is_flag=True,
+    help="exit with status 1 when projection is stuck or further behind than"
+    " LICENSING_READY_MAX_LAG_SECONDS (docker-compose's health check of the worker)",
+)
+def status(as_json: bool, check: bool) -> None:
     """Where projection is: position, head of the log, lag in events and seconds, where it
     is stuck, a rebuild under way, and every recorded skip."""
-    rt = _runtime(Settings())
+    settings = Settings()
+    rt = _runtime(settings)
     try:
         figures = rt.projection_status()
     finally:
         rt.close()
+    _print_status(figures, as_json=as_json)
+    if check and (
+        figures["stuck"] is not None or figures["lag"]["seconds"] > settings.ready_max_lag_seconds
+    ):
+        sys.exit(1)
+
+
+def _print_status(figures: dict[str, Any], *, as_json: bool) -> None:
     if as_json:
         click.echo(json.dumps(figures, ensure_ascii=False, indent=2))
         return
@@ -378,7 +393,13 @@ def skip(position: int, reason: str, by: str | None) -> None:
     type=click.IntRange(min=0),
     help="remind of a missing material (容缺) this many working days before its date",
 )
-def deliver(loop: bool, every: float, remind_days: int) -> None:
+@click.option(
+    "--heartbeat",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="touch this file after every pass that ends without an error (a health check"
+    " reads its age)",
+)
+def deliver(loop: bool, every: float, remind_days: int, heartbeat: Path | None) -> None:
     """电子送达: send decisions, supplement notices (一次性告知) and 容缺 reminders to
     applicants' fixed e-mail and mobile; 推送: push each department's feed entries to its
     webhook (`licensing webhooks add`), in order. Both with retries, every attempt an event."""
@@ -409,6 +430,8 @@ def deliver(loop: bool, every: float, remind_days: int) -> None:
                 queued = pushes.collect()
                 sent = pushes.deliver_due()
                 click.echo(f"webhooks: queued {queued}, delivered {sent}, waiting {pushes.waiting}")
+            if heartbeat is not None:
+                heartbeat.touch()
             if not loop:
                 break
             time.sleep(every)

@@ -9,11 +9,20 @@ from typing import Literal
 from pydantic import Field, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+# Docker and compose mount secrets here: a file `licensing_<setting>` (licensing_auth_secret,
+# licensing_cipher_key, licensing_postgres_password …) sets that setting, unless the
+# environment does.
+SECRETS_DIR = Path("/run/secrets")
+
 
 class Settings(BaseSettings):
     """Everything an operator may set; nothing here is required for the embedded default."""
 
-    model_config = SettingsConfigDict(env_prefix="LICENSING_", extra="ignore")
+    model_config = SettingsConfigDict(
+        env_prefix="LICENSING_",
+        extra="ignore",
+        secrets_dir=SECRETS_DIR if SECRETS_DIR.is_dir() else None,
+    )
 
     data_dir: Path = Field(
         default=Path("var"), description="SQLite files and signing keys live here"

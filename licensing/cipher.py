@@ -23,17 +23,17 @@ import hashlib
 import os
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from cryptography.exceptions import InvalidTag
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 from eventsourcing.persistence import Cipher
 
 if TYPE_CHECKING:
+    from eventsourcing.application import Application
     from eventsourcing.utils import Environment
 
     from licensing.settings import Settings
-    from licensing.store import EventStore
 
 MAGIC = b"\x00zzE"
 KID_BYTES = 4
@@ -190,7 +190,7 @@ def _create_key_file(path: Path) -> bool:
     return True
 
 
-def check_store(app: EventStore, keys: CipherKeys) -> None:
+def check_store(app: Application[Any], keys: CipherKeys) -> None:
     """Refuse a store whose newest event is encrypted under a key this process lacks (the key
     file was not copied, or the wrong key is configured) before anything is written under
     another key; a key generated for the occasion is then removed again."""

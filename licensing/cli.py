@@ -132,8 +132,9 @@ def _load_demo(rt: Runtime) -> None:
     " lost: generate and publish new ones (every code printed before must be reprinted)",
 )
 def init(new_keys: bool) -> None:
-    """Create the store's tables and the signing keys, once: run it before the services
-    start (docker-compose's `init`). Running it again changes nothing."""
+    """Create the store's tables, the signing keys and (unless LICENSING_CIPHER_KEY or its
+    file gives one) the cipher key, once: run it before the services start (docker-compose's
+    `init`). Running it again changes nothing."""
     from licensing.signing import PURPOSES
 
     settings = Settings()

@@ -1,4 +1,4 @@
-"""Personal data at rest: no ID number, mobile or e-mail in plain text anywhere in the store —
+"""Personal data at rest: no name, ID number, mobile or e-mail in plain text anywhere in the store —
 events, snapshots, read model — on either backend; the key from the environment, a file or
 the data folder (0600 in a 0700 folder), never the store; rotation; a lost key refused."""
 
@@ -24,11 +24,13 @@ from tests.stories import APPLICANT, LEGAL_REP, submission, submit
 
 HOTEL = make_uscc("91440616MA4DE5K01")
 NEW_REP = {"name": "王换届", "id_number": "110101198001010053", "mobile": "13700137000"}
-# What must never be readable in the store's files or rows.
+# What must never be readable in the store's files or rows: the natural persons' names too.
 SECRETS = (
+    LEGAL_REP["name"],
     LEGAL_REP["id_number"],
     LEGAL_REP["mobile"],
     APPLICANT["email"],
+    NEW_REP["name"],
     NEW_REP["id_number"],
     NEW_REP["mobile"],
 )
@@ -93,7 +95,7 @@ def _postgres_rows(schema: str) -> dict[str, str]:
         }
 
 
-def test_no_id_number_or_mobile_is_stored_in_plain_text_anywhere(
+def test_no_name_id_number_mobile_or_email_is_stored_in_plain_text_anywhere(
     server: str, runtime: Runtime, token: Callable[..., str], settings: Settings
 ) -> None:
     _a_hotel_with_its_personal_data_read_and_a_new_representative(server, runtime, token)

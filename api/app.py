@@ -8,7 +8,18 @@ from typing import Any
 
 from fastapi import FastAPI, Response
 
-from api import audit, contract, credit, prints, problems, public, registrar, review, window
+from api import (
+    applicant,
+    audit,
+    contract,
+    credit,
+    prints,
+    problems,
+    public,
+    registrar,
+    review,
+    window,
+)
 from api.answers import ReadModelNotice
 from api.conditions import RequestConditions
 from api.responses import Liveness, Readiness
@@ -43,6 +54,7 @@ def create_app(runtime: Runtime) -> FastAPI:
     app.add_middleware(RequestConditions)
     app.add_middleware(ReadModelNotice)
     app.include_router(window.router)
+    app.include_router(applicant.router)
     app.include_router(review.router)
     app.include_router(registrar.router)
     app.include_router(audit.router)

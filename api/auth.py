@@ -61,6 +61,8 @@ CreditOfficer = Annotated[Actor, Security(admitted, scopes=["credit"])]
 Staff = Annotated[
     Actor, Security(admitted, scopes=["clerk", "department", "registrar", "credit", "admin"])
 ]
+# The window follows its district's applications; an administrator every district's.
+WindowReader = Annotated[Actor, Security(admitted, scopes=["clerk", "admin"])]
 # The window prints the licence and hands over its codes, as does the registration office.
 Printer = Annotated[Actor, Security(admitted, scopes=["clerk", "registrar"])]
 # A business objects to a credit listing through the window or the credit office itself.

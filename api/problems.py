@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import math
+from datetime import UTC, datetime
 from typing import Any, Literal
 
 from fastapi import FastAPI, Request
@@ -16,6 +18,7 @@ from domain.errors import (
     Conflict,
     DomainError,
     Forbidden,
+    Locked,
     NotFound,
     PreconditionFailed,
     ValidationFailed,
@@ -76,6 +79,7 @@ _MEANINGS = {
     409: "The request does not fit the current state; nothing was written",
     412: "If-Match names another version than the resource has now; nothing was written",
     422: "Invalid fields, each named in `errors`; nothing was written",
+    429: "Too many tries: wait for the time `Retry-After` gives",
 }
 
 
@@ -102,6 +106,7 @@ _DOMAIN_STATUS: list[tuple[type[DomainError], int, str, str]] = [
     (Conflict, 409, "conflict", "The request does not fit the current state"),
     (Forbidden, 403, "forbidden", "Not allowed for this actor"),
     (PreconditionFailed, 412, "precondition-failed", "The resource changed since it was read"),
+    (Locked, 429, "locked", "Too many wrong tries"),
 ]
 
 _HTTP_TITLES = {
@@ -195,6 +200,10 @@ def install(app: FastAPI) -> None:
                 errors = None
                 if isinstance(exc, ValidationFailed):
                     errors = [field_error(p.name, p.reason) for p in exc.problems]
+                headers = None
+                if isinstance(exc, Locked):
+                    wait = (exc.until - datetime.now(UTC)).total_seconds()
+                    headers = {"Retry-After": str(max(1, math.ceil(wait)))}
                 return problem(
                     status,
                     slug=slug,
@@ -202,6 +211,7 @@ def install(app: FastAPI) -> None:
                     detail=str(exc),
                     instance=request.url.path,
                     errors=errors,
+                    headers=headers,
                 )
         return problem(400, slug="bad-request", title="Bad request", detail=str(exc))
 

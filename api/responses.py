@@ -167,6 +167,10 @@ class DocumentPermit(Out):
     type: str = Field(description="permit type code")
     no: str | None = Field(description="permit number; null until issued")
     status: PermitStatus
+    reason: str = Field(
+        description="why it has that status, as the page says it (e.g. 待营业执照核发后生效: "
+        "granted with a business licence not issued yet)"
+    )
     valid_to: Day | None
     changed_at: Instant
 
@@ -455,9 +459,42 @@ class Application(Out):
     not_accepted: NonAcceptance | None
     submitted_at: Instant
     submitted_by: str = Field(description="the clerk's id")
+    district: str | None = Field(
+        description="the district of the window it was filed at (the clerk token's); only "
+        "that district's clerks see it"
+    )
     version: int
     tasks: list[Task] = Field(description="in catalogue order; none before acceptance")
     links: ApplicationLinks
+
+
+class ApplicationRowLinks(Out):
+    self: Link
+
+
+class ApplicationRow(Out):
+    """One application in the window's list."""
+
+    id: str = Field(json_schema_extra={"format": "uuid"})
+    uscc: Uscc
+    business_name: str | None = Field(description="as registered; null until projected")
+    theme: str
+    status: ApplicationStatus
+    district: str | None = Field(description="the district of the window it was filed at")
+    received_on: Day = Field(description="the day (in China) it was received (收件)")
+    accepted_on: Day | None = Field(description="the day it was accepted (受理); null before")
+    received_at: Instant
+    links: ApplicationRowLinks
+
+
+class ApplicationList(Out):
+    """One page of the window's applications, newest first (limit/offset paging; `total`
+    counts every application the filters match)."""
+
+    total: int
+    limit: int
+    offset: int
+    applications: list[ApplicationRow]
 
 
 class OpenRequest(Out):
@@ -935,3 +972,76 @@ class Readiness(Out):
         description="a database error this process's projector retries with backoff"
     )
     error: str | None = Field(description="why the figures could not be measured")
+
+
+# --- 办件查询: the applicant's view ------------------------------------------------------
+
+
+class Word(Out):
+    """A state in plain words."""
+
+    code: str
+    word: str = Field(description="in Chinese")
+    english: str
+
+
+class ProgressTask(Out):
+    """One permit of the application as the applicant follows it: no officer is named."""
+
+    permit_type: str
+    name_zh: str
+    name_en: str
+    department_name_zh: str
+    department_name_en: str
+    state: Word = Field(
+        description="`queued` 审查中, `supplement_requested` 待补正材料, or a final state: "
+        "`approved`, `refused`, `filed`, `approved_on_commitment`, `informed`, `withdrawn`"
+    )
+    due_on: Day | None = Field(description="the promised date, while it is undecided")
+    permit_number: str | None
+    reason: str | None = Field(description="why it was decided so (a refusal's reason)")
+    legal_basis: str | None
+
+
+class Waiting(Out):
+    """Something the applicant must bring: a department's supplement request, or a material
+    promised at acceptance (容缺)."""
+
+    kind: Literal["supplement", "material"]
+    department_name_zh: str | None = Field(description="who asks (a supplement)")
+    items: list[str]
+    note: str
+    since: Day | None = Field(description="asked on (a supplement)")
+    by_date: Day | None = Field(description="to bring by (a promised material)")
+
+
+class ProgressRequest(Out):
+    """One department's open request in the one supplement notice (一次性告知)."""
+
+    permit_type: str
+    department_name_zh: str
+    items: list[str]
+    note: str
+    requested_on: Day
+
+
+class Progress(Out):
+    """办件查询: the application as its applicant follows it, with the code sent to the
+    mobile at acceptance — never staff identities, personal data or another business."""
+
+    application_id: str = Field(json_schema_extra={"format": "uuid"})
+    uscc: Uscc
+    theme: str
+    theme_name_zh: str
+    theme_name_en: str
+    status: Word = Field(
+        description="`in_review`, `decided`, `withdrawn` or `lapsed` (a code is issued at "
+        "acceptance)"
+    )
+    received_on: Day
+    accepted_on: Day | None
+    tasks: list[ProgressTask]
+    waiting_on_applicant: list[Waiting] = Field(description="empty: nothing waits on you")
+    supplement_notice: list[ProgressRequest] = Field(
+        description="the one notice: every department's open request"
+    )

@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import date
 from decimal import Decimal
 from typing import Annotated, Any, Literal, get_args
+from uuid import UUID
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field
 from pydantic.fields import FieldInfo
@@ -128,6 +129,13 @@ class SubmissionIn(Strict):
         description="受理 on the spot (the window's usual case); false: only received (收件), "
         "acceptance decided later at /applications/{id}/acceptance within 5 working days",
     )
+
+
+class ProgressIn(Strict):
+    """办件查询: the application's number and the code sent to the applicant's mobile."""
+
+    application_id: UUID
+    code: Annotated[str, Field(min_length=1, max_length=32, description="查询码, as received")]
 
 
 class ApproveIn(Strict):

@@ -2,27 +2,39 @@
 
 from __future__ import annotations
 
-from typing import Any
+from datetime import date
+from typing import Annotated, Any
 from uuid import UUID
 
-from fastapi import APIRouter, Response
+from fastapi import APIRouter, HTTPException, Query, Response
 
 from api.answers import answer_with_application
-from api.auth import Clerk, RuntimeDep
+from api.auth import Clerk, RuntimeDep, WindowReader
 from api.problems import documented
-from api.responses import Application, SupplementNotice, Theme, ThemeList
+from api.responses import (
+    Application,
+    ApplicationList,
+    ApplicationStatus,
+    SupplementNotice,
+    Theme,
+    ThemeList,
+)
 from api.schemas import (
     AcceptanceIn,
     AcceptIn,
+    Empty,
     JointInspectionIn,
     ResubmissionIn,
     SubmissionIn,
     WithdrawalIn,
 )
+from domain.actor import Role
 from licensing import window
 from licensing.catalogue import Catalogue
 from licensing.unit_of_work import entity_tag
-from projections.views import application_view, supplement_notice
+from licensing.window import application_at_window
+from projections.applications import ANYWHERE
+from projections.views import application_list, application_view, supplement_notice
 
 router = APIRouter(prefix="/api/v1", tags=["window"])
 
@@ -86,16 +98,74 @@ def submit_application(
     return application_view(rt.licensing.application(receipt.id))
 
 
+_REACH = (
+    "A clerk reaches only the applications filed at its own district's window (the "
+    "`district` of its token); an administrator every district's. "
+)
+_ELSEWHERE = (
+    "No such application — or another district's: a clerk is not told that it exists "
+    "elsewhere, as its list does not show it"
+)
+
+
+@router.get(
+    "/applications",
+    summary="The window's applications, newest first, in pages and filtered",
+    description=_REACH + "Filters combine; `district` is for an administrator (a clerk may "
+    "name only its own). Paging is by `limit` and `offset`; `total` counts every "
+    "application the filters match. Read from the read model: a submission appears once "
+    "projected.",
+    response_model=ApplicationList,
+    responses=documented((403, "A clerk asked for another district's applications"), 422),
+)
+def list_applications(
+    actor: WindowReader,
+    rt: RuntimeDep,
+    uscc: Annotated[str | None, Query(max_length=32, description="统一社会信用代码")] = None,
+    status: Annotated[
+        list[ApplicationStatus] | None, Query(description="any of these (repeat the parameter)")
+    ] = None,
+    district: Annotated[str | None, Query(max_length=64)] = None,
+    theme: Annotated[str | None, Query(max_length=64)] = None,
+    received_from: Annotated[
+        date | None, Query(description="received (收件) on or after this day, in China")
+    ] = None,
+    received_to: Annotated[
+        date | None, Query(description="received on or before this day, in China")
+    ] = None,
+    limit: Annotated[int, Query(ge=1, le=200)] = 50,
+    offset: Annotated[int, Query(ge=0, le=1_000_000)] = 0,
+) -> dict[str, Any]:
+    scope: str | object | None = district if district is not None else ANYWHERE
+    if actor.role is Role.CLERK:
+        if district is not None and district != actor.district:
+            mine = actor.district or "none"
+            raise HTTPException(403, f"a clerk sees only its own district's applications ({mine})")
+        scope = actor.district
+    rows, total = rt.view.applications(
+        district=scope,
+        uscc=uscc.strip().upper() if uscc else None,
+        statuses=tuple(status) if status else None,
+        theme=theme,
+        received_from=received_from.isoformat() if received_from else None,
+        received_to=received_to.isoformat() if received_to else None,
+        limit=limit,
+        offset=offset,
+    )
+    return application_list(rows, total=total, limit=limit, offset=offset)
+
+
 @router.get(
     "/applications/{application_id}",
     summary="An application with each task's state",
+    description=_REACH,
     response_model=Application,
-    responses=documented(404, 422),
+    responses=documented((404, _ELSEWHERE), 422),
 )
 def get_application(
-    application_id: UUID, actor: Clerk, rt: RuntimeDep, response: Response
+    application_id: UUID, actor: WindowReader, rt: RuntimeDep, response: Response
 ) -> dict[str, Any]:
-    application = rt.licensing.application(application_id)
+    application = application_at_window(rt.licensing, application_id, actor)
     response.headers["ETag"] = entity_tag(application.version)  # for If-Match on its acts
     return application_view(application)
 
@@ -103,11 +173,14 @@ def get_application(
 @router.get(
     "/applications/{application_id}/supplement-notice",
     summary="一次性告知: every department's open request, as one notice to the applicant",
+    description=_REACH,
     response_model=SupplementNotice,
-    responses=documented(404, 422),
+    responses=documented((404, _ELSEWHERE), 422),
 )
-def get_supplement_notice(application_id: UUID, actor: Clerk, rt: RuntimeDep) -> dict[str, Any]:
-    return supplement_notice(rt.licensing.application(application_id))
+def get_supplement_notice(
+    application_id: UUID, actor: WindowReader, rt: RuntimeDep
+) -> dict[str, Any]:
+    return supplement_notice(application_at_window(rt.licensing, application_id, actor))
 
 
 @router.post(
@@ -203,4 +276,20 @@ def supply_material(
     receipt = window.supply_material(
         rt.licensing, application_id=application_id, actor=actor, material=material
     )
+    return answer_with_application(rt, receipt)
+
+
+@router.post(
+    "/applications/{application_id}/progress-code",
+    summary="办件查询: send the applicant a new progress code",
+    description="The applicant lost the code, or locked it with wrong tries: a new code goes to "
+    "the applicant's mobile; the code before stops working and the lock ends. The code is "
+    "never in an answer, the log or the store (only its hash). " + _REACH,
+    response_model=Application,
+    responses=documented((404, _ELSEWHERE), (409, "Not accepted (yet): no code to send"), 422),
+)
+def reissue_progress_code(
+    application_id: UUID, body: Empty, actor: Clerk, rt: RuntimeDep
+) -> dict[str, Any]:
+    receipt = window.reissue_progress_code(rt.licensing, application_id=application_id, actor=actor)
     return answer_with_application(rt, receipt)

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import date
+from datetime import date, datetime, timedelta
 from enum import StrEnum
 from typing import Any
 from uuid import UUID
@@ -12,7 +12,7 @@ from eventsourcing.domain import Aggregate, event
 
 from domain.actor import Actor, Role
 from domain.china import day_in_china
-from domain.errors import Conflict, Forbidden, NotFound
+from domain.errors import Conflict, Forbidden, Locked, NotFound
 from domain.payloads import (
     CreditSnapshot,
     Deficiency,
@@ -67,6 +67,13 @@ IN_REVIEW = "in_review"
 DECIDED = "decided"
 WITHDRAWN = "withdrawn"
 LAPSED = "lapsed"  # 容缺: a promised material was not supplied in time
+
+# 办件查询: the applicant follows the application with a code sent at acceptance. So many
+# wrong codes within the window lock the application's progress for as long: guessing the
+# code takes forever, and the log holds at most that many refusals per window.
+WRONG_CODES_BEFORE_LOCK = 5
+WRONG_CODE_WINDOW = timedelta(minutes=15)
+CODE_LOCK = timedelta(minutes=15)
 
 
 @dataclass
@@ -183,6 +190,14 @@ class BundleApplication(Aggregate):
         self.applicant = dict(applicant)
         self.answers = dict(answers)
         self.submitted_by = actor.id
+        # The window's district it was filed at: a clerk of another district does not see it.
+        self.district = actor.district
+        # 办件查询: the latest progress code's number and hash (never the code), and the
+        # wrong codes tried lately.
+        self.progress_code_issue = 0
+        self.progress_code_hash: str | None = None
+        self.wrong_codes: list[datetime] = []
+        self.progress_locked_until: datetime | None = None
         self.inspection: Inspection | None = None
         # Only received (收件): what the window will dispatch once it accepts (受理).
         self.request = request
@@ -832,3 +847,56 @@ class BundleApplication(Aggregate):
     @event(Decided)
     def _decided(self, *, actor: Actor) -> None:
         self.status = DECIDED
+
+    # --- 办件查询: the applicant's progress code -----------------------------------------
+
+    def issue_progress_code(self, *, actor: Actor, code_hash: str) -> int:
+        """A new code for the applicant (at acceptance, or again at the window): the one
+        before stops working, and so does any lock. Returns the code's number, which with
+        the application's id is what the code is derived from."""
+        if self.status in (RECEIVED, NOT_ACCEPTED):
+            msg = f"application {self.id} is {self.status}; its code is issued at acceptance"
+            raise Conflict(msg)
+        issue = self.progress_code_issue + 1
+        self._progress_code_issued(actor=actor, issue=issue, code_hash=code_hash)
+        return issue
+
+    class ProgressCodeIssued(Aggregate.Event):
+        actor: Actor
+        issue: int
+        code_hash: str  # see licensing.progress: a slow, salted hash; the code is never stored
+
+    @event(ProgressCodeIssued)
+    def _progress_code_issued(self, *, actor: Actor, issue: int, code_hash: str) -> None:
+        self.progress_code_issue = issue
+        self.progress_code_hash = code_hash
+        self.wrong_codes = []
+        self.progress_locked_until = None
+
+    def progress_locked(self, now: datetime) -> datetime | None:
+        """Until when the progress is locked after too many wrong codes (None: it is not)."""
+        until = self.progress_locked_until
+        return until if until is not None and now < until else None
+
+    def refuse_progress_code(self, *, at: datetime) -> int:
+        """A wrong code was tried at `at`: recorded; the last of `WRONG_CODES_BEFORE_LOCK`
+        within `WRONG_CODE_WINDOW` locks the progress for `CODE_LOCK`. While locked nothing is
+        recorded (Locked). Returns how many tries are left before the lock."""
+        locked = self.progress_locked(at)
+        if locked is not None:
+            raise Locked(f"too many wrong codes; try again after {locked.isoformat()}", locked)
+        recent = [t for t in self.wrong_codes if at - t < WRONG_CODE_WINDOW]
+        lock = at + CODE_LOCK if len(recent) + 1 >= WRONG_CODES_BEFORE_LOCK else None
+        self._progress_code_refused(at=at, locked_until=lock)
+        return 0 if lock else WRONG_CODES_BEFORE_LOCK - len(recent) - 1
+
+    class ProgressCodeRefused(Aggregate.Event):
+        at: datetime
+        locked_until: datetime | None
+
+    @event(ProgressCodeRefused)
+    def _progress_code_refused(self, *, at: datetime, locked_until: datetime | None) -> None:
+        self.wrong_codes = [t for t in self.wrong_codes if at - t < WRONG_CODE_WINDOW] + [at]
+        if locked_until is not None:
+            self.wrong_codes = []
+            self.progress_locked_until = locked_until

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import datetime
 
 
 class DomainError(Exception):
@@ -40,6 +41,14 @@ class PreconditionFailed(DomainError):
 
 class Forbidden(DomainError):
     """The actor may not do this (e.g. a department deciding another's task)."""
+
+
+class Locked(DomainError):
+    """Too many wrong tries: refused, whatever is tried, until `until`."""
+
+    def __init__(self, message: str, until: datetime) -> None:
+        super().__init__(message)
+        self.until = until
 
 
 def require(**texts: str) -> None:

@@ -17,6 +17,8 @@ from domain.china import day_in_china
 from domain.delivery import PENDING, WEBHOOK, Delivery
 from domain.permit import Permit, public_reason
 from licensing.delivery import Channel, DeliveryFailed, Document, RetryPolicy, is_email, is_mobile
+from licensing.progress import DOCUMENT as PROGRESS_CODE
+from licensing.progress import PLACEHOLDER, ProgressCodes, code_matches
 from licensing.unit_of_work import Licensing
 
 log = logging.getLogger(__name__)
@@ -62,7 +64,9 @@ class Outbox:
     The documents: each decision on a task (许可决定书) and a 不予受理决定书; a department's
     later act on a permit (暂停, 恢复, 吊销, 注销, 撤销, 整改); the consolidated supplement notice
     (一次性告知书), once per round, when no task of the application is still queued; and a
-    reminder per missing material, `remind_days` working days before its promised date."""
+    reminder per missing material, `remind_days` working days before its promised date; and
+    the progress code (办件查询) of each acceptance, by SMS only, its code put in the text only
+    when it is sent (`progress_codes` derives it; the log holds a placeholder)."""
 
     def __init__(
         self,
@@ -73,6 +77,7 @@ class Outbox:
         now: Callable[[], datetime] = lambda: datetime.now(tz=UTC),
         remind_days: int = REMIND_WORKING_DAYS,
         max_age: timedelta = MAX_AGE,
+        progress_codes: ProgressCodes | None = None,
     ) -> None:
         if remind_days < 0:
             raise ValueError("remind_days must be >= 0")
@@ -82,6 +87,7 @@ class Outbox:
         self.now = now
         self.max_age = max_age
         self.remind_days = remind_days
+        self.progress_codes = progress_codes
         self.position = 0
         self.pending: dict[UUID, datetime | None] = {}  # delivery id -> not before
         # Applications with a supplement request whose round has had no notice yet.
@@ -135,6 +141,10 @@ class Outbox:
             application = self.licensing.application(application_id)
             document = decision_document(self.licensing, application, event)
             queued += self._queue(application, document, at=event.timestamp)
+        if isinstance(event, BundleApplication.ProgressCodeIssued) and self.progress_codes:
+            application = self.licensing.application(application_id)
+            document = progress_code_document(self.licensing, application, event.issue)
+            queued += self._queue(application, document, at=event.timestamp, only="sms")
         if isinstance(event, BundleApplication.NotAccepted):
             application = self.licensing.application(application_id)
             document = not_accepted_document(self.licensing, application, event)
@@ -221,7 +231,12 @@ class Outbox:
         return queued
 
     def _queue(
-        self, application: BundleApplication, document: Document, *, at: datetime | None = None
+        self,
+        application: BundleApplication,
+        document: Document,
+        *,
+        at: datetime | None = None,
+        only: str | None = None,
     ) -> int:
         """Queue the document on each channel the applicant gave. A document about an act
         older than `max_age` is not served: after an upgrade that teaches the outbox a new
@@ -235,7 +250,7 @@ class Outbox:
         }
         queued = 0
         for channel, to in addresses.items():
-            if channel not in self.channels or not to:
+            if channel not in self.channels or not to or (only and channel != only):
                 continue
             if not (is_email(to) if channel == "email" else is_mobile(to)):
                 continue
@@ -274,6 +289,8 @@ class Outbox:
                 recipient_name=delivery.recipient_name,
             )
             try:
+                if PROGRESS_CODE in delivery.document_id:
+                    document = self._with_progress_code(delivery, document)
                 transport_id = self.channels[delivery.channel].send(document, to=delivery.to)
             except DeliveryFailed as error:
                 delay = self.policy.next_delay(delivery.attempts + 1) if error.retryable else None
@@ -295,6 +312,30 @@ class Outbox:
                 sent += 1
             self.licensing.store.save(delivery)
         return sent
+
+    def _with_progress_code(self, delivery: Delivery, document: Document) -> Document:
+        """The progress code in its place, if it is still the application's code: a newer
+        one replaces it, and a data folder whose secret no longer derives it (restored
+        without it) must not send a code that does not work."""
+        issue = int(delivery.document_id.rsplit(".", 1)[1])
+        assert delivery.application_id is not None  # queued for an application
+        application = self.licensing.application(delivery.application_id)
+        if issue != application.progress_code_issue:
+            raise DeliveryFailed("a newer progress code replaced this one", retryable=False)
+        if self.progress_codes is None:
+            raise DeliveryFailed("no progress-code secret here", retryable=False)
+        code = self.progress_codes.code(application.id, issue)
+        if not code_matches(application, code):
+            raise DeliveryFailed(
+                "the data folder's progress-code secret does not derive this code",
+                retryable=False,
+            )
+        return Document(
+            id=document.id,
+            subject=document.subject.replace(PLACEHOLDER, code),
+            body=document.body.replace(PLACEHOLDER, code),
+            recipient_name=document.recipient_name,
+        )
 
 
 def _recipient(application: BundleApplication) -> str:
@@ -473,6 +514,29 @@ def reminder_document(
     return Document(
         id=promise.document_id,
         subject=f"容缺材料补正提醒：{promise.material}（{due} 前）",
+        body="\n".join(lines),
+        recipient_name=_recipient(application),
+    )
+
+
+def progress_code_document(
+    licensing: Licensing, application: BundleApplication, issue: int
+) -> Document:
+    """办件查询码: the application's number and its code (a placeholder until it is sent)."""
+    theme = _theme_name(licensing, application)
+    subject = (
+        f"您的{theme}申请已受理。办件查询：申请编号 {application.id}，查询码 {PLACEHOLDER}"
+        "（请勿告知他人；工作人员不会索要）"
+    )
+    lines = [
+        subject,
+        "",
+        f"Your application {application.id} is accepted. Follow it with progress code "
+        f"{PLACEHOLDER} (keep it to yourself).",
+    ]
+    return Document(
+        id=f"{application.id}{PROGRESS_CODE}{issue}",
+        subject=subject,
         body="\n".join(lines),
         recipient_name=_recipient(application),
     )

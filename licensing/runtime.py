@@ -24,6 +24,7 @@ from licensing.delivery import Channel, EmailSender, SmsGateway
 from licensing.keys import open_key_ring
 from licensing.outbox import Outbox
 from licensing.persistence import eventsourcing_env
+from licensing.progress import ProgressCodes
 from licensing.settings import Settings
 from licensing.signing import mint_pointer
 from licensing.snapshots import SNAPSHOT_PATH
@@ -103,6 +104,10 @@ class Runtime:
                 self.auth_secret = settings.auth_secret or load_or_create_secret(
                     settings.data_dir / "auth.secret"
                 )
+                # 办件查询: the applicants' progress codes are derived from this secret.
+                self.progress_codes = ProgressCodes(
+                    load_or_create_secret(settings.data_dir / "progress.secret")
+                )
             except MapperDeserialisationError as error:
                 self._close_stores()
                 if isinstance(error.__cause__, CipherKeyError):
@@ -113,7 +118,12 @@ class Runtime:
             except BaseException:
                 self._close_stores()
                 raise
-        self.licensing = Licensing(self.app, catalogue=self.catalogue, calendar=calendar)
+        self.licensing = Licensing(
+            self.app,
+            catalogue=self.catalogue,
+            calendar=calendar,
+            progress_codes=self.progress_codes,
+        )
         self.projector = Projector(self.app, self.view)
         # How far behind the read model is, measured at most once per cache period whoever
         # asks (a probe, a page deciding whether to trust the read model).
@@ -244,7 +254,7 @@ class Runtime:
             )
         if s.sms_gateway_url:
             channels["sms"] = SmsGateway(url=s.sms_gateway_url, token=s.sms_gateway_token)
-        return Outbox(self.licensing, channels=channels)
+        return Outbox(self.licensing, channels=channels, progress_codes=self.progress_codes)
 
     def webhook_registry(self) -> WebhookRegistry:
         """The departments' webhooks, as the operator registered them in the data folder."""

@@ -64,6 +64,12 @@ class Subject(Protocol):
     def uscc(self) -> str: ...
 
 
+class CodeDeriver(Protocol):
+    """Derives an application's progress codes (`licensing.progress.ProgressCodes`)."""
+
+    def code(self, application_id: UUID, issue: int) -> str: ...
+
+
 class Licensing:
     """What every command needs besides its input: the event store, the catalogue, the
     working-day calendar and the clock (replaceable, so that deadlines can be tested).
@@ -76,8 +82,11 @@ class Licensing:
         catalogue: Catalogue,
         calendar: WorkingCalendar,
         today: Callable[[], date] = today_in_china,
+        progress_codes: CodeDeriver | None = None,
     ) -> None:
         self.store = store
+        # 办件查询: derives each accepted application's code (none: no codes are issued).
+        self.progress_codes = progress_codes
         self.catalogue = catalogue
         self.calendar = calendar
         self.today = today

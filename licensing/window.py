@@ -11,9 +11,9 @@ from typing import Any
 from uuid import UUID, uuid4
 
 from domain import acceptance
-from domain.actor import Actor
+from domain.actor import Actor, Role
 from domain.bundle import BundleApplication
-from domain.errors import Conflict, Forbidden, InvalidParam, ValidationFailed, require
+from domain.errors import Conflict, Forbidden, InvalidParam, NotFound, ValidationFailed, require
 from domain.payloads import (
     DueDates,
     FastTrack,
@@ -26,8 +26,49 @@ from domain.permit import Permit
 from domain.registration import ENTITY_TYPES, BusinessRegistration
 from domain.status import RegistrationStatus
 from domain.uscc import validate_uscc
+from licensing import progress
 from licensing.catalogue import Catalogue
-from licensing.unit_of_work import UnitOfWork, command
+from licensing.unit_of_work import Licensing, UnitOfWork, command
+
+
+def within_reach(district: str | None, actor: Actor) -> bool:
+    """Whether the actor may see an application filed at a window of `district`: a clerk
+    only its own district's (a clerk token without a district: those filed without one);
+    an administrator, the system's jobs and every other role that reaches it, all."""
+    return actor.role is not Role.CLERK or district == actor.district
+
+
+def application_at_window(
+    licensing: Licensing, application_id: UUID, actor: Actor
+) -> BundleApplication:
+    """The application, if the actor's district reaches it. Another district's is answered
+    as not found, as the clerk's list answers it: nothing tells a clerk that the number
+    exists elsewhere."""
+    application = licensing.application(application_id)
+    if not within_reach(application.district, actor):
+        raise NotFound(f"no application {application_id}")
+    return application
+
+
+def _at_window(uow: UnitOfWork, application_id: UUID, actor: Actor) -> BundleApplication:
+    application = uow.application(application_id)
+    if not within_reach(application.district, actor):
+        raise NotFound(f"no application {application_id}")
+    return application
+
+
+@command
+def reissue_progress_code(
+    uow: UnitOfWork, *, application_id: UUID, actor: Actor
+) -> BundleApplication:
+    """办件查询: a new progress code, sent again (the applicant lost it, or locked it with
+    wrong tries): the code before stops working, and the lock ends."""
+    application = _at_window(uow, application_id, actor)
+    if uow.licensing.progress_codes is None:
+        msg = "this installation issues no progress codes"
+        raise Conflict(msg)
+    progress.issue_code(uow, application, actor=actor)
+    return application
 
 
 @dataclass(frozen=True)
@@ -119,6 +160,8 @@ def submit(
             accepted_on=uow.today if accept_now else None,
         )
     )
+    if accept_now:
+        progress.issue_code(uow, application, actor=actor)
     application.decide_if_complete(actor=actor)
     return application
 
@@ -127,7 +170,7 @@ def submit(
 def accept(uow: UnitOfWork, *, application_id: UUID, actor: Actor) -> BundleApplication:
     """受理 an application the window only received: its tasks go to the departments now,
     on the credit of today."""
-    application = uow.application(application_id)
+    application = _at_window(uow, application_id, actor)
     accept_received(uow, application, actor=actor, on=uow.today)
     return application
 
@@ -158,6 +201,7 @@ def accept_received(
         fast_track=plan.fast_track,
         deficiencies=plan.deficiencies,
     )
+    progress.issue_code(uow, application, actor=actor)
 
 
 @command
@@ -166,7 +210,7 @@ def refuse_acceptance(
 ) -> BundleApplication:
     """不予受理, with the reason and legal basis the applicant is told."""
     require(reason=reason, legal_basis=legal_basis)
-    application = uow.application(application_id)
+    application = _at_window(uow, application_id, actor)
     application.refuse_acceptance(actor=actor, reason=reason, legal_basis=legal_basis)
     return application
 
@@ -178,7 +222,7 @@ def schedule_joint_inspection(
     """联合勘查: one visit for every task that inspects the site."""
     if on < uow.today:
         raise ValidationFailed([InvalidParam("on", "must not be in the past")])
-    application = uow.application(application_id)
+    application = _at_window(uow, application_id, actor)
     application.schedule_joint_inspection(actor=actor, on=on)
     return application
 
@@ -197,7 +241,7 @@ def resubmit(
     if actor.role != "clerk":
         msg = "resubmissions are made at the window"
         raise Forbidden(msg)
-    application = uow.application(application_id)
+    application = _at_window(uow, application_id, actor)
     merged = {**application.answers, **answers}
     cleaned = uow.catalogue.validate_answers(application.theme, merged, application.situation)
     changed = {k: v for k, v in cleaned.items() if application.answers.get(k) != v}
@@ -242,7 +286,7 @@ def supply_material(
     uow: UnitOfWork, *, application_id: UUID, actor: Actor, material: str
 ) -> BundleApplication:
     """容缺受理: the material accepted as missing arrives."""
-    application = uow.application(application_id)
+    application = _at_window(uow, application_id, actor)
     application.supply(actor=actor, material=material, on=uow.today)
     return application
 
@@ -252,7 +296,7 @@ def withdraw(
     uow: UnitOfWork, *, application_id: UUID, actor: Actor, reason: str
 ) -> BundleApplication:
     """Before decision the applicant may withdraw; undecided permits end with it."""
-    application = uow.application(application_id)
+    application = _at_window(uow, application_id, actor)
     ended = application.withdraw(actor=actor, reason=reason)
     end_undecided_permits(uow, application, ended, actor=actor, reason=reason)
     return application

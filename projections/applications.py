@@ -1,5 +1,6 @@
 """Each application's stage and the materials it was accepted without (容缺): where the daily
-jobs find what is still open and due, without loading every application ever submitted."""
+jobs find what is still open and due, without loading every application ever submitted, and
+where the window finds its own district's work (`list_applications`)."""
 
 from __future__ import annotations
 
@@ -10,7 +11,7 @@ from domain.china import day_in_china
 from projections.sql import Sql
 
 TABLES = ("applications", "promised_materials")
-INDEXES = ("applications_by_status",)
+INDEXES = ("applications_by_status", "applications_by_district")
 
 DDL = (
     "CREATE TABLE IF NOT EXISTS {applications} ("
@@ -19,8 +20,12 @@ DDL = (
     " theme TEXT NOT NULL,"
     " status TEXT NOT NULL,"
     " received_on TEXT NOT NULL,"  # the day in China it was submitted (收件)
-    " accepted_on TEXT)",
+    " accepted_on TEXT,"
+    " district TEXT,"  # the submitting window's; NULL for a clerk token without one
+    " received_at TEXT NOT NULL)",  # the instant, for a stable newest-first order
     "CREATE INDEX IF NOT EXISTS {applications_by_status} ON {applications} (status, received_on)",
+    "CREATE INDEX IF NOT EXISTS {applications_by_district}"
+    " ON {applications} (district, received_at)",
     "CREATE TABLE IF NOT EXISTS {promised_materials} ("
     " application_id TEXT NOT NULL,"
     " material TEXT NOT NULL,"
@@ -49,7 +54,7 @@ def _promise(sql: Sql, e: Any) -> None:
 def _submitted(sql: Sql, e: BundleApplication.Submitted) -> None:
     sql.execute(
         "INSERT INTO {applications} VALUES (:application_id, :uscc, :theme, :status,"
-        " :received_on, :accepted_on)",
+        " :received_on, :accepted_on, :district, :received_at)",
         {
             "application_id": _id(e),
             "uscc": e.uscc,
@@ -59,6 +64,8 @@ def _submitted(sql: Sql, e: BundleApplication.Submitted) -> None:
             "accepted_on": (e.accepted_on or day_in_china(e.timestamp)).isoformat()
             if e.accepted
             else None,
+            "district": e.actor.district,
+            "received_at": e.timestamp.isoformat(),
         },
     )
     _promise(sql, e)
@@ -123,3 +130,58 @@ def with_material_overdue(sql: Sql, day: str) -> list[str]:
         {"day": day},
     )
     return [row["application_id"] for row in rows]
+
+
+ANYWHERE = object()
+"""`list_applications`'s district when the caller sees every district (an administrator)."""
+
+
+def list_applications(
+    sql: Sql,
+    *,
+    district: str | object | None = ANYWHERE,
+    uscc: str | None = None,
+    statuses: tuple[str, ...] | None = None,
+    theme: str | None = None,
+    received_from: str | None = None,
+    received_to: str | None = None,
+    limit: int = 50,
+    offset: int = 0,
+) -> tuple[list[dict[str, Any]], int]:
+    """One page of applications, newest first, with the business's name where its licence
+    is known, and how many match in all. Filters combine: `district` (None: those filed
+    without one; `ANYWHERE`: every district), `uscc`, `statuses`, `theme`, and the days of
+    receipt `received_from`..`received_to` (both inclusive, days in China)."""
+    where: list[str] = []
+    params: dict[str, Any] = {"limit": limit, "offset": offset}
+    if district is None:
+        where.append("a.district IS NULL")
+    elif district is not ANYWHERE:
+        where.append("a.district = :district")
+        params["district"] = district
+    if uscc:
+        where.append("a.uscc = :uscc")
+        params["uscc"] = uscc
+    if statuses is not None:
+        names = [f"s{n}" for n in range(len(statuses))]
+        where.append(f"a.status IN ({', '.join(':' + n for n in names)})" if names else "1 = 0")
+        params |= dict(zip(names, statuses, strict=True))
+    if theme:
+        where.append("a.theme = :theme")
+        params["theme"] = theme
+    if received_from:
+        where.append("a.received_on >= :received_from")
+        params["received_from"] = received_from
+    if received_to:
+        where.append("a.received_on <= :received_to")
+        params["received_to"] = received_to
+    condition = " WHERE " + " AND ".join(where) if where else ""
+    total = sql.all("SELECT COUNT(*) AS n FROM {applications} a" + condition, params)[0]["n"]
+    rows = sql.all(
+        "SELECT a.*, l.name AS business_name FROM {applications} a"
+        " LEFT JOIN {licences} l ON l.uscc = a.uscc"
+        + condition
+        + " ORDER BY a.received_at DESC, a.application_id LIMIT :limit OFFSET :offset",
+        params,
+    )
+    return rows, int(total)

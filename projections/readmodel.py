@@ -27,8 +27,9 @@ log = logging.getLogger(__name__)
 # The schema's version is part of the read model's name: a new schema is built beside the old
 # one from the events (a fresh name has no tracking position), never migrated in place.
 # v4: the daily jobs' index (applications, promised materials, deemed); v5: tasks' claimants;
-# v6: the licence's void prints (void_below), for reprints; v7: the departments' feeds.
-NAME = "ReadModelV7"
+# v6: the licence's void prints (void_below), for reprints; v7: the departments' feeds;
+# v8: each application's district and instant of receipt, for the window's list.
+NAME = "ReadModelV8"
 # In this order: the feed reads the licence and the worklist as each event left them.
 MODULES = (licence, worklist, credit, applications, feed)
 TABLES = tuple(table for module in MODULES for table in module.TABLES)
@@ -334,6 +335,11 @@ class ReadModel(TrackingRecorder, ABC):
     def tasks(self, department: str, **filters: Any) -> tuple[list[dict[str, Any]], int]:
         """One page of a department's worklist and the number of tasks the filters match."""
         return self.read(lambda sql: worklist.list_tasks(sql, department, **filters))
+
+    def applications(self, **filters: Any) -> tuple[list[dict[str, Any]], int]:
+        """One page of applications and the number the filters match
+        (`projections.applications.list_applications`)."""
+        return self.read(lambda sql: applications.list_applications(sql, **filters))
 
     def usccs_with_validity_before(self, day: str) -> list[str]:
         """Businesses holding a permit whose validity ended before `day` (candidates only:

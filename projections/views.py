@@ -9,6 +9,7 @@ from typing import Any, Protocol
 from urllib.parse import urlencode
 
 from domain.bundle import TASK_QUEUED, BundleApplication
+from domain.china import day_in_china
 from domain.credit import ACTIVE, LISTS, OBJECTED, REMOVED, CreditRecord
 from domain.permit import PAST_VALIDITY
 from domain.registration import ENTITY_TYPES
@@ -36,14 +37,32 @@ class Names(Protocol):
     def departments(self) -> Mapping[str, Named]: ...
 
 
-def permit_status(permit: Mapping[str, Any], *, today: date) -> tuple[PermitStatus, str]:
+# 先照后证: why a permit granted with the business licence is not in force yet.
+AWAITING_LICENCE = "待营业执照核发后生效 takes effect when the business licence is issued"
+
+
+class ThemeNames(Names, Protocol):
+    """The catalogue's names, themes included."""
+
+    @property
+    def themes(self) -> Mapping[str, Named]: ...
+
+
+def permit_status(
+    permit: Mapping[str, Any], *, today: date, registration: str | None = None
+) -> tuple[PermitStatus, str]:
     """A permit's public status and its reason: as the read model recorded them from the
-    domain's wording, except that a permit still valid on record but past its validity is
-    无效 at once (the daily job records the expiry later). Every place that shows a status —
-    the licence JSON, the scan page, the signed status document, live or as of a past
-    instant — takes it from here."""
+    domain's wording, except that a permit still valid on record is 无效 at once past its
+    validity (the daily job records the expiry later), and — 先照后证 — not yet in force
+    while its business is still being established: a filing or commitment (or any permit)
+    accepted with the 营业执照 takes effect when the licence is issued (`registration`, the
+    registration's status code, says so; a refused licence ends it on record, as before).
+    Every place that shows a status — the licence JSON, the scan page, the signed status
+    document, live or as of a past instant — takes it from here."""
     status = PermitStatus(permit["status"])
     valid_until = permit["valid_until"]
+    if status is PermitStatus.VALID and registration == RegistrationStatus.ESTABLISHING.value:
+        return PermitStatus.INVALID, AWAITING_LICENCE
     if status is PermitStatus.VALID and valid_until and valid_until < today.isoformat():
         return PermitStatus.INVALID, PAST_VALIDITY.format(valid_until=valid_until)
     return status, permit["reason"]
@@ -87,7 +106,7 @@ def present_licence(row: Mapping[str, Any], *, names: Names, today: date) -> dic
     no staff identities; a row of the live view or of one replayed as of a past instant."""
     permits = []
     for p in row["permits"]:
-        status, reason = permit_status(p, today=today)
+        status, reason = permit_status(p, today=today, registration=row["status"])
         name_zh, name_en = _names(names.permit_types, p["permit_type"])
         department_zh, department_en = _names(names.departments, p["department"])
         permits.append(
@@ -141,6 +160,7 @@ def status_document(licence: Mapping[str, Any], *, print_version: int) -> dict[s
                 "type": p["permit_type"],
                 "no": p["permit_number"],
                 "status": p["status"]["code"],
+                "reason": p["reason"],
                 "valid_to": p["valid_until"],
                 "changed_at": p["updated_at"],
             }
@@ -233,12 +253,141 @@ def application_view(application: BundleApplication) -> dict[str, Any]:
         "not_accepted": application.acceptance,
         "submitted_at": application.created_on.isoformat(),
         "submitted_by": application.submitted_by,
+        "district": application.district,
         "version": application.version,
         "tasks": task_summary(application),
         "links": {
             "self": f"/api/v1/applications/{application.id}",
             "licence": f"/api/v1/licences/{application.uscc}",
         },
+    }
+
+
+def application_list(
+    rows: list[dict[str, Any]], *, total: int, limit: int, offset: int
+) -> dict[str, Any]:
+    """One page of the window's applications (from the read model), each with its link."""
+    return {
+        "total": total,
+        "limit": limit,
+        "offset": offset,
+        "applications": [
+            {
+                "id": row["application_id"],
+                "uscc": row["uscc"],
+                "business_name": row["business_name"],
+                "theme": row["theme"],
+                "status": row["status"],
+                "district": row["district"],
+                "received_on": row["received_on"],
+                "accepted_on": row["accepted_on"],
+                "received_at": row["received_at"],
+                "links": {"self": f"/api/v1/applications/{row['application_id']}"},
+            }
+            for row in rows
+        ],
+    }
+
+
+# 办件查询: what the applicant reads for each state, in plain words.
+_APPLICATION_WORDS = {
+    "received": ("已收件，待受理", "received, acceptance pending"),
+    "not_accepted": ("不予受理", "not accepted"),
+    "in_review": ("审查中", "under review"),
+    "decided": ("已办结", "decided"),
+    "withdrawn": ("已撤回", "withdrawn"),
+    "lapsed": ("已终止（容缺材料逾期未补）", "ended: a promised material came late"),
+}
+_TASK_WORDS = {
+    "queued": ("审查中", "under review"),
+    "supplement_requested": ("待补正材料", "waiting for your supplement"),
+    "approved": ("准予许可", "granted"),
+    "refused": ("不予许可", "refused"),
+    "filed": ("已备案", "filed"),
+    "approved_on_commitment": ("告知承诺，准予许可", "granted on your commitment"),
+    "informed": ("审批已取消，已告知部门", "approval abolished; the department is informed"),
+    "withdrawn": ("已终止", "ended"),
+}
+
+
+def _word(words: Mapping[str, tuple[str, str]], code: str) -> dict[str, str]:
+    zh, en = words.get(code, (code, code))
+    return {"code": code, "word": zh, "english": en}
+
+
+def applicant_progress(application: BundleApplication, *, names: ThemeNames) -> dict[str, Any]:
+    """办件查询, for the applicant who holds the code: each task's state and decision with its
+    reasons, what waits on the applicant (the one supplement notice, the materials promised
+    at acceptance), and nothing else — never an officer's or clerk's identity, never personal
+    data, never another business."""
+    tasks = []
+    waiting: list[dict[str, Any]] = []
+    for t in application.tasks.values():
+        name_zh, name_en = _names(names.permit_types, t.permit_type)
+        department_zh, department_en = _names(names.departments, t.department)
+        paused = t.state == "supplement_requested" and t.supplement is not None
+        tasks.append(
+            {
+                "permit_type": t.permit_type,
+                "name_zh": name_zh,
+                "name_en": name_en,
+                "department_name_zh": department_zh,
+                "department_name_en": department_en,
+                "state": _word(_TASK_WORDS, t.state),
+                "due_on": t.due_on if t.state in ("queued", "supplement_requested") else None,
+                "permit_number": t.permit_number,
+                "reason": t.reason,
+                "legal_basis": t.legal_basis,
+            }
+        )
+        if paused and t.supplement is not None:
+            waiting.append(
+                {
+                    "kind": "supplement",
+                    "department_name_zh": department_zh,
+                    "items": list(t.supplement["items"]),
+                    "note": t.supplement["note"],
+                    "since": t.supplement["requested_on"],
+                    "by_date": None,
+                }
+            )
+    open_statuses = ("received", "in_review")
+    if application.status in open_statuses:
+        for material, entry in application.deficiencies.items():
+            if entry["supplied_on"] is None:
+                waiting.append(
+                    {
+                        "kind": "material",
+                        "department_name_zh": None,
+                        "items": [material],
+                        "note": "容缺受理时承诺补交的材料 (promised at acceptance)",
+                        "since": None,
+                        "by_date": entry["supply_by"],
+                    }
+                )
+    requests = application.supplement_notice() if application.status == "in_review" else []
+    theme = names.themes.get(application.theme)
+    return {
+        "application_id": str(application.id),
+        "uscc": application.uscc,
+        "theme": application.theme,
+        "theme_name_zh": theme.name_zh if theme else application.theme,
+        "theme_name_en": theme.name_en if theme else application.theme,
+        "status": _word(_APPLICATION_WORDS, application.status),
+        "received_on": day_in_china(application.created_on).isoformat(),
+        "accepted_on": application.accepted_on.isoformat() if application.accepted_on else None,
+        "tasks": tasks,
+        "waiting_on_applicant": waiting,
+        "supplement_notice": [
+            {
+                "permit_type": r["permit_type"],
+                "department_name_zh": _names(names.departments, r["department"])[0],
+                "items": r["items"],
+                "note": r["note"],
+                "requested_on": r["requested_on"],
+            }
+            for r in requests
+        ],
     }
 
 

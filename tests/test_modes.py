@@ -11,6 +11,7 @@ import httpx
 from domain.china import today_in_china
 from domain.uscc import make_uscc
 from licensing.runtime import Runtime
+from projections.views import AWAITING_LICENCE
 from tests.conftest import auth
 from tests.stories import decode_qr, store_situation, submission, submit
 
@@ -41,10 +42,22 @@ def test_filings_are_valid_on_the_spot_and_approvals_wait_for_their_department(
             "tobacco_retail": "queued",
         }
         permits = _permits(client, SHOP)
-        assert permits["prepackaged_food_filing"]["status"]["word"] == "有效"
-        assert permits["prepackaged_food_filing"]["permit_number"]
+        # Filed on the spot, in force with the business licence (先照后证).
+        filing = permits["prepackaged_food_filing"]
+        assert (filing["status"]["word"], filing["reason"]) == ("无效", AWAITING_LICENCE)
+        assert filing["permit_number"]
         assert permits["tobacco_retail"]["status"]["word"] == "核查中"
         assert application["status"] == "in_review"
+        _issue_licence(client, application, token)
+        assert _permits(client, SHOP)["prepackaged_food_filing"]["status"]["word"] == "有效"
+
+
+def _issue_licence(client: httpx.Client, application: dict, token: Callable[..., str]) -> None:
+    client.post(
+        f"/api/v1/applications/{application['id']}/tasks/business_licence/decision",
+        json={"outcome": "approve", "permit_number": "BL-1"},
+        headers=auth(token("department", "samr")),
+    ).raise_for_status()
 
 
 def test_a_cancelled_approval_only_informs_the_department(
@@ -87,6 +100,8 @@ def test_a_commitment_permit_is_valid_at_once_then_verified(
         application = submit(client, token("clerk"), body)
         task = next(t for t in application["tasks"] if t["permit_type"] == "fire_safety_check")
         assert task["state"] == "approved_on_commitment"
+        assert _permits(client, HOTEL)["fire_safety_check"]["status"]["word"] == "无效"
+        _issue_licence(client, application, token)  # 先照后证: in force with the licence
         fire_permit = _permits(client, HOTEL)["fire_safety_check"]
         assert fire_permit["status"]["word"] == "有效"
         due = runtime.licensing.calendar.add_working_days(today_in_china(), 20)

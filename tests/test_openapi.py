@@ -340,7 +340,7 @@ async def test_the_docs_work_with_no_internet(app: FastAPI) -> None:
 def test_a_real_422_and_other_refusals_are_the_published_problem(
     server: str, runtime: Runtime, token: Callable[..., str]
 ) -> None:
-    with httpx.Client(base_url=server) as client:
+    with httpx.Client(base_url=server, timeout=60) as client:
         spec = client.get("/openapi.json").json()
         fire = auth(token("department", "fire"))
         verification = "/api/v1/licences/{uscc}/permits/{permit_type}/verification"
@@ -377,7 +377,7 @@ def test_real_answers_validate_against_their_published_schemas(
         auth(token("department", "samr")),
         auth(token("department", "fire")),
     )
-    with httpx.Client(base_url=server) as client:
+    with httpx.Client(base_url=server, timeout=60) as client:
         spec = client.get("/openapi.json").json()
         _answer(spec, client.get("/api/v1/themes"), "/api/v1/themes")
         _answer(spec, client.get("/api/v1/themes/open_hotel"), "/api/v1/themes/{code}")

@@ -40,7 +40,7 @@ def test_a_refused_business_licence_ends_every_permit_and_the_code_can_apply_aga
             p["permit_type"]: p["status"]["word"]
             for p in client.get(f"/api/v1/licences/{STORE}").json()["permits"]
         }
-        assert before["prepackaged_food_filing"] == "有效"
+        assert before["prepackaged_food_filing"] == "无效"  # 先照后证: not before the licence
         assert before["tobacco_retail"] == "核查中"
 
         refused = _licence_decision(

@@ -28,7 +28,7 @@ def test_the_fixture_holds_every_event_class_and_only_those() -> None:
     recorded = {e["topic"] for e in STORE["events"]}
     assert sorted(set(event_classes()) - recorded) == [], "record one with make_stored_events"
     assert sorted(recorded - set(event_classes())) == []
-    assert len(event_classes()) == 59
+    assert len(event_classes()) == 61
 
 
 def test_an_old_store_loads_and_means_the_same(runtime: Runtime) -> None:

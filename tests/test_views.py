@@ -10,6 +10,7 @@ from domain.actor import Actor
 from domain.credit import CreditRecord
 from domain.status import PermitStatus
 from projections.views import (
+    AWAITING_LICENCE,
     credit_record,
     department_worklist,
     permit_status,
@@ -178,3 +179,22 @@ def test_a_worklist_flags_only_undecided_tasks_past_their_promised_date() -> Non
         "claim": "/api/v1/applications/a1/tasks/food_business/claim",
     }
     assert (shown["total"], shown["limit"], shown["offset"]) == (4, 100, 0)
+
+
+def test_a_permit_of_a_business_still_being_established_is_not_in_force() -> None:
+    """先照后证: valid on record, but not before the business licence is issued."""
+    granted = permit(valid_until=None)
+    assert permit_status(granted, today=TODAY, registration="establishing") == (
+        PermitStatus.INVALID,
+        AWAITING_LICENCE,
+    )
+    assert permit_status(granted, today=TODAY, registration="active")[0] is PermitStatus.VALID
+    # Not valid on record: its own reason stands, whatever the registration.
+    refused = permit(status="invalid", reason="不予许可 refused: 不符合", valid_until=None)
+    assert permit_status(refused, today=TODAY, registration="establishing") == (
+        PermitStatus.INVALID,
+        "不予许可 refused: 不符合",
+    )
+    shown = present_licence(licence(granted, status="establishing"), names=NAMES, today=TODAY)
+    assert [p["reason"] for p in shown["permits"]] == [AWAITING_LICENCE]
+    assert status_document(shown, print_version=2)["permits"][0]["reason"] == AWAITING_LICENCE

@@ -170,7 +170,12 @@ def resolve_keys(settings: Settings) -> CipherKeys:
 def _old_keys(settings: Settings) -> tuple[str, ...]:
     keys = [k.strip() for k in (settings.cipher_old_keys or "").split(",") if k.strip()]
     if settings.cipher_old_keys_file is not None:
-        lines = settings.cipher_old_keys_file.read_text().splitlines()
+        path = settings.cipher_old_keys_file
+        try:
+            lines = path.read_text().splitlines()
+        except OSError as error:
+            msg = f"LICENSING_CIPHER_OLD_KEYS_FILE {path}: {error.strerror}"
+            raise CipherKeyError(msg) from None
         keys += [line.strip() for line in lines if line.strip()]
     for k in keys:
         parse_key(k, where=ENV_OLD_KEYS)

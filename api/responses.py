@@ -333,6 +333,9 @@ class Theme(ThemeSummary):
     permits: list[ThemePermit]
     situations: list[SituationQuestion]
     form: list[FormField]
+    scope: ThemeScope | None = Field(
+        default=None, description="with `?scope=`: what that business scope points to here"
+    )
 
 
 # --- applications ----------------------------------------------------------------------
@@ -1044,4 +1047,57 @@ class Progress(Out):
     waiting_on_applicant: list[Waiting] = Field(description="empty: nothing waits on you")
     supplement_notice: list[ProgressRequest] = Field(
         description="the one notice: every department's open request"
+    )
+
+
+# --- 明确告知: scope to permits -----------------------------------------------------------
+
+
+class ScopeReason(Out):
+    """A scope term found, and how the scope worded it."""
+
+    term: str = Field(description="the scope term (规范表述)", examples=["餐饮服务"])
+    matched: list[str] = Field(description="its wordings found in the scope (as read: NFKC)")
+    note: str | None = Field(description="what to check, where the term alone does not decide")
+
+
+class ScopePermit(Out):
+    permit_type: str
+    name_zh: str
+    name_en: str
+    department: str
+    department_name_zh: str
+    mode: Mode
+    because: list[ScopeReason] = Field(description="the scope terms that point to it")
+
+
+class ScopeTheme(Out):
+    theme: str
+    name_zh: str
+    name_en: str
+    covers: list[str] = Field(description="the suggested permit types this theme includes")
+    because: list[ScopeReason]
+
+
+class ThemeScope(Out):
+    """明确告知 beside the merged form: of the permits a business scope points to, those this
+    theme includes (answer its situation questions so that they apply), and those it does
+    not (another theme, or a separate application)."""
+
+    business_scope: str
+    in_theme: list[ScopePermit]
+    elsewhere: list[ScopePermit]
+    unmatched: list[str]
+
+
+class ScopeSuggestions(Out):
+    """明确告知: the permits and themed items a business scope probably needs — a suggestion
+    from the catalogue's scope terms, with the reason; the situation answers decide."""
+
+    catalogue_version: str
+    permits: list[ScopePermit] = Field(description="in the order their terms stand in the scope")
+    themes: list[ScopeTheme]
+    unmatched: list[str] = Field(
+        description="the scope's items no term was found in: no permit known for them (a "
+        "general item, or one the catalogue does not map yet)"
     )

@@ -131,6 +131,14 @@ class SubmissionIn(Strict):
     )
 
 
+class ScopeIn(Strict):
+    """明确告知: a business scope (经营范围) as the business declares it."""
+
+    business_scope: Annotated[
+        Paragraph, Field(examples=["餐饮服务；住宿服务；烟草制品零售"], description="经营范围")
+    ]
+
+
 class ProgressIn(Strict):
     """办件查询: the application's number and the code sent to the applicant's mobile."""
 

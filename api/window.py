@@ -15,6 +15,7 @@ from api.responses import (
     Application,
     ApplicationList,
     ApplicationStatus,
+    ScopeSuggestions,
     SupplementNotice,
     Theme,
     ThemeList,
@@ -25,12 +26,16 @@ from api.schemas import (
     Empty,
     JointInspectionIn,
     ResubmissionIn,
+    ScopeIn,
     SubmissionIn,
     WithdrawalIn,
 )
 from domain.actor import Role
+from domain.errors import InvalidParam, ValidationFailed
+from domain.text import clean
 from licensing import window
 from licensing.catalogue import Catalogue
+from licensing.scope import for_theme, scope_map
 from licensing.unit_of_work import entity_tag
 from licensing.window import application_at_window
 from projections.applications import ANYWHERE
@@ -54,11 +59,47 @@ def list_themes(rt: RuntimeDep) -> dict[str, Any]:
 @router.get(
     "/themes/{code}",
     summary="A theme, its permits and its merged form (一表登记)",
+    description="Anyone. With `scope`, also what that business scope points to (明确告知): "
+    "which of the permits it probably needs this theme includes, which it does not.",
     response_model=Theme,
-    responses=documented(404),
+    responses=documented(404, 422),
 )
-def get_theme(code: str, rt: RuntimeDep) -> dict[str, Any]:
-    return {**_theme_summary(rt.catalogue, code), **rt.catalogue.theme_outline(code)}
+def get_theme(
+    code: str,
+    rt: RuntimeDep,
+    scope: Annotated[
+        str | None,
+        Query(
+            min_length=1,
+            max_length=2000,
+            description="a business scope (经营范围): say which of its permits this theme "
+            "includes and which it does not (明确告知)",
+        ),
+    ] = None,
+) -> dict[str, Any]:
+    theme = {**_theme_summary(rt.catalogue, code), **rt.catalogue.theme_outline(code)}
+    if scope is not None:
+        try:
+            scope = clean(scope, multiline=True, max_length=2000)
+        except ValueError as error:
+            raise ValidationFailed([InvalidParam("scope", str(error))]) from None
+        suggested = scope_map(rt.catalogue).suggest(scope)
+        theme["scope"] = {"business_scope": scope, **for_theme(suggested, rt.catalogue, code)}
+    return theme
+
+
+@router.post(
+    "/scope/permits",
+    summary="明确告知: the permits and themes a business scope (经营范围) probably needs",
+    description="Anyone (catalogue data; the window asks it before choosing a theme). Each "
+    "permit and theme comes with the scope terms that point to it "
+    "(`licensing/data/scope_terms.yaml`); the scope's items that point to nothing are listed "
+    "apart. A suggestion: the theme's situation answers decide which permits apply.",
+    response_model=ScopeSuggestions,
+    responses=documented(422),
+)
+def suggest_permits(body: ScopeIn, rt: RuntimeDep) -> dict[str, Any]:
+    return scope_map(rt.catalogue).suggest(body.business_scope)
 
 
 @router.post(

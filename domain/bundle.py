@@ -885,10 +885,16 @@ class BundleApplication(Aggregate):
         locked = self.progress_locked(at)
         if locked is not None:
             raise Locked(f"too many wrong codes; try again after {locked.isoformat()}", locked)
-        recent = [t for t in self.wrong_codes if at - t < WRONG_CODE_WINDOW]
-        lock = at + CODE_LOCK if len(recent) + 1 >= WRONG_CODES_BEFORE_LOCK else None
+        lock = at + CODE_LOCK if self.wrong_codes_left(at) <= 1 else None
         self._progress_code_refused(at=at, locked_until=lock)
-        return 0 if lock else WRONG_CODES_BEFORE_LOCK - len(recent) - 1
+        return self.wrong_codes_left(at)
+
+    def wrong_codes_left(self, at: datetime) -> int:
+        """How many wrong codes may still be tried at `at` before the lock."""
+        if self.progress_locked(at) is not None:
+            return 0
+        recent = [t for t in self.wrong_codes if at - t < WRONG_CODE_WINDOW]
+        return WRONG_CODES_BEFORE_LOCK - len(recent)
 
     class ProgressCodeRefused(Aggregate.Event):
         at: datetime

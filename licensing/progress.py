@@ -10,7 +10,7 @@ from datetime import UTC, datetime
 from uuid import UUID
 
 from domain.actor import Actor
-from domain.bundle import WRONG_CODE_WINDOW, WRONG_CODES_BEFORE_LOCK, BundleApplication
+from domain.bundle import CODE_LOCK, WRONG_CODES_BEFORE_LOCK, BundleApplication
 from domain.errors import Forbidden, Locked, NotFound
 from licensing.unit_of_work import Licensing, UnitOfWork, command
 
@@ -33,9 +33,10 @@ class WrongCode(Forbidden):
     still allowed before the lock."""
 
     def __init__(self, left: int) -> None:
+        minutes = int(CODE_LOCK.total_seconds() // 60)
         super().__init__(
             "the application number and the progress code do not match; "
-            f"{left} more wrong code(s) lock it for 15 minutes"
+            f"{left} more wrong code(s) lock it for {minutes} minutes"
         )
         self.left = left
 
@@ -105,9 +106,11 @@ def follow(
     try:
         application = licensing.application(application_id)
     except NotFound:
+        hash_code(code, application_id, 0)  # as long as a wrong code takes: no oracle
         raise WrongCode(WRONG_CODES_BEFORE_LOCK) from None
-    if application.progress_code_hash is None:
-        raise WrongCode(WRONG_CODES_BEFORE_LOCK)  # not accepted: no code was issued yet
+    if application.progress_code_hash is None:  # not accepted: no code was issued yet
+        hash_code(code, application_id, 0)
+        raise WrongCode(WRONG_CODES_BEFORE_LOCK)
     at = now()
     locked = application.progress_locked(at)
     if locked is not None:
@@ -120,5 +123,4 @@ def follow(
     if locked is not None:
         msg = f"a wrong code, the last allowed: locked until {locked.isoformat()}"
         raise Locked(msg, locked)
-    recent = [t for t in after.wrong_codes if at - t < WRONG_CODE_WINDOW]
-    raise WrongCode(WRONG_CODES_BEFORE_LOCK - len(recent))
+    raise WrongCode(after.wrong_codes_left(at))

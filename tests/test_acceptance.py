@@ -13,6 +13,7 @@ from domain.china import today_in_china
 from domain.uscc import make_uscc
 from licensing import jobs
 from licensing.runtime import Runtime
+from projections.views import AWAITING_LICENCE
 from tests.conftest import auth
 from tests.stories import store_situation, submission, submit
 
@@ -63,7 +64,10 @@ def test_a_received_application_reaches_the_departments_only_when_accepted(
         assert [t["state"] for t in _tobacco_tasks(client, token, STORE)] == ["queued"]
         licence = client.get(f"/api/v1/licences/{STORE}").json()
         words = {p["permit_type"]: p["status"]["word"] for p in licence["permits"]}
-        assert words["prepackaged_food_filing"] == "有效"
+        # Filed, and in force with the business licence (先照后证).
+        assert words["prepackaged_food_filing"] == "无效"
+        reasons = {p["permit_type"]: p["reason"] for p in licence["permits"]}
+        assert reasons["prepackaged_food_filing"] == AWAITING_LICENCE
 
         # Accepting twice is a conflict, and writes nothing.
         before = runtime.app.recorder.max_notification_id()

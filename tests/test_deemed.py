@@ -59,6 +59,12 @@ def test_a_rule_deems_its_task_approved_the_day_after_the_statutory_limit(
         tasks = {t["permit_type"]: t for t in application["tasks"]}
         last_day = tasks["tobacco_retail"]["statutory_due_on"]
         assert last_day is not None
+        # The business licence is issued: what is deemed granted is in force (先照后证).
+        client.post(
+            f"/api/v1/applications/{application['id']}/tasks/business_licence/decision",
+            json={"outcome": "approve", "permit_number": "BL-D-1"},
+            headers=auth(token("department", "samr")),
+        ).raise_for_status()
 
         # On the last day of the limit the department may still decide: nothing is deemed.
         runtime.licensing.today = lambda: date.fromisoformat(last_day)

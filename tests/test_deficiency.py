@@ -12,6 +12,7 @@ from domain.uscc import make_uscc
 from licensing import jobs
 from licensing.demo import sample_answers
 from licensing.runtime import Runtime
+from projections.views import AWAITING_LICENCE
 from tests.conftest import auth
 from tests.stories import store_situation, submission, submit
 
@@ -74,7 +75,9 @@ def test_missing_the_promised_date_ends_the_undecided_part_of_the_application(
         permits = {
             p["permit_type"]: p for p in client.get(f"/api/v1/licences/{HOTEL}").json()["permits"]
         }
-        assert permits["food_operation"]["status"]["word"] == "有效"
+        # Approved, but the business licence never was: not in force (先照后证).
+        assert permits["food_operation"]["status"]["word"] == "无效"
+        assert permits["food_operation"]["reason"] == AWAITING_LICENCE
         assert permits["hotel_special_trade"]["status"]["word"] == "无效"
         assert MATERIAL in permits["hotel_special_trade"]["reason"]
 

@@ -13,6 +13,7 @@ from domain.uscc import make_uscc
 from licensing.runtime import Runtime
 from licensing.settings import Settings
 from projections.projector import Projector
+from projections.views import AWAITING_LICENCE
 from tests.conftest import auth
 from tests.stories import submission, submit
 
@@ -103,7 +104,10 @@ def test_with_the_projector_in_a_worker_the_api_still_shows_its_own_decisions(
                 p["permit_type"]: p
                 for p in client.get(f"/api/v1/licences/{USCC}").json()["permits"]
             }
-            assert permits["food_operation"]["status"]["word"] == "有效"
+            # Its own decision shows at once (in force with the business licence, 先照后证).
+            food = permits["food_operation"]
+            assert (food["status"]["word"], food["reason"]) == ("无效", AWAITING_LICENCE)
+            assert food["permit_number"] == "W-1"
         assert api_rt.projector._thread is None
     finally:
         srv.should_exit = True

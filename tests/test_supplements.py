@@ -9,6 +9,7 @@ import httpx
 from domain.china import today_in_china
 from domain.uscc import make_uscc
 from licensing.runtime import Runtime
+from projections.views import AWAITING_LICENCE
 from tests.conftest import auth
 from tests.stories import submission, submit
 
@@ -127,7 +128,9 @@ def test_the_applicant_withdraws_before_decision(
             p["permit_type"]: p
             for p in client.get(f"/api/v1/licences/{RESTAURANT}").json()["permits"]
         }
-        assert permits["food_operation"]["status"]["word"] == "有效"  # decided before: stands
+        # Decided before: it stands, in force with a business licence (先照后证).
+        assert permits["food_operation"]["permit_number"]
+        assert permits["food_operation"]["reason"] == AWAITING_LICENCE
         assert permits["sewage_discharge"]["status"]["word"] == "无效"
         assert "withdrawn" in permits["sewage_discharge"]["reason"]
         again = client.post(f"{app_url}/withdrawal", json={"reason": "again"}, headers=clerk)

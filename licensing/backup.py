@@ -10,7 +10,8 @@ the manifest's SHA-256 sums and their seal provide here.
     manifest.json     format, created, issuer, counts, last position, SHA-256 of each member
     seal.json         how the passphrase was stretched, and an HMAC of manifest.json
     events.jsonl      every stored event in notification order: position, originator id
-                      and version, topic, and the state exactly as stored (not a pickle)
+                      and version, topic, and the state as JSON (decrypted: the store's
+                      cipher key does not travel, a restore encrypts under its own)
     licences.sha256   SHA-256 of each licence as the read model shows it at that position
     keys/*.pem        every published signing key, private key encrypted (PKCS#8)
     documents/<id>    every material file the events name (the document store's bytes,
@@ -36,7 +37,7 @@ import tarfile
 import tempfile
 import time
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import IO, Any
@@ -143,8 +144,13 @@ def backup(rt: Runtime, archive: Path, passphrase: str) -> Summary:
 
 def _export_events(store: EventStore, path: Path, *, last: int) -> int:
     count = 0
+    cipher = store.mapper.cipher
     with path.open("w", encoding="utf-8") as out:
         for row in _stored_rows(store, last=last):
+            if cipher is not None:
+                # Decrypted, so that the archive does not depend on this store's cipher key:
+                # a restore encrypts every event again under the key of the store it fills.
+                row = replace(row, state=cipher.decrypt(row.state))
             out.write(json.dumps(_row_to_json(row), ensure_ascii=False) + "\n")
             count += 1
     return count
@@ -554,6 +560,9 @@ def _load_events(settings: Settings, events: Path) -> int:
     try:
         with events.open(encoding="utf-8") as lines:
             rows = (_row_from_json(line, number) for number, line in enumerate(lines, 1))
+            cipher = store.mapper.cipher
+            if cipher is not None:
+                rows = (replace(row, state=cipher.encrypt(row.state)) for row in rows)
             return load_rows(store.recorder, rows)
     except StoreNotEmpty:
         where = (

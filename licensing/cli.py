@@ -22,6 +22,7 @@ if TYPE_CHECKING:
 
 def _runtime(settings: Settings, **options: Any) -> Runtime:
     # Imported late, here and below: `licensing --help` stays fast.
+    from licensing.cipher import CipherKeyError
     from licensing.keys import KeysMissing
     from licensing.locks import InitialisationTimeout
     from licensing.runtime import Runtime
@@ -29,7 +30,7 @@ def _runtime(settings: Settings, **options: Any) -> Runtime:
     _refuse_memory(settings)
     try:
         return Runtime(settings, **options)
-    except (KeysMissing, InitialisationTimeout) as error:
+    except (KeysMissing, InitialisationTimeout, CipherKeyError) as error:
         # The operator's next step is in the message; a traceback would only hide it.
         raise click.ClickException(str(error)) from None
 
@@ -51,6 +52,8 @@ def main() -> None:
 
     Configuration comes from LICENSING_* environment variables (see README).
     """
+    # Whatever this process creates (SQLite files, keys, archives) is its owner's only.
+    os.umask(0o077)
     from licensing import logs
     from licensing.metrics import multiprocess_problem
 
@@ -176,8 +179,9 @@ def _load_demo(rt: Runtime) -> None:
     " lost: generate and publish new ones (every code printed before must be reprinted)",
 )
 def init(new_keys: bool) -> None:
-    """Create the store's tables and the signing keys, once: run it before the services
-    start (docker-compose's `init`). Running it again changes nothing."""
+    """Create the store's tables, the signing keys and (unless LICENSING_CIPHER_KEY or its
+    file gives one) the cipher key, once: run it before the services start (docker-compose's
+    `init`). Running it again changes nothing."""
     from licensing.signing import PURPOSES
 
     settings = Settings()
@@ -346,14 +350,29 @@ def rebuild(afresh: bool, batch_size: int) -> None:
 
 @projections.command()
 @click.option("--json", "as_json", is_flag=True, help="print the figures as JSON")
-def status(as_json: bool) -> None:
+@click.option(
+    "--check",
+    is_flag=True,
+    help="exit with status 1 when projection is stuck or further behind than"
+    " LICENSING_READY_MAX_LAG_SECONDS (docker-compose's health check of the worker)",
+)
+def status(as_json: bool, check: bool) -> None:
     """Where projection is: position, head of the log, lag in events and seconds, where it
     is stuck, a rebuild under way, and every recorded skip."""
-    rt = _runtime(Settings())
+    settings = Settings()
+    rt = _runtime(settings)
     try:
         figures = rt.projection_status()
     finally:
         rt.close()
+    _print_status(figures, as_json=as_json)
+    if check and (
+        figures["stuck"] is not None or figures["lag"]["seconds"] > settings.ready_max_lag_seconds
+    ):
+        sys.exit(1)
+
+
+def _print_status(figures: dict[str, Any], *, as_json: bool) -> None:
     if as_json:
         click.echo(json.dumps(figures, ensure_ascii=False, indent=2))
         return
@@ -432,8 +451,19 @@ def skip(position: int, reason: str, by: str | None) -> None:
     " with --metrics-host where only Prometheus reaches)",
 )
 @click.option("--metrics-host", default="127.0.0.1", show_default=True)
+@click.option(
+    "--heartbeat",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="touch this file after every pass that ends without an error (a health check"
+    " reads its age)",
+)
 def deliver(
-    loop: bool, every: float, remind_days: int, metrics_port: int | None, metrics_host: str
+    loop: bool,
+    every: float,
+    remind_days: int,
+    metrics_port: int | None,
+    metrics_host: str,
+    heartbeat: Path | None,
 ) -> None:
     """电子送达: send decisions, supplement notices (一次性告知) and 容缺 reminders to
     applicants' fixed e-mail and mobile; 推送: push each department's feed entries to its
@@ -469,6 +499,8 @@ def deliver(
                 queued = pushes.collect()
                 sent = pushes.deliver_due()
                 click.echo(f"webhooks: queued {queued}, delivered {sent}, waiting {pushes.waiting}")
+            if heartbeat is not None:
+                heartbeat.touch()
             if not loop:
                 break
             time.sleep(every)

@@ -37,8 +37,10 @@ def initialisation(settings: Settings, *, timeout: float = TIMEOUT_SECONDS) -> I
 
 @contextmanager
 def _folder_lock(data_dir: Path, timeout: float) -> Iterator[None]:
-    data_dir.mkdir(parents=True, exist_ok=True)
-    lock = FileLock(data_dir / LOCK_FILE, timeout=timeout)
+    # The data folder holds private keys and personal data: its owner's only.
+    data_dir.mkdir(mode=0o700, parents=True, exist_ok=True)
+    data_dir.chmod(0o700)
+    lock = FileLock(data_dir / LOCK_FILE, timeout=timeout, mode=0o600)
     try:
         lock.acquire()
     except FileLockTimeout:

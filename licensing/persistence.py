@@ -3,10 +3,12 @@ choice, or (for the tests' service layer) the events in memory."""
 
 from __future__ import annotations
 
+import os
 from collections.abc import Iterable, Iterator
 from dataclasses import asdict, dataclass
 from datetime import date
 from itertools import islice
+from pathlib import Path
 from typing import Any
 from uuid import UUID
 
@@ -15,12 +17,17 @@ from eventsourcing.postgres import PostgresApplicationRecorder
 from eventsourcing.sqlite import SQLiteApplicationRecorder
 
 from domain.actor import Actor
+from licensing.cipher import CipherKeys, resolve_keys
 from licensing.settings import Settings
 
 
-def eventsourcing_env(settings: Settings, *, read_model: str) -> dict[str, str]:
+def eventsourcing_env(
+    settings: Settings, *, read_model: str, cipher: CipherKeys | None = None
+) -> dict[str, str]:
     """The `eventsourcing` library's environment for our application and for the read model
-    named `read_model`, a name (with its schema version) that only the runtime knows."""
+    named `read_model`, a name (with its schema version) that only the runtime knows; every
+    event's state encrypted under `cipher` (by default the keys the settings name)."""
+    keys = (cipher or resolve_keys(settings)).env()
     if settings.store == "memory":
         settings.data_dir.mkdir(parents=True, exist_ok=True)
         # The events in this process's memory (the library's plain-Python recorder); the read
@@ -34,17 +41,21 @@ def eventsourcing_env(settings: Settings, *, read_model: str) -> dict[str, str]:
             f"{prefix}_PERSISTENCE_MODULE": "eventsourcing.sqlite",
             f"{prefix}_SQLITE_DBNAME": str(settings.data_dir / f"{read_model.lower()}.db"),
             "SQLITE_LOCK_TIMEOUT": "10",
+            **keys,
         }
     if settings.store == "sqlite":
-        settings.data_dir.mkdir(parents=True, exist_ok=True)
+        private_folder(settings.data_dir)
+        events = settings.data_dir / "events.db"
+        view = settings.data_dir / f"{read_model.lower()}.db"
+        for path in (events, view):
+            private_file(path)
         # SQLite table names are fixed, so the write and read sides need a file each.
         return {
             "PERSISTENCE_MODULE": "eventsourcing.sqlite",
-            "LICENSING_SQLITE_DBNAME": str(settings.data_dir / "events.db"),
-            f"{read_model.upper()}_SQLITE_DBNAME": str(
-                settings.data_dir / f"{read_model.lower()}.db"
-            ),
+            "LICENSING_SQLITE_DBNAME": str(events),
+            f"{read_model.upper()}_SQLITE_DBNAME": str(view),
             "SQLITE_LOCK_TIMEOUT": "10",
+            **keys,
         }
     # Never set POSTGRES_ENABLE_DB_FUNCTIONS: it drops tracking records and lets
     # notification ids become visible out of order, which breaks the projector.
@@ -58,7 +69,23 @@ def eventsourcing_env(settings: Settings, *, read_model: str) -> dict[str, str]:
         "POSTGRES_SCHEMA": settings.postgres_schema,
         "POSTGRES_POOL_SIZE": str(settings.postgres_pool_size),
         "POSTGRES_MAX_OVERFLOW": str(settings.postgres_pool_size),
+        **keys,
     }
+
+
+def private_folder(path: Path) -> None:
+    """The data folder: only its owner may list or enter it (0700), also when it existed."""
+    path.mkdir(mode=0o700, parents=True, exist_ok=True)
+    path.chmod(0o700)
+
+
+def private_file(path: Path) -> None:
+    """A SQLite file created 0600 before the library opens it (its -wal and -shm files take
+    the same mode), and tightened to 0600 if an older version left it readable."""
+    os.close(os.open(path, os.O_WRONLY | os.O_CREAT, 0o600))
+    for each in (path, path.with_name(path.name + "-wal"), path.with_name(path.name + "-shm")):
+        if each.exists():
+            each.chmod(0o600)
 
 
 @dataclass(frozen=True)

@@ -10,7 +10,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from eventsourcing.persistence import InfrastructureFactory
+from eventsourcing.persistence import InfrastructureFactory, MapperDeserialisationError
 from eventsourcing.postgres import PostgresFactory
 from eventsourcing.utils import Environment
 
@@ -19,6 +19,7 @@ from domain.errors import Conflict, NotFound
 from licensing import locks
 from licensing.calendar import WorkingCalendar
 from licensing.catalogue import Catalogue, default_catalogue
+from licensing.cipher import CipherKeyError, check_store, resolve_keys
 from licensing.delivery import Channel, EmailSender, SmsGateway
 from licensing.documents import open_document_store
 from licensing.keys import open_key_ring
@@ -61,7 +62,7 @@ def load_or_create_secret(path: Path) -> str:
     """A random HS256 secret kept beside the data, for development bearer tokens."""
     if path.exists():
         return path.read_text().strip()
-    path.parent.mkdir(parents=True, exist_ok=True)
+    path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
     secret = secrets.token_urlsafe(48)
     tmp = path.with_suffix(".tmp")
     fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
@@ -83,14 +84,18 @@ class Runtime:
         self.settings = settings
         self.catalogue = catalogue or default_catalogue()
         calendar = WorkingCalendar.load(settings.calendar_overrides)
-        self.env: dict[str, Any] = eventsourcing_env(settings, read_model=READ_MODEL)
         # Processes starting at once (docker-compose's services) take turns to create the
         # tables and to generate and publish the keys.
         with locks.initialisation(settings):
+            cipher = resolve_keys(settings)
+            self.env: dict[str, Any] = eventsourcing_env(
+                settings, read_model=READ_MODEL, cipher=cipher
+            )
             # `app` is the event store (the library's application); `licensing` is what every
             # command runs against: the store with the catalogue, the calendar and the clock.
             self.app = EventStore(env=self.env)
             try:
+                check_store(self.app, cipher)
                 self.documents = open_document_store(self.app, settings.data_dir)
                 self.view = construct_read_model(self.env)
                 self.keys = open_key_ring(
@@ -106,6 +111,13 @@ class Runtime:
                 self.progress_codes = ProgressCodes(
                     load_or_create_secret(settings.data_dir / "progress.secret")
                 )
+            except MapperDeserialisationError as error:
+                self._close_stores()
+                if isinstance(error.__cause__, CipherKeyError):
+                    # An older event under a key not configured (a rotation half done).
+                    msg = f"{error.__cause__}: add it to LICENSING_CIPHER_OLD_KEYS"
+                    raise CipherKeyError(msg) from None
+                raise
             except BaseException:
                 self._close_stores()
                 raise

@@ -11,11 +11,20 @@ from limits import parse_many
 from pydantic import Field, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+# Docker and compose mount secrets here: a file `licensing_<setting>` (licensing_auth_secret,
+# licensing_cipher_key, licensing_postgres_password …) sets that setting, unless the
+# environment does.
+SECRETS_DIR = Path("/run/secrets")
+
 
 class Settings(BaseSettings):
     """Everything an operator may set; nothing here is required for the embedded default."""
 
-    model_config = SettingsConfigDict(env_prefix="LICENSING_", extra="ignore")
+    model_config = SettingsConfigDict(
+        env_prefix="LICENSING_",
+        extra="ignore",
+        secrets_dir=SECRETS_DIR if SECRETS_DIR.is_dir() else None,
+    )
 
     data_dir: Path = Field(
         default=Path("var"), description="SQLite files and signing keys live here"
@@ -57,6 +66,23 @@ class Settings(BaseSettings):
     )
     auth_secret: str | None = Field(
         default=None, description="HS256 secret for API bearer tokens; generated if unset"
+    )
+    cipher_key: str | None = Field(
+        default=None,
+        repr=False,
+        description="base64 of the 32-byte key that encrypts every stored event (personal"
+        " data at rest); else LICENSING_CIPHER_KEY_FILE, else cipher.key in the data folder",
+    )
+    cipher_key_file: Path | None = Field(
+        default=None, description="a file holding the cipher key (a docker secret, say)"
+    )
+    cipher_old_keys: str | None = Field(
+        default=None,
+        repr=False,
+        description="earlier cipher keys, comma-separated: they still read, never write",
+    )
+    cipher_old_keys_file: Path | None = Field(
+        default=None, description="a file of earlier cipher keys, one a line"
     )
     projector: Literal["inline", "off"] = Field(
         default="inline",

@@ -29,6 +29,10 @@ from tests.pg import PG, drop_schema, postgres_settings
 from tests.service import Service
 
 SECRET = "test-secret-" + "x" * 40
+# As a deployment passes LICENSING_CIPHER_KEY: every process of a test (other hosts with data
+# folders of their own included) reads the one store. tests/test_cipher.py covers the key
+# made into the data folder when none is given.
+CIPHER_KEY = "dGVzdC1jaXBoZXIta2V5LW9mLTMyLWJ5dGVzLi4uLi4="
 BASE_URL = "https://zzt.test"
 
 
@@ -53,6 +57,7 @@ def _settings(backend: str, data_dir: Path) -> Iterator[Settings]:
         "issuer": "zzt-test",
         # Off here; tests/test_public_limits.py turns it on where it is the subject.
         "public_rate_limit": "off",
+        "cipher_key": CIPHER_KEY,
     }
     if backend in ("sqlite", "memory"):
         yield Settings(store=backend, **common)

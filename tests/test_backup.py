@@ -65,8 +65,11 @@ def _scan(rt: Runtime, token: str) -> httpx.Response:
 
 
 def _stored(rt: Runtime) -> list[tuple[int, str, int, str, bytes]]:
+    # Decrypted: a restore encrypts every event again (the archive holds plain states).
+    cipher = rt.app.mapper.cipher
+    assert cipher is not None
     return [
-        (n.id, str(n.originator_id), n.originator_version, n.topic, n.state)
+        (n.id, str(n.originator_id), n.originator_version, n.topic, cipher.decrypt(n.state))
         for n in rt.app.recorder.select_notifications(start=None, limit=100_000)
     ]
 

@@ -30,7 +30,7 @@ def _env_of(settings: Settings) -> dict[str, str]:
         "LICENSING_POSTGRES_USER": settings.postgres_user,
         "LICENSING_POSTGRES_PASSWORD": settings.postgres_password,
         "LICENSING_POSTGRES_SCHEMA": settings.postgres_schema,
-    }
+    } | ({"LICENSING_CIPHER_KEY": settings.cipher_key} if settings.cipher_key else {})
 
 
 def _free_port() -> int:

@@ -51,8 +51,9 @@ def _environment(settings: Settings) -> dict[str, str]:
         "AUTH_SECRET": settings.auth_secret,
         "BASE_URL": settings.base_url,
         "ISSUER": settings.issuer,
+        "CIPHER_KEY": settings.cipher_key,
     }
-    return env | {f"LICENSING_{k}": str(v) for k, v in values.items()}
+    return env | {f"LICENSING_{k}": str(v) for k, v in values.items() if v is not None}
 
 
 class Server:

@@ -41,8 +41,11 @@ def _codes_sent(runtime: Runtime, sms: Gateway) -> list[str]:
 
 
 def _everything_stored(runtime: Runtime) -> str:
+    # Decrypted (every state is encrypted at rest): the code must not be in them even so.
+    cipher = runtime.app.mapper.cipher
+    assert cipher is not None
     return "\n".join(
-        n.state.decode()
+        cipher.decrypt(n.state).decode()
         for n in runtime.app.recorder.select_notifications(start=None, limit=100_000)
     )
 

@@ -141,6 +141,9 @@ def test_a_poison_event_stops_projection_there_until_an_operator_skips_it(
         assert figures["stuck"]["position"] == poison and figures["skips"] == []
         text = CliRunner().invoke(main, ["projections", "status"], env=env)
         assert f"stuck     YES, at position {poison}" in text.output
+        # docker-compose's health check of the worker: unhealthy while stuck.
+        checked = CliRunner().invoke(main, ["projections", "status", "--check"], env=env)
+        assert checked.exit_code == 1 and f"YES, at position {poison}" in checked.output
 
         # A rebuild stops at it too, loudly, and leaves the live view alone.
         live = runtime.view.dump()
@@ -181,6 +184,8 @@ def test_a_poison_event_stops_projection_there_until_an_operator_skips_it(
             CliRunner().invoke(main, ["projections", "status", "--json"], env=env).output
         )
         assert figures["stuck"] is None and figures["projected"] == figures["head"]
+        healthy = CliRunner().invoke(main, ["projections", "status", "--check"], env=env)
+        assert healthy.exit_code == 0, healthy.output
         [skip] = figures["skips"]
         assert (skip["position"], skip["topic"], skip["originator_id"]) == (
             poison,

@@ -14,15 +14,15 @@ COPY api ./api
 RUN pip install --no-cache-dir .
 
 # An unprivileged user with a fixed id (a host folder mounted at /data must belong to it).
-# /data and /documents exist here, owned by it and private (0700), so that a fresh named
+# /data exists here, owned by it and private (0700), so that a fresh named
 # volume mounted there starts with that owner and mode.
 RUN groupadd --system --gid 10001 zzt \
     && useradd --system --uid 10001 --gid zzt --no-create-home --home-dir /nonexistent \
         --shell /usr/sbin/nologin zzt \
-    && install -d -o zzt -g zzt -m 0700 /data /documents
+    && install -d -o zzt -g zzt -m 0700 /data
 USER zzt:zzt
 
 ENV LICENSING_DATA_DIR=/data
-VOLUME ["/data", "/documents"]
+VOLUME ["/data"]
 EXPOSE 8000
 CMD ["licensing", "serve", "--host", "0.0.0.0", "--port", "8000"]

@@ -125,15 +125,17 @@ def test_init_runs_first_and_every_service_has_a_health_check(compose: dict[str,
     assert worker[-4:] == ["licensing", "projections", "status", "--check"]
 
 
-def test_the_data_folder_and_documents_are_volumes(compose: dict[str, Any]) -> None:
+def test_the_data_folder_and_the_database_are_volumes(compose: dict[str, Any]) -> None:
     services = compose["services"]
     for name in OURS:
         environment = services[name]["environment"]
         mounts = dict(v.split(":", 1)[::-1] for v in services[name]["volumes"])
         assert environment["LICENSING_DATA_DIR"] in mounts, name
         assert mounts[environment["LICENSING_DATA_DIR"]] in compose["volumes"]
-    assert "documents" in compose["volumes"]
-    assert "/documents" in [v.split(":", 1)[1] for v in services["api"]["volumes"]]
+    # On PostgreSQL the material files live in the database (licensing_documents): its
+    # volume is the document store.
+    assert services["db"]["volumes"][0].split(":", 1)[0] in compose["volumes"]
+    assert all(v.split(":", 1)[1] != "/documents" for s in OURS for v in services[s]["volumes"])
 
 
 def _licensing_variables(service: dict[str, Any]) -> dict[str, Any]:

@@ -118,7 +118,7 @@ def test_the_operator_rebuilds_the_read_model_from_the_events(settings: Settings
     assert expired.exit_code == 0 and "Expired 0 permits" in expired.output  # all still valid
     daily = CliRunner().invoke(main, ["daily"], env=env)
     assert daily.exit_code == 0, daily.output
-    assert daily.output.splitlines() == [
+    assert daily.stdout.splitlines() == [  # log lines, if any, go to stderr
         "Deemed 0 acceptances and outcomes",
         "Lapsed 0 applications",
         "Expired 0 permits",

@@ -137,7 +137,7 @@ def test_a_poison_event_stops_projection_there_until_an_operator_skips_it(
         env = _env_of(runtime.settings)
         status = CliRunner().invoke(main, ["projections", "status", "--json"], env=env)
         assert status.exit_code == 0, status.output
-        figures = json.loads(status.output)
+        figures = json.loads(status.stdout)  # the log lines go to stderr
         assert figures["stuck"]["position"] == poison and figures["skips"] == []
         text = CliRunner().invoke(main, ["projections", "status"], env=env)
         assert f"stuck     YES, at position {poison}" in text.output
@@ -181,7 +181,7 @@ def test_a_poison_event_stops_projection_there_until_an_operator_skips_it(
         assert runtime.projector.stuck is None
         assert _until(lambda: client.get("/readyz").status_code == 200, "ready again")
         figures = json.loads(
-            CliRunner().invoke(main, ["projections", "status", "--json"], env=env).output
+            CliRunner().invoke(main, ["projections", "status", "--json"], env=env).stdout
         )
         assert figures["stuck"] is None and figures["projected"] == figures["head"]
         healthy = CliRunner().invoke(main, ["projections", "status", "--check"], env=env)

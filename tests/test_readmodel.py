@@ -13,7 +13,6 @@ from domain.uscc import make_uscc
 from licensing.runtime import Runtime
 from licensing.settings import Settings
 from projections.projector import Projector
-from projections.views import AWAITING_LICENCE
 from tests.conftest import auth
 from tests.stories import submission, submit
 
@@ -106,10 +105,10 @@ def test_with_the_projector_in_a_worker_the_api_still_shows_its_own_decisions(
                 p["permit_type"]: p
                 for p in client.get(f"/api/v1/licences/{USCC}").json()["permits"]
             }
-            # Its own decision shows at once (in force with the business licence, 先照后证).
+            # Its own decision shows at once, in force since the business licence is issued.
             food = permits["food_operation"]
-            assert (food["status"]["word"], food["reason"]) == ("无效", AWAITING_LICENCE)
-            assert food["permit_number"] == "W-1"
+            assert food["status"]["word"] == "有效"
+            assert food["permit_number"] == "W-food_operation"
         assert api_rt.projector._thread is None
     finally:
         srv.should_exit = True

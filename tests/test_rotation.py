@@ -152,9 +152,10 @@ def test_the_operator_lists_rotates_and_revokes_keys_with_the_cli(settings: Sett
     runner = CliRunner()
     listed = runner.invoke(main, ["keys", "list"], env=env)
     assert listed.exit_code == 0, listed.output
-    assert len(listed.output.splitlines()) == 3 and listed.output.count(" active ") == 3
+    # The table is stdout; a log line (keys published on first use) goes to stderr.
+    assert len(listed.stdout.splitlines()) == 3 and listed.stdout.count(" active ") == 3
     pointer = next(
-        line.split()[1] for line in listed.output.splitlines() if line.startswith("pointer")
+        line.split()[1] for line in listed.stdout.splitlines() if line.startswith("pointer")
     )
 
     rotated = runner.invoke(
@@ -167,7 +168,7 @@ def test_the_operator_lists_rotates_and_revokes_keys_with_the_cli(settings: Sett
     assert f"key {pointer} revoked" in revoked.output
 
     again = runner.invoke(main, ["keys", "list"], env=env)
-    line = next(line for line in again.output.splitlines() if pointer in line)
+    line = next(line for line in again.stdout.splitlines() if pointer in line)
     assert " revoked " in line and "(私钥泄露)" in line
     assert "private key here" in line
     refused = runner.invoke(main, ["keys", "revoke", pointer, "--reason", "again"], env=env)

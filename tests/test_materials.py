@@ -22,6 +22,16 @@ def test_every_material_a_permit_names_is_in_the_catalogue_once() -> None:
     assert catalogue.permit_type("hotel_special_trade").materials, "the hotel permit asks some"
 
 
+def test_every_permit_applied_for_lists_its_materials() -> None:
+    # A permit type without materials would let an electronic file be accepted with none at
+    # all. A cancelled item (直接取消审批) is applied for by nobody: it asks none, by rule.
+    catalogue = default_catalogue()
+    applied = [p for p in catalogue.permit_types.values() if p.mode != "cancelled"]
+    assert [p.code for p in applied if not p.materials] == []
+    cancelled = [p for p in catalogue.permit_types.values() if p.mode == "cancelled"]
+    assert cancelled and all(not p.materials for p in cancelled)
+
+
 def test_the_hotels_materials_are_merged_each_once_with_their_permits() -> None:
     catalogue = default_catalogue()
     permits = catalogue.permits_for("open_hotel")

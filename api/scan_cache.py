@@ -20,10 +20,17 @@ hold, so that the cached answer is byte for byte one the handler could give now:
 
 Only complete 200 answers without an `X-Read-Model` note are kept, per path and `Accept`;
 the store is bounded and emptied whenever it fills or any of the above moves.
+
+One answer is composed at a time per key and stamp (single flight): at a new second every
+busy code misses at once, and the requests that arrive while its answer is being composed
+wait for it rather than compose it again. They are given it only when it is one that would
+be kept (above); otherwise (a 404, a noted answer, the stamp moved meanwhile) each composes
+its own. Every request, given a kept answer or a shared one, counts against the public limit.
 """
 
 from __future__ import annotations
 
+import asyncio
 import time
 from typing import Any
 
@@ -72,8 +79,14 @@ class ScanCache:
         self.runtime = runtime
         self._entries: dict[tuple[str, bytes], tuple[Any, list[Message]]] = {}
         self._stamp: Any = None
+        # The answer being composed per key, with the stamp it is composed under; its future
+        # is given the messages when they are kept, else None.
+        self._pending: dict[tuple[str, bytes], tuple[Any, asyncio.Future[list[Message] | None]]]
+        self._pending = {}
         self.hits = 0
         self.misses = 0
+        self.shared = 0  # answers given to requests that waited for another's
+        self.waits = 0  # requests that waited for another's answer
 
     def _now(self) -> Any | None:
         """What every kept answer was made under, or None when nothing may be kept now."""
@@ -108,7 +121,28 @@ class ScanCache:
             for message in entry[1]:
                 await send(message)
             return
+        pending = self._pending.get(key)
+        if pending is not None and pending[0] == stamp:
+            self.waits += 1
+            # shielded: a waiter that goes away must not cancel the others' answer
+            shared = await asyncio.shield(pending[1])
+            if shared is not None and _within_public_limit(scope):
+                self.shared += 1
+                for message in shared:
+                    await send(message)
+                return
+            await self.app(scope, receive, send)  # counted and composed as any other
+            return
+        await self._compose(scope, receive, send, key, stamp)
+
+    async def _compose(
+        self, scope: Scope, receive: Receive, send: Send, key: tuple[str, bytes], stamp: Any
+    ) -> None:
+        """Compose the answer for `key`, keep it when it may be kept, and give it to the
+        requests that waited for it (None, to compose their own, when it may not)."""
         self.misses += 1
+        future: asyncio.Future[list[Message] | None] = asyncio.get_running_loop().create_future()
+        self._pending[key] = (stamp, future)
         messages: list[Message] = []
         keep = True
 
@@ -123,8 +157,15 @@ class ScanCache:
                     messages.append(message)
             await send(message)
 
-        await self.app(scope, receive, recording)
-        if keep and len(messages) == 2 and not noted() and self._stamp == stamp:
-            if len(self._entries) >= MAX_ENTRIES:
-                self._entries = {}
-            self._entries[key] = (stamp, messages)
+        kept: list[Message] | None = None
+        try:
+            await self.app(scope, receive, recording)
+            if keep and len(messages) == 2 and not noted() and self._stamp == stamp:
+                if len(self._entries) >= MAX_ENTRIES:
+                    self._entries = {}
+                self._entries[key] = (stamp, messages)
+                kept = messages
+        finally:
+            if self._pending.get(key, (None, None))[1] is future:
+                del self._pending[key]
+            future.set_result(kept)

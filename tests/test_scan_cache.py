@@ -3,6 +3,7 @@ is on the next scan once projected and a revoked key's codes are refused on the 
 
 from __future__ import annotations
 
+import asyncio
 import threading
 import time
 from collections.abc import Callable, Iterator
@@ -13,12 +14,18 @@ from urllib.parse import urlsplit
 import httpx
 import pytest
 import uvicorn
+from starlette.applications import Starlette
+from starlette.middleware import Middleware
+from starlette.requests import Request
+from starlette.responses import JSONResponse
+from starlette.routing import Route
 
 from api.app import create_app
 from api.scan_cache import ScanCache
 from domain.actor import Actor, Role
 from licensing.keys import revoke_key
 from licensing.runtime import Runtime
+from licensing.settings import Settings
 from licensing.signing import KeyRevoked, KeyRing, mint_pointer, read_pointer
 from tests.conftest import auth
 from tests.stories import decode_qr, submission, submit
@@ -123,3 +130,71 @@ def test_a_remembered_signature_is_still_refused_once_its_key_is_revoked(tmp_pat
     ring.revoke(ring.current_kid("pointer"), "leaked")
     with pytest.raises(KeyRevoked, match="leaked"):
         read_pointer(ring, code, issuer="zzt")
+
+
+def _scans_at_once(settings: Settings, status: int, n: int = 8) -> tuple[int, list[Any]]:
+    """`n` concurrent scans of one code through the cache (in process, one event loop) in
+    front of a handler that answers `status` once every other scan waits for it or composes
+    its own: how many times the handler composed, and the answers. Tried again (up to five
+    times) when what a kept answer is made under moved meanwhile (the projector, just
+    started, catching up; or the next second), so that all `n` belong to one stamp."""
+    # A real runtime whose lag figure stays known for the test's length (nothing here
+    # measures it again, as the real handlers would).
+    rt = Runtime(settings.model_copy(update={"freshness_cache_seconds": 300.0}))
+    calls = 0
+    gate: asyncio.Event
+
+    async def scan(request: Request) -> JSONResponse:
+        nonlocal calls
+        calls += 1
+        await gate.wait()
+        return JSONResponse({"token": request.path_params["token"], "call": calls}, status)
+
+    async def once() -> tuple[ScanCache, bool, list[httpx.Response]]:
+        nonlocal calls, gate
+        calls = 0
+        gate = asyncio.Event()
+        app = Starlette(
+            routes=[Route("/v/{token}", scan)], middleware=[Middleware(ScanCache, runtime=rt)]
+        )
+        app.middleware_stack = app.build_middleware_stack()
+        layer: Any = app.middleware_stack
+        while not isinstance(layer, ScanCache):
+            layer = layer.app
+        cache: ScanCache = layer
+        transport = httpx.ASGITransport(app=app)
+        async with httpx.AsyncClient(transport=transport, base_url="http://zzt") as client:
+            before = cache._now()
+            scans = [asyncio.create_task(client.get("/v/CODE", headers=JSON)) for _ in range(n)]
+            async with asyncio.timeout(30):
+                while calls + cache.waits < n:
+                    await asyncio.sleep(0.005)
+            same = before is not None and cache._now() == before
+            gate.set()
+            return cache, same, list(await asyncio.gather(*scans))
+
+    try:
+        rt.start()
+        assert rt.freshness.behind_by_more_than(rt.settings.public_max_lag_seconds) is False
+        for _ in range(5):
+            cache, same, answers = asyncio.run(once())
+            if same:
+                break
+        assert same, "the stamp moved during every try"
+    finally:
+        rt.close()
+    assert cache.misses == 1  # one composer; the others waited for it
+    return calls, answers
+
+
+def test_concurrent_scans_wait_for_the_first_answer(settings: Settings) -> None:
+    calls, answers = _scans_at_once(settings, 200)
+    assert calls == 1
+    assert [a.status_code for a in answers] == [200] * len(answers)
+    assert {a.content for a in answers} == {b'{"token":"CODE","call":1}'}
+
+
+def test_an_answer_that_is_not_kept_is_not_shared(settings: Settings) -> None:
+    calls, answers = _scans_at_once(settings, 404)
+    assert calls == len(answers)  # each waiter composed its own
+    assert [a.status_code for a in answers] == [404] * len(answers)

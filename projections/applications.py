@@ -8,7 +8,7 @@ from typing import Any
 
 from domain.bundle import BundleApplication
 from domain.china import day_in_china
-from projections.sql import Sql
+from projections.sql import Sql, in_list
 
 TABLES = ("applications", "promised_materials")
 INDEXES = ("applications_by_status", "applications_by_district")
@@ -163,9 +163,9 @@ def list_applications(
         where.append("a.uscc = :uscc")
         params["uscc"] = uscc
     if statuses is not None:
-        names = [f"s{n}" for n in range(len(statuses))]
-        where.append(f"a.status IN ({', '.join(':' + n for n in names)})" if names else "1 = 0")
-        params |= dict(zip(names, statuses, strict=True))
+        among, values = in_list("a.status", statuses, prefix="s")
+        where.append(among)
+        params |= values
     if theme:
         where.append("a.theme = :theme")
         params["theme"] = theme

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 _NAMED_PARAM = re.compile(r"(?<!:):([a-z_][a-z0-9_]*)")
@@ -40,3 +40,14 @@ class Sql:
     def all(self, statement: str, params: Mapping[str, Any] | None = None) -> list[dict[str, Any]]:
         self.execute(statement, params)
         return [dict(row) for row in self.cursor.fetchall()]
+
+
+def in_list(column: str, values: Sequence[Any], *, prefix: str) -> tuple[str, dict[str, Any]]:
+    """`column IN (:prefix0, :prefix1, …)` and its parameters, for a filter on a set of
+    values; an empty set matches nothing (`1 = 0`), which SQL's `IN ()` cannot say."""
+    names = [f"{prefix}{n}" for n in range(len(values))]
+    if not names:
+        return "1 = 0", {}
+    return f"{column} IN ({', '.join(':' + n for n in names)})", dict(
+        zip(names, values, strict=True)
+    )

@@ -12,7 +12,7 @@ from domain.bundle import (
     TASK_WITHDRAWN,
     BundleApplication,
 )
-from projections.sql import Sql
+from projections.sql import Sql, in_list
 
 TABLES = ("tasks",)
 
@@ -181,9 +181,9 @@ def list_tasks(
     where = ["t.department = :department"]
     params: dict[str, Any] = {"department": department, "limit": limit, "offset": offset}
     if states is not None:
-        names = [f"s{n}" for n in range(len(states))]
-        where.append(f"t.state IN ({', '.join(':' + n for n in names)})" if names else "1 = 0")
-        params |= dict(zip(names, states, strict=True))
+        among, values = in_list("t.state", states, prefix="s")
+        where.append(among)
+        params |= values
     if overdue_on:
         where.append("t.state = :queued AND t.due_on < :overdue_on")
         params |= {"queued": TASK_QUEUED, "overdue_on": overdue_on}

@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import Any, Protocol
 from uuid import UUID
 
-from domain.errors import InvalidParam, NotFound, ValidationFailed
+from domain.errors import NotFound
 
 PDF = "application/pdf"
 JPEG = "image/jpeg"
@@ -281,17 +281,3 @@ def open_document_store(store: Any, data_dir: Path) -> DocumentStore:
     if type(recorder).__module__.startswith("eventsourcing.postgres"):
         return PostgresDocumentStore(recorder.datastore)
     return FileDocumentStore(data_dir / "documents")
-
-
-def material_problem(code: str, name_zh: str, permits: list[str]) -> InvalidParam:
-    """A required material the file lacks, as a 422 names it."""
-    return InvalidParam(
-        f"materials.{code}",
-        f"{name_zh} ({code}) is required by {', '.join(permits)}: attach it, reuse it from "
-        "the business's archive, or accept it as missing (容缺)",
-    )
-
-
-def missing_materials(problems: list[InvalidParam]) -> None:
-    if problems:
-        raise ValidationFailed(problems)
